@@ -1,0 +1,1 @@
+//! ClickUp stand-in that follows the public API contract, for tests and `demo`.
