@@ -1,3 +1,20 @@
 //! clickup-iam-router: keeps ClickUp access in step with OpenText IAM.
+//!
+//! Data path: signed deliveries reach the receivers in [`http`], are verified and normalised
+//! by [`ingest`], published with confirms by [`bus`], consumed by the [`worker`], which calls
+//! ClickUp through [`clickup`] and records outcomes and audit rows in [`store`]. [`app`] wires
+//! the parts; [`sandbox`] stands in for ClickUp in tests and the [`demo`].
 
+pub mod app;
+pub mod bus;
+pub mod cli;
+pub mod clickup;
+pub mod config;
+pub mod demo;
+pub mod http;
+pub mod ingest;
 pub mod sandbox;
+pub mod shutdown;
+pub mod store;
+pub mod telemetry;
+pub mod worker;

@@ -1,1 +1,11 @@
-fn main() {}
+//! Entry point: parse the command line, start logging, run the subcommand.
+
+use clap::Parser;
+use clickup_iam_router::{cli::Cli, telemetry};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    telemetry::init(&cli.log_format, cli.default_log_filter());
+    cli.execute().await
+}

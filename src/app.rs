@@ -1,0 +1,191 @@
+//! Wiring: builds receivers and workers from settings and runs them until shutdown.
+//!
+//! Tests and `demo` use the same [`Application`] as `serve`, `worker` and `run`, on a listener
+//! they bind themselves (port 0).
+
+use std::{net::TcpListener, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::{
+    bus::rabbitmq::RabbitMq,
+    clickup::ClickUpClient,
+    config::{BusSettings, ClickUpSettings, HttpSettings, IamSettings, StoreSettings},
+    http::{self, ReceiverState},
+    ingest::{
+        iam::IamSchema,
+        signature::{StandardKey, Tolerance},
+    },
+    store::Store,
+    worker,
+};
+
+/// How long accepted receipts are kept for deduplication (ClickUp retries within minutes,
+/// Standard Webhooks senders for up to about three days).
+const RECEIPT_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Everything a process may run; `http`/`iam` are absent for a worker-only process.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub http: Option<HttpSettings>,
+    pub iam: Option<IamSettings>,
+    pub bus: BusSettings,
+    pub store: StoreSettings,
+    pub clickup: ClickUpSettings,
+    pub run_worker: bool,
+}
+
+/// A built application: bound, connected to the store, not yet running.
+pub struct Application {
+    settings: Settings,
+    listener: Option<TcpListener>,
+    bus: Arc<RabbitMq>,
+    store: Store,
+}
+
+impl Application {
+    /// Opens the store, prepares the bus and binds the HTTP listener (unless one is given).
+    pub async fn build(settings: Settings, listener: Option<TcpListener>) -> anyhow::Result<Self> {
+        let store = Store::open(&settings.store)
+            .await
+            .context("opening the store")?;
+        let bus = Arc::new(RabbitMq::new(settings.bus.clone()));
+
+        let listener = match (&settings.http, listener) {
+            (Some(_), Some(listener)) => Some(listener),
+            (Some(http), None) => Some(
+                TcpListener::bind(&http.http_addr)
+                    .with_context(|| format!("binding {}", http.http_addr))?,
+            ),
+            (None, _) => None,
+        };
+        if settings.run_worker {
+            anyhow::ensure!(
+                settings.clickup.clickup_team_id != 0,
+                "CLICKUP_TEAM_ID is required for the worker"
+            );
+            anyhow::ensure!(
+                !settings.clickup.clickup_token.is_empty(),
+                "CLICKUP_TOKEN is required for the worker"
+            );
+        }
+        Ok(Self {
+            settings,
+            listener,
+            bus,
+            store,
+        })
+    }
+
+    /// The bound HTTP address, when this process serves HTTP.
+    pub fn http_addr(&self) -> Option<std::net::SocketAddr> {
+        self.listener.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    pub fn bus(&self) -> Arc<RabbitMq> {
+        self.bus.clone()
+    }
+
+    pub fn store(&self) -> Store {
+        self.store.clone()
+    }
+
+    /// Starts everything and returns once `shutdown` is cancelled and all parts have stopped.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let mut tasks: Vec<JoinHandle<anyhow::Result<()>>> = Vec::new();
+
+        if let (Some(listener), Some(iam)) = (self.listener, &self.settings.iam) {
+            let http_settings = self.settings.http.clone().context("http settings")?;
+            let state = receiver_state(
+                &http_settings,
+                iam,
+                &self.settings.clickup,
+                self.bus.clone(),
+                self.store.clone(),
+            )?;
+            if let Err(e) = self.bus.connect_publisher().await {
+                warn!(error = %e, "broker not reachable at start; receivers answer 503 until it is");
+            }
+            let server = http::serve(listener, Arc::new(state), shutdown.clone())?;
+            info!(addr = %http_settings.http_addr, "receivers listening");
+            tasks.push(tokio::spawn(
+                async move { server.await.context("http server") },
+            ));
+            tasks.push(tokio::spawn(prune_receipts_until_stopped(
+                self.store.clone(),
+                shutdown.clone(),
+            )));
+        }
+
+        if self.settings.run_worker {
+            let clickup = ClickUpClient::new(&self.settings.clickup)?;
+            let team_id = self.settings.clickup.clickup_team_id;
+            let consumer = self.bus.clone();
+            let store = self.store.clone();
+            let token = shutdown.clone();
+            tasks.push(tokio::spawn(async move {
+                worker::run_until_stopped(consumer, store, clickup, team_id, token).await
+            }));
+            info!("worker consuming");
+        }
+
+        let mut first_error = None;
+        for task in tasks {
+            match task.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => first_error = first_error.or(Some(e)),
+                Err(e) => first_error = first_error.or(Some(anyhow::anyhow!("task panicked: {e}"))),
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+fn receiver_state(
+    http: &HttpSettings,
+    iam: &IamSettings,
+    clickup: &ClickUpSettings,
+    bus: Arc<RabbitMq>,
+    store: Store,
+) -> anyhow::Result<ReceiverState> {
+    let iam_keys = StandardKey::parse_list(iam.iam_webhook_secrets.expose())
+        .map_err(|e| anyhow::anyhow!("IAM_WEBHOOK_SECRETS: {e}"))?;
+    if iam_keys.is_empty() {
+        warn!("IAM_WEBHOOK_SECRETS is empty: every IAM delivery will be refused");
+    }
+    if clickup.clickup_webhook_secrets.is_empty() {
+        warn!("CLICKUP_WEBHOOK_SECRETS is empty: every ClickUp delivery will be refused");
+    }
+    Ok(ReceiverState {
+        publisher: bus,
+        store,
+        clickup_secrets: clickup.clickup_webhook_secrets.clone(),
+        iam_keys,
+        iam_tolerance: Tolerance {
+            past_secs: iam.iam_timestamp_tolerance_secs,
+            future_secs: iam.iam_future_skew_secs,
+        },
+        iam_schema: IamSchema::compile()?,
+        max_body_bytes: http.max_body_bytes,
+    })
+}
+
+async fn prune_receipts_until_stopped(
+    store: Store,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    loop {
+        match store.prune_receipts(RECEIPT_RETENTION).await {
+            Ok(0) => {}
+            Ok(pruned) => info!(pruned, "old receipts pruned"),
+            Err(e) => warn!(error = %e, "receipt pruning failed"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+        }
+    }
+}

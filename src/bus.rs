@@ -1,0 +1,67 @@
+//! The message bus behind two small traits, so a second engine can sit beside RabbitMQ.
+//!
+//! Invariants: `publish` returns `Ok` only once the broker has confirmed that the message is
+//! queued durably (routable, persistent, acked). A handler's [`Disposition`] is applied only
+//! after the handler returns, so work and its record are done before the ack.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use crate::ingest::envelope::Envelope;
+
+pub mod rabbitmq;
+pub mod topology;
+
+pub use topology::Lane;
+
+/// Why a publish was not confirmed; every variant means "not queued, the sender must retry".
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("broker unavailable: {0}")]
+    Unavailable(String),
+    #[error("broker did not confirm in time")]
+    ConfirmTimeout,
+    #[error("broker refused the message (nack)")]
+    Nacked,
+    #[error("no queue is bound for routing key {0}")]
+    Unroutable(String),
+}
+
+/// Publishes envelopes with confirms.
+#[async_trait]
+pub trait Publisher: Send + Sync {
+    async fn publish(&self, envelope: &Envelope) -> Result<(), PublishError>;
+
+    /// Whether the last contact with the broker succeeded (for `/readyz`).
+    fn is_ready(&self) -> bool;
+}
+
+/// What to do with a delivery once its handler has finished.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Disposition {
+    /// Done and recorded.
+    Ack,
+    /// A transient failure: deliver again later.
+    Retry,
+    /// A permanent failure, already recorded: send to the dead letters.
+    DeadLetter,
+}
+
+/// Handles the deliveries of one lane.
+#[async_trait]
+pub trait Handler: Send + Sync {
+    async fn handle(&self, envelope: Envelope, redelivered: bool) -> Disposition;
+}
+
+/// Consumes a lane until the token is cancelled, reconnecting on broker loss.
+#[async_trait]
+pub trait Consumer: Send + Sync {
+    async fn consume_until_stopped(
+        &self,
+        lane: Lane,
+        handler: Arc<dyn Handler>,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()>;
+}

@@ -1,0 +1,170 @@
+//! Names and bindings of the exchanges and queues: pure data, shared by every engine.
+//!
+//! Leavers, disables and deletions have their own lane so they never wait behind other work.
+
+/// A work queue and the events routed to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Lane {
+    /// Leavers, disables and deletions.
+    Deprovision,
+    /// Joiners, movers, re-enables, memberships and access changes.
+    Provision,
+    /// Decisions of access requests taken in the IAM.
+    Approvals,
+    /// ClickUp task, list, folder, space and goal events.
+    ClickUp,
+}
+
+impl Lane {
+    pub const ALL: [Lane; 4] = [
+        Lane::Deprovision,
+        Lane::Provision,
+        Lane::Approvals,
+        Lane::ClickUp,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Lane::Deprovision => "deprovision",
+            Lane::Provision => "provision",
+            Lane::Approvals => "approvals",
+            Lane::ClickUp => "clickup",
+        }
+    }
+
+    /// Topic-exchange binding patterns of the lane.
+    pub fn bindings(self) -> &'static [&'static str] {
+        match self {
+            Lane::Deprovision => &[
+                "iam.user.terminated",
+                "iam.user.disabled",
+                "iam.user.deleted",
+            ],
+            Lane::Provision => &[
+                "iam.user.created",
+                "iam.user.updated",
+                "iam.user.enabled",
+                "iam.membership.*",
+                "iam.access.*",
+                "iam.security.*",
+            ],
+            Lane::Approvals => &["iam.request.*"],
+            Lane::ClickUp => &["clickup.#"],
+        }
+    }
+
+    /// The lane a routing key lands in, as the broker's topic matching would decide.
+    pub fn for_routing_key(routing_key: &str) -> Option<Lane> {
+        Lane::ALL.into_iter().find(|lane| {
+            lane.bindings()
+                .iter()
+                .any(|pattern| topic_matches(pattern, routing_key))
+        })
+    }
+}
+
+/// Names of every broker object, under one prefix.
+#[derive(Clone, Debug)]
+pub struct Names {
+    prefix: String,
+}
+
+impl Names {
+    pub fn new(prefix: &str) -> Self {
+        Self {
+            prefix: prefix.to_string(),
+        }
+    }
+
+    /// The topic exchange every event is published to.
+    pub fn events_exchange(&self) -> String {
+        format!("{}.events", self.prefix)
+    }
+
+    /// The exchange dead letters are sent to (keeps the routing key).
+    pub fn dead_exchange(&self) -> String {
+        format!("{}.dead", self.prefix)
+    }
+
+    pub fn dead_queue(&self) -> String {
+        format!("{}.dead-letters", self.prefix)
+    }
+
+    pub fn queue(&self, lane: Lane) -> String {
+        format!("{}.{}", self.prefix, lane.name())
+    }
+}
+
+/// AMQP topic matching: `*` is one word, `#` zero or more.
+fn topic_matches(pattern: &str, key: &str) -> bool {
+    fn go(pattern: &[&str], key: &[&str]) -> bool {
+        match pattern.split_first() {
+            None => key.is_empty(),
+            Some((&"#", rest)) => (0..=key.len()).any(|skip| go(rest, &key[skip..])),
+            Some((&"*", rest)) => !key.is_empty() && go(rest, &key[1..]),
+            Some((word, rest)) => key.first() == Some(word) && go(rest, &key[1..]),
+        }
+    }
+    let pattern: Vec<&str> = pattern.split('.').collect();
+    let key: Vec<&str> = key.split('.').collect();
+    go(&pattern, &key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routing_keys_land_in_their_lane() {
+        let cases = [
+            ("iam.user.terminated", Some(Lane::Deprovision)),
+            ("iam.user.disabled", Some(Lane::Deprovision)),
+            ("iam.user.deleted", Some(Lane::Deprovision)),
+            ("iam.user.created", Some(Lane::Provision)),
+            ("iam.user.enabled", Some(Lane::Provision)),
+            ("iam.membership.added", Some(Lane::Provision)),
+            ("iam.security.session_revoked", Some(Lane::Provision)),
+            ("iam.request.decided", Some(Lane::Approvals)),
+            ("clickup.task.taskStatusUpdated", Some(Lane::ClickUp)),
+            ("clickup.goal.keyResultDeleted", Some(Lane::ClickUp)),
+            ("iam.user", None),
+            ("other.thing", None),
+        ];
+        for (key, lane) in cases {
+            assert_eq!(Lane::for_routing_key(key), lane, "{key}");
+        }
+    }
+
+    #[test]
+    fn every_iam_event_type_has_a_lane() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../schemas/iam-event.v1.schema.json")).unwrap();
+        let types = schema["$defs"]["eventType"]["enum"].as_array().unwrap();
+
+        for event_type in types {
+            let key = crate::ingest::envelope::routing_key(
+                crate::ingest::envelope::Origin::Iam,
+                event_type.as_str().unwrap(),
+            )
+            .unwrap();
+            assert!(Lane::for_routing_key(&key).is_some(), "{key} is unroutable");
+        }
+    }
+
+    #[test]
+    fn topic_wildcards() {
+        let cases = [
+            ("a.#", "a", true),
+            ("a.#", "a.b.c", true),
+            ("a.*", "a", false),
+            ("a.*", "a.b", true),
+            ("a.*", "a.b.c", false),
+            ("#", "x.y", true),
+            ("a.b", "a.b", true),
+            ("a.b", "a.c", false),
+        ];
+        for (pattern, key, expected) in cases {
+            assert_eq!(topic_matches(pattern, key), expected, "{pattern} vs {key}");
+        }
+    }
+}

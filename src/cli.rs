@@ -1,0 +1,156 @@
+//! The command line: one binary, one subcommand per role.
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{BusSettings, ClickUpSettings, HttpSettings, IamSettings, StoreSettings};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "clickup-iam-router",
+    version,
+    about = "Keeps ClickUp access in step with OpenText IAM"
+)]
+pub struct Cli {
+    /// Log format: `text` or `json`.
+    #[arg(long, env = "LOG_FORMAT", default_value = "text", global = true)]
+    pub log_format: String,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// HTTP receivers: verify, normalise and queue ClickUp and IAM events.
+    Serve(ServeArgs),
+    /// Rule workers: consume the queues and act on ClickUp.
+    Worker(WorkerArgs),
+    /// Receivers and workers in one process.
+    Run(RunArgs),
+    /// The quick start: run against the sandbox, feed real-shaped events, print what happened.
+    Demo(DemoArgs),
+    /// The ClickUp stand-in on its own port.
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub http: HttpSettings,
+    #[command(flatten)]
+    pub bus: BusSettings,
+    #[command(flatten)]
+    pub store: StoreSettings,
+    #[command(flatten)]
+    pub clickup: ClickUpSettings,
+    #[command(flatten)]
+    pub iam: IamSettings,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    pub bus: BusSettings,
+    #[command(flatten)]
+    pub store: StoreSettings,
+    #[command(flatten)]
+    pub clickup: ClickUpSettings,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DemoArgs {
+    /// RabbitMQ the demo runs against; its queues get a fresh prefix and are deleted after.
+    #[arg(
+        long,
+        env = "AMQP_URL",
+        default_value = "amqp://127.0.0.1:5672/%2f",
+        hide_env_values = true
+    )]
+    pub amqp_url: crate::config::RedactedUrl,
+
+    /// Seconds to wait for the expected outcomes.
+    #[arg(long, default_value_t = 30)]
+    pub timeout_secs: u64,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SandboxArgs {
+    /// Address of the ClickUp stand-in.
+    #[arg(long, env = "SANDBOX_ADDR", default_value = "127.0.0.1:9090")]
+    pub addr: String,
+
+    /// Plan of the sandbox workspace: free, unlimited, business, business-plus, enterprise.
+    #[arg(long, env = "SANDBOX_PLAN", default_value = "enterprise")]
+    pub plan: String,
+
+    /// API token the sandbox accepts.
+    #[arg(
+        long,
+        env = "SANDBOX_TOKEN",
+        default_value = "pk_sandbox_token",
+        hide_env_values = true
+    )]
+    pub token: crate::config::Secret,
+}
+
+impl Cli {
+    /// The demo prints a table on stdout, so its logs stay at warnings unless `RUST_LOG` asks.
+    pub fn default_log_filter(&self) -> &'static str {
+        match self.command {
+            Command::Demo(_) => "warn",
+            _ => crate::telemetry::DEFAULT_FILTER,
+        }
+    }
+
+    /// Runs the chosen subcommand to completion.
+    pub async fn execute(self) -> anyhow::Result<()> {
+        let shutdown = crate::shutdown::on_signals();
+        match self.command {
+            Command::Serve(args) => run_app(args.into_settings(false), shutdown).await,
+            Command::Worker(args) => run_app(args.into_settings(), shutdown).await,
+            Command::Run(args) => run_app(args.serve.into_settings(true), shutdown).await,
+            Command::Demo(args) => crate::demo::run(args).await,
+            Command::Sandbox(args) => crate::sandbox::run_until_stopped(args, shutdown).await,
+        }
+    }
+}
+
+impl ServeArgs {
+    fn into_settings(self, run_worker: bool) -> crate::app::Settings {
+        crate::app::Settings {
+            http: Some(self.http),
+            iam: Some(self.iam),
+            bus: self.bus,
+            store: self.store,
+            clickup: self.clickup,
+            run_worker,
+        }
+    }
+}
+
+impl WorkerArgs {
+    fn into_settings(self) -> crate::app::Settings {
+        crate::app::Settings {
+            http: None,
+            iam: None,
+            bus: self.bus,
+            store: self.store,
+            clickup: self.clickup,
+            run_worker: true,
+        }
+    }
+}
+
+async fn run_app(
+    settings: crate::app::Settings,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> anyhow::Result<()> {
+    let application = crate::app::Application::build(settings, None).await?;
+    application.run_until_stopped(shutdown).await
+}

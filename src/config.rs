@@ -1,0 +1,292 @@
+//! Settings: every knob is a command-line flag with an environment variable behind it.
+//!
+//! Secrets (API tokens, webhook secrets, credentialed URLs) are held in redacting types so that
+//! `Debug` output and logs never show them.
+
+use std::{collections::HashMap, fmt, str::FromStr, time::Duration};
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// HTTP receiver settings.
+#[derive(clap::Args, Clone, Debug)]
+pub struct HttpSettings {
+    /// Address the receivers listen on (`127.0.0.1:0` picks a free port).
+    #[arg(long, env = "HTTP_ADDR", default_value = "127.0.0.1:8080")]
+    pub http_addr: String,
+
+    /// Largest request body accepted; larger bodies get 413.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 1_048_576)]
+    pub max_body_bytes: usize,
+}
+
+/// Message bus settings.
+#[derive(clap::Args, Clone, Debug)]
+pub struct BusSettings {
+    /// RabbitMQ address (credentials in it are never logged).
+    #[arg(
+        long,
+        env = "AMQP_URL",
+        default_value = "amqp://127.0.0.1:5672/%2f",
+        hide_env_values = true
+    )]
+    pub amqp_url: RedactedUrl,
+
+    /// Prefix of every exchange and queue name, so several deployments can share a broker.
+    #[arg(long, env = "AMQP_PREFIX", default_value = "cir")]
+    pub amqp_prefix: String,
+
+    /// Longest wait for a publisher confirm before the receiver answers 503 (at most 3000).
+    #[arg(long, env = "CONFIRM_TIMEOUT_MS", default_value_t = 3000,
+          value_parser = clap::value_parser!(u64).range(1..=3000))]
+    pub confirm_timeout_ms: u64,
+
+    /// Unacknowledged deliveries a worker holds per queue.
+    #[arg(long, env = "WORKER_PREFETCH", default_value_t = 32)]
+    pub prefetch: u16,
+
+    /// Deliveries of one message before the broker dead-letters it.
+    #[arg(long, env = "DELIVERY_LIMIT", default_value_t = 20)]
+    pub delivery_limit: u32,
+}
+
+impl BusSettings {
+    pub fn confirm_timeout(&self) -> Duration {
+        Duration::from_millis(self.confirm_timeout_ms)
+    }
+}
+
+/// Store settings.
+#[derive(clap::Args, Clone, Debug)]
+pub struct StoreSettings {
+    /// SQLite database (`sqlite://PATH`); created when missing.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://clickup-iam-router.db",
+        hide_env_values = true
+    )]
+    pub database_url: RedactedUrl,
+}
+
+/// ClickUp settings: the API the worker calls and the webhooks the receiver accepts.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ClickUpSettings {
+    /// ClickUp API base, without the version segment.
+    #[arg(
+        long,
+        env = "CLICKUP_API_URL",
+        default_value = "https://api.clickup.com/api"
+    )]
+    pub clickup_api_url: String,
+
+    /// API token of the router's service account (`pk_...`, or `Bearer ...` for OAuth).
+    #[arg(
+        long,
+        env = "CLICKUP_TOKEN",
+        default_value = "",
+        hide_env_values = true
+    )]
+    pub clickup_token: Secret,
+
+    /// Workspace (team) id the router manages.
+    #[arg(long, env = "CLICKUP_TEAM_ID", default_value_t = 0)]
+    pub clickup_team_id: u64,
+
+    /// Webhook secrets as `WEBHOOK_ID=SECRET` pairs separated by commas.
+    #[arg(
+        long,
+        env = "CLICKUP_WEBHOOK_SECRETS",
+        default_value = "",
+        hide_env_values = true
+    )]
+    pub clickup_webhook_secrets: WebhookSecrets,
+
+    /// Attempts per ClickUp call on transient failures (5xx, 429, timeouts).
+    #[arg(long, env = "CLICKUP_MAX_ATTEMPTS", default_value_t = 4)]
+    pub clickup_max_attempts: u32,
+
+    /// Timeout of one ClickUp call.
+    #[arg(long, env = "CLICKUP_TIMEOUT_MS", default_value_t = 10_000)]
+    pub clickup_timeout_ms: u64,
+}
+
+/// IAM settings: the Standard Webhooks secrets the IAM signs with.
+#[derive(clap::Args, Clone, Debug)]
+pub struct IamSettings {
+    /// `whsec_<base64>` secrets separated by commas (several during a rotation).
+    #[arg(
+        long,
+        env = "IAM_WEBHOOK_SECRETS",
+        default_value = "",
+        hide_env_values = true
+    )]
+    pub iam_webhook_secrets: Secret,
+
+    /// How old a signed timestamp may be, in seconds.
+    #[arg(long, env = "IAM_TIMESTAMP_TOLERANCE_SECS", default_value_t = 300)]
+    pub iam_timestamp_tolerance_secs: i64,
+
+    /// How far in the future a signed timestamp may be, in seconds (clock skew).
+    #[arg(long, env = "IAM_FUTURE_SKEW_SECS", default_value_t = 30)]
+    pub iam_future_skew_secs: i64,
+}
+
+/// A secret string: parsed from the environment, redacted in `Debug`.
+#[derive(Clone)]
+pub struct Secret(SecretString);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(SecretString::from(value.into()))
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.expose().is_empty()
+    }
+}
+
+impl FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::new(value.trim()))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// A URL that may carry credentials: `Debug` and `Display` show it without them.
+#[derive(Clone)]
+pub struct RedactedUrl(Secret);
+
+impl RedactedUrl {
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+}
+
+impl FromStr for RedactedUrl {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        url::Url::parse(value).map_err(|e| format!("not a URL: {e}"))?;
+        Ok(Self(Secret::new(value)))
+    }
+}
+
+impl fmt::Display for RedactedUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match url::Url::parse(self.expose()) {
+            Ok(mut url) => {
+                if url.password().is_some() {
+                    let _ = url.set_password(Some("redacted"));
+                }
+                write!(f, "{url}")
+            }
+            Err(_) => f.write_str("[unparseable url]"),
+        }
+    }
+}
+
+impl fmt::Debug for RedactedUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// The secret of each ClickUp webhook, keyed by webhook id.
+#[derive(Clone, Default)]
+pub struct WebhookSecrets(HashMap<String, Secret>);
+
+impl WebhookSecrets {
+    pub fn insert(&mut self, webhook_id: impl Into<String>, secret: impl Into<String>) {
+        self.0.insert(webhook_id.into(), Secret::new(secret));
+    }
+
+    pub fn get(&self, webhook_id: &str) -> Option<&Secret> {
+        self.0.get(webhook_id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromStr for WebhookSecrets {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        let mut secrets = Self::default();
+        for pair in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (id, secret) = pair.split_once('=').ok_or_else(|| {
+                "expected WEBHOOK_ID=SECRET pairs separated by commas".to_string()
+            })?;
+            if id.trim().is_empty() || secret.trim().is_empty() {
+                return Err("a webhook id or secret is empty".into());
+            }
+            secrets.insert(id.trim(), secret.trim());
+        }
+        Ok(secrets)
+    }
+}
+
+impl fmt::Debug for WebhookSecrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut ids: Vec<&String> = self.0.keys().collect();
+        ids.sort();
+        f.debug_struct("WebhookSecrets")
+            .field("webhook_ids", &ids)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let secrets: WebhookSecrets = "hook-1=TOPSECRET, hook-2=ALSOSECRET".parse().unwrap();
+        let url: RedactedUrl = "amqp://user:hunter2@localhost:5672/%2f".parse().unwrap();
+        let token = Secret::new("pk_123_SECRET");
+
+        let printed = format!("{secrets:?} {url:?} {url} {token:?}");
+
+        assert!(!printed.contains("SECRET"), "{printed}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("hook-1") && printed.contains("user:redacted@localhost"));
+    }
+
+    #[test]
+    fn webhook_secrets_parse_pairs_and_refuse_malformed_ones() {
+        let cases = [
+            ("a=1,b=2", Ok(2)),
+            ("", Ok(0)),
+            (" a = 1 , ", Ok(1)),
+            ("a", Err(())),
+            ("a=", Err(())),
+            ("=1", Err(())),
+        ];
+        for (input, expected) in cases {
+            let parsed = input
+                .parse::<WebhookSecrets>()
+                .map(|s| s.len())
+                .map_err(|_| ());
+            assert_eq!(parsed, expected, "input {input:?}");
+        }
+        let secrets: WebhookSecrets = " a = 1 ".parse().unwrap();
+        assert_eq!(secrets.get("a").map(Secret::expose), Some("1"));
+    }
+}

@@ -1,0 +1,172 @@
+//! `demo`: the router end to end on real-shaped events, against the sandbox and a real broker.
+//!
+//! Starts the ClickUp sandbox, registers a webhook in it, starts receivers and worker on
+//! loopback with a fresh queue prefix and a temporary store, posts signed events to the real
+//! HTTP endpoints, waits for the outcomes, prints a table, and cleans up. Exits non-zero when
+//! an expected outcome is missing.
+
+use std::{net::TcpListener, path::Path, time::Duration};
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    app::{Application, Settings},
+    bus::{rabbitmq::RabbitMq, Lane},
+    cli::DemoArgs,
+    config::{
+        BusSettings, ClickUpSettings, HttpSettings, IamSettings, Secret, StoreSettings,
+        WebhookSecrets,
+    },
+    sandbox::{Sandbox, SandboxConfig},
+};
+
+mod scenario;
+
+use scenario::{Row, Scenario};
+
+/// Runs the demo; `Err` (non-zero exit) when an expected outcome is missing.
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let workdir =
+        std::env::temp_dir().join(format!("clickup-iam-router-demo-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&workdir).context("creating the demo's temporary directory")?;
+
+    let outcome = run_in(&args, &workdir).await;
+
+    let _ = std::fs::remove_dir_all(&workdir);
+    let rows = outcome?;
+    print_table(&rows);
+
+    let failed = rows.iter().filter(|row| !row.passed).count();
+    let actions = rows.iter().filter(|row| row.passed).count();
+    println!(
+        "demo: {} events, {} actions, {} failed",
+        rows.len(),
+        actions,
+        failed
+    );
+    anyhow::ensure!(failed == 0, "{failed} expected outcome(s) missing");
+    Ok(())
+}
+
+async fn run_in(args: &DemoArgs, workdir: &Path) -> anyhow::Result<Vec<Row>> {
+    let sandbox_config = SandboxConfig::default();
+    let team_id = sandbox_config.team_id;
+    let token = sandbox_config
+        .tokens
+        .first()
+        .cloned()
+        .context("the sandbox has no token")?;
+    let sandbox = Sandbox::start(TcpListener::bind("127.0.0.1:0")?, sandbox_config).await?;
+
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let router_url = format!("http://{}", listener.local_addr()?);
+    let (webhook_id, webhook_secret) = scenario::register_webhook(
+        &sandbox.base_url(),
+        &token,
+        team_id,
+        &format!("{router_url}/webhooks/clickup"),
+    )
+    .await?;
+    let iam_secret = scenario::new_iam_secret();
+
+    let mut webhook_secrets = WebhookSecrets::default();
+    webhook_secrets.insert(webhook_id.clone(), webhook_secret);
+    let prefix = format!(
+        "cir-demo-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let bus = BusSettings {
+        amqp_url: args.amqp_url.clone(),
+        amqp_prefix: prefix,
+        confirm_timeout_ms: 3000,
+        prefetch: 32,
+        delivery_limit: 20,
+    };
+    let settings = Settings {
+        http: Some(HttpSettings {
+            http_addr: router_url.clone(),
+            max_body_bytes: 1_048_576,
+        }),
+        iam: Some(IamSettings {
+            iam_webhook_secrets: Secret::new(iam_secret.clone()),
+            iam_timestamp_tolerance_secs: 300,
+            iam_future_skew_secs: 30,
+        }),
+        bus: bus.clone(),
+        store: StoreSettings {
+            database_url: format!("sqlite://{}", workdir.join("demo.db").display())
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!(e))?,
+        },
+        clickup: ClickUpSettings {
+            clickup_api_url: sandbox.base_url(),
+            clickup_token: Secret::new(token),
+            clickup_team_id: team_id,
+            clickup_webhook_secrets: webhook_secrets,
+            clickup_max_attempts: 4,
+            clickup_timeout_ms: 5_000,
+        },
+        run_worker: true,
+    };
+
+    let application = Application::build(settings, Some(listener)).await?;
+    let store = application.store();
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(application.run_until_stopped(shutdown.clone()));
+
+    let scenario = Scenario {
+        router_url,
+        iam_secret,
+        webhook_id,
+        sandbox: &sandbox,
+        store,
+        timeout: Duration::from_secs(args.timeout_secs),
+    };
+    let rows = scenario.play().await;
+
+    let broker = RabbitMq::new(bus);
+    let depths = (
+        broker
+            .queue_depth(&broker.names().queue(Lane::Provision))
+            .await,
+        broker
+            .queue_depth(&broker.names().queue(Lane::ClickUp))
+            .await,
+    );
+    shutdown.cancel();
+    let _ = tokio::time::timeout(Duration::from_secs(15), running).await;
+    if let Err(e) = broker.delete_topology().await {
+        eprintln!("demo: could not delete its queues: {e:#}");
+    }
+    sandbox.stop().await;
+
+    let mut rows = rows?;
+    scenario::check_queued(&mut rows, depths);
+    Ok(rows)
+}
+
+fn print_table(rows: &[Row]) {
+    let width = |f: fn(&Row) -> &str, title: &str| {
+        rows.iter()
+            .map(|r| f(r).len())
+            .chain([title.len()])
+            .max()
+            .unwrap_or(0)
+    };
+    let (e, h, a) = (
+        width(|r| &r.event, "event"),
+        width(|r| &r.http, "http"),
+        width(|r| &r.action, "action"),
+    );
+
+    println!("{:e$}  {:h$}  {:a$}  result", "event", "http", "action");
+    println!("{}", "-".repeat(e + h + a + 14));
+    for row in rows {
+        println!(
+            "{:e$}  {:h$}  {:a$}  {}",
+            row.event, row.http, row.action, row.result
+        );
+    }
+    println!();
+}

@@ -1,0 +1,253 @@
+//! `POST /webhooks/clickup` and `POST /webhooks/iam`: read, verify, normalise, queue.
+//!
+//! Steps in order: read the raw body within the size limit; verify the signature over those
+//! exact bytes; parse and validate; claim each event's dedup key; publish with confirm; mark
+//! accepted. A failed publish releases its key so the sender's retry is not mistaken for a
+//! duplicate.
+
+use std::time::Duration;
+
+use actix_web::{http::header, web, HttpRequest, HttpResponse};
+use bytes::BytesMut;
+use chrono::Utc;
+use futures_util::StreamExt;
+use serde_json::json;
+use tracing::{debug, error, info_span, warn, Instrument};
+
+use super::{ReceiverError, ReceiverState};
+use crate::{
+    ingest::{
+        clickup::{self, ClickUpPayloadError},
+        envelope::Envelope,
+        iam::{self, Framing, IamPayloadError},
+        signature::{self, StandardHeaders},
+    },
+    store::Claim,
+};
+
+/// How long a claimed key stays locked while its publish is in flight.
+const CLAIM_LEASE: Duration = Duration::from_secs(10);
+
+pub async fn clickup(
+    request: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<ReceiverState>,
+) -> Result<HttpResponse, ReceiverError> {
+    let body = read_body(&request, payload, state.max_body_bytes).await?;
+
+    let webhook_id = clickup::webhook_id(&body).map_err(|e| match e {
+        ClickUpPayloadError::Malformed(detail) => {
+            ReceiverError::Malformed(format!("body is not valid JSON: {detail}"))
+        }
+        other => ReceiverError::Forbidden(format!("unknown webhook: {other}")),
+    })?;
+    let span = info_span!("clickup_delivery", webhook_id = %webhook_id);
+
+    async move {
+        let secret = state.clickup_secrets.get(&webhook_id).ok_or_else(|| {
+            warn!("delivery for an unknown webhook refused");
+            ReceiverError::Forbidden(format!("webhook {webhook_id} is not configured"))
+        })?;
+        let header = request
+            .headers()
+            .get("x-signature")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if header.is_empty() || !signature::verify_clickup(secret.expose(), &body, header) {
+            warn!("delivery with a bad or missing signature refused");
+            return Err(ReceiverError::Forbidden(
+                "X-Signature is missing or does not match the body".into(),
+            ));
+        }
+
+        let envelopes = clickup::normalise(&body, Utc::now()).map_err(|e| match e {
+            ClickUpPayloadError::Malformed(detail) => ReceiverError::Malformed(detail),
+            ClickUpPayloadError::Missing(field) => ReceiverError::Invalid {
+                field: field.into(),
+                detail: "missing".into(),
+            },
+            ClickUpPayloadError::WrongType { field, detail } => {
+                ReceiverError::Invalid { field, detail }
+            }
+            ClickUpPayloadError::UnknownEvent(event) => ReceiverError::Invalid {
+                field: "event".into(),
+                detail: format!("{event:?} is not a ClickUp webhook event"),
+            },
+        })?;
+        queue(&state, envelopes).await
+    }
+    .instrument(span)
+    .await
+}
+
+pub async fn iam(
+    request: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<ReceiverState>,
+) -> Result<HttpResponse, ReceiverError> {
+    let body = read_body(&request, payload, state.max_body_bytes).await?;
+
+    let headers = request.headers();
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let standard = StandardHeaders {
+        id: text("webhook-id"),
+        timestamp: text("webhook-timestamp"),
+        signature: text("webhook-signature"),
+    };
+    let message_id = signature::verify_standard(
+        &state.iam_keys,
+        &standard,
+        &body,
+        Utc::now().timestamp(),
+        state.iam_tolerance,
+    )
+    .map_err(|e| {
+        warn!(reason = %e, "iam delivery refused");
+        ReceiverError::Unauthorized(e.to_string())
+    })?;
+    let span = info_span!("iam_delivery", webhook_message_id = %message_id);
+
+    async move {
+        let framing = framing(text(header::CONTENT_TYPE.as_str()))?;
+        let envelopes = iam::normalise(&state.iam_schema, &body, framing).map_err(|e| match e {
+            IamPayloadError::Malformed(detail) => {
+                ReceiverError::Malformed(format!("body is not valid JSON: {detail}"))
+            }
+            IamPayloadError::Schema { field, detail } => ReceiverError::Invalid { field, detail },
+            IamPayloadError::BatchSize { .. } => ReceiverError::Invalid {
+                field: "/".into(),
+                detail: e.to_string(),
+            },
+            IamPayloadError::Unroutable(_) => ReceiverError::Invalid {
+                field: "/type".into(),
+                detail: e.to_string(),
+            },
+        })?;
+        queue(&state, envelopes).await
+    }
+    .instrument(span)
+    .await
+}
+
+/// CloudEvents structured mode (`application/cloudevents+json`, or plain JSON) or batched mode.
+fn framing(content_type: Option<&str>) -> Result<Framing, ReceiverError> {
+    let essence = content_type
+        .unwrap_or("application/json")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match essence.as_str() {
+        "application/cloudevents+json" | "application/json" => Ok(Framing::Single),
+        "application/cloudevents-batch+json" => Ok(Framing::Batch),
+        _ => Err(ReceiverError::UnsupportedMediaType(essence)),
+    }
+}
+
+/// Publishes the events not seen before; 202 when any was new, 200 when all were duplicates.
+async fn queue(
+    state: &ReceiverState,
+    envelopes: Vec<Envelope>,
+) -> Result<HttpResponse, ReceiverError> {
+    let mut accepted = Vec::new();
+    let mut duplicates = Vec::new();
+
+    for envelope in &envelopes {
+        let key = envelope.dedup_key();
+        let claim = state
+            .store
+            .claim_receipt(&key, CLAIM_LEASE)
+            .await
+            .map_err(|e| {
+                error!(error = %e, "receipt store unavailable");
+                ReceiverError::Unavailable("the receipt store is unavailable".into())
+            })?;
+        match claim {
+            Claim::Accepted => {
+                duplicates.push(envelope.id.as_str());
+                continue;
+            }
+            Claim::InFlight => return Err(ReceiverError::InFlight),
+            Claim::New => {}
+        }
+
+        if let Err(publish_error) = state.publisher.publish(envelope).await {
+            warn!(event_id = %envelope.id, error = %publish_error, "publish not confirmed");
+            if let Err(e) = state.store.release_receipt(&key).await {
+                error!(error = %e, "could not release a receipt; it frees itself when its lease ends");
+            }
+            return Err(ReceiverError::Unavailable(publish_error.to_string()));
+        }
+        if let Err(e) = state.store.accept_receipt(&key).await {
+            // The event is queued; a redelivery is caught by the worker's own deduplication.
+            error!(error = %e, "could not mark a queued event accepted");
+        }
+        debug!(event_id = %envelope.id, routing_key = %envelope.routingkey, "event queued");
+        accepted.push(envelope.id.as_str());
+    }
+
+    if accepted.is_empty() {
+        return Ok(
+            HttpResponse::Ok().json(json!({ "status": "duplicate", "duplicates": duplicates }))
+        );
+    }
+    Ok(HttpResponse::Accepted()
+        .json(json!({ "status": "accepted", "accepted": accepted, "duplicates": duplicates })))
+}
+
+/// Reads the raw body, refusing anything over `limit` (early, by Content-Length, when given).
+async fn read_body(
+    request: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<BytesMut, ReceiverError> {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(ReceiverError::TooLarge { limit });
+    }
+
+    let mut body = BytesMut::with_capacity(declared.unwrap_or(4096).min(limit));
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|e| ReceiverError::Malformed(format!("body could not be read: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ReceiverError::TooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framing_by_content_type() {
+        let cases = [
+            (None, Ok(Framing::Single)),
+            (Some("application/json"), Ok(Framing::Single)),
+            (
+                Some("application/cloudevents+json; charset=utf-8"),
+                Ok(Framing::Single),
+            ),
+            (
+                Some("Application/CloudEvents-Batch+JSON"),
+                Ok(Framing::Batch),
+            ),
+            (Some("text/plain"), Err("text/plain")),
+        ];
+        for (content_type, expected) in cases {
+            let got = framing(content_type).map_err(|e| match e {
+                ReceiverError::UnsupportedMediaType(t) => t,
+                other => other.to_string(),
+            });
+            assert_eq!(got, expected.map_err(String::from), "{content_type:?}");
+        }
+    }
+}

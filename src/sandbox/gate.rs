@@ -1,0 +1,129 @@
+//! The gate every request passes before routing: check the `Authorization` token, count the
+//! request against the token's rate limit, answer a scheduled failure if one is due, stamp
+//! the `X-RateLimit-*` headers, and record the call with its final status.
+//!
+//! Requests rejected for auth carry no rate-limit headers: without a valid token there is no
+//! window to report.
+
+use actix_web::{
+    body::{BoxBody, MessageBody},
+    dev::{ServiceRequest, ServiceResponse},
+    http::header::{HeaderMap, AUTHORIZATION},
+    middleware::Next,
+    web, ResponseError,
+};
+
+use super::{
+    errors::ApiError,
+    limits::Quota,
+    state::{RecordedCall, SandboxState},
+};
+
+/// What the gate decided before the request reached a handler.
+struct Verdict {
+    quota: Option<Quota>,
+    rejection: Option<ApiError>,
+}
+
+impl Verdict {
+    fn reject(error: ApiError) -> Self {
+        Verdict {
+            quota: None,
+            rejection: Some(error),
+        }
+    }
+}
+
+pub(crate) async fn admit(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(state) = req.app_data::<web::Data<SandboxState>>().cloned() else {
+        return Err(actix_web::error::ErrorInternalServerError(
+            "sandbox state missing",
+        ));
+    };
+    let method = req.method().to_string();
+    let path = req.path().to_owned();
+
+    let verdict = screen(&state, req.headers());
+    let mut response = match verdict.rejection {
+        Some(error) => req.into_response(error.error_response()),
+        None => match next.call(req).await {
+            Ok(response) => response.map_into_boxed_body(),
+            Err(error) => {
+                record(
+                    &state,
+                    method,
+                    path,
+                    error.as_response_error().status_code().as_u16(),
+                );
+                return Err(error);
+            }
+        },
+    };
+
+    if let Some(quota) = verdict.quota {
+        quota.stamp(response.headers_mut());
+    }
+    record(&state, method, path, response.status().as_u16());
+    Ok(response)
+}
+
+fn screen(state: &SandboxState, headers: &HeaderMap) -> Verdict {
+    let token = match presented_token(headers) {
+        Ok(token) => token,
+        Err(error) => return Verdict::reject(error),
+    };
+
+    state.with(|ws| {
+        if !ws.accepts(&token) {
+            return Verdict::reject(ApiError::token_invalid());
+        }
+
+        let quota = ws.admit(&token);
+        let rejection = if quota.allowed {
+            ws.take_scheduled_failure().map(ApiError::injected)
+        } else {
+            Some(ApiError::rate_limited())
+        };
+        Verdict {
+            quota: Some(quota),
+            rejection,
+        }
+    })
+}
+
+/// The token in `Authorization`: a raw personal token, or `Bearer <token>` for OAuth.
+fn presented_token(headers: &HeaderMap) -> Result<String, ApiError> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
+        return Err(ApiError::authorization_missing());
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::token_invalid())?
+        .trim();
+
+    let token = match value.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        _ => value,
+    };
+    if token.is_empty() {
+        return Err(ApiError::authorization_missing());
+    }
+    Ok(token.to_owned())
+}
+
+fn record(state: &SandboxState, method: String, path: String, status: u16) {
+    tracing::debug!(%method, %path, status, "clickup sandbox answered");
+    state.with(|ws| {
+        ws.record(RecordedCall {
+            method,
+            path,
+            status,
+        })
+    });
+}
+
+#[cfg(test)]
+mod tests;

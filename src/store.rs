@@ -1,0 +1,271 @@
+//! The store: receipts (receiver deduplication), processed messages and the audit trail.
+//!
+//! SQLite in WAL mode; migrations are embedded in the binary. Invariants: a receipt becomes
+//! `accepted` only after a broker confirm; a processed row and its audit rows are written in
+//! one transaction; audit rows are never updated or deleted (triggers refuse it).
+
+use std::{str::FromStr, time::Duration};
+
+use chrono::Utc;
+use sqlx::{
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    Row, SqlitePool,
+};
+
+use crate::config::StoreSettings;
+
+/// Store failures.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+}
+
+/// The result of claiming a dedup key before publishing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// Ours to publish.
+    New,
+    /// Already accepted earlier: a duplicate.
+    Accepted,
+    /// Another request is publishing it right now.
+    InFlight,
+}
+
+/// One audit row to append.
+#[derive(Clone, Debug)]
+pub struct AuditEntry {
+    pub actor: String,
+    pub action: String,
+    pub subject: Option<String>,
+    pub object: Option<String>,
+    pub outcome: String,
+    pub correlation_id: String,
+    pub event_id: String,
+    pub detail: serde_json::Value,
+}
+
+/// One audit row as read back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuditRecord {
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub subject: Option<String>,
+    pub object: Option<String>,
+    pub outcome: String,
+    pub correlation_id: String,
+    pub event_id: String,
+    pub detail: String,
+}
+
+/// The outcome of a handled message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Processed {
+    pub lane: String,
+    pub outcome: String,
+    pub detail: String,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and runs the migrations.
+    pub async fn open(settings: &StoreSettings) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(settings.database_url.expose())?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// Claims a dedup key for publishing, with a lease that frees it if this process dies.
+    pub async fn claim_receipt(&self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
+        let now = Utc::now().timestamp_millis();
+        let until = now + lease.as_millis() as i64;
+
+        let claimed = sqlx::query(
+            "INSERT INTO receipts (dedup_key, state, locked_until) VALUES (?1, 'pending', ?2)
+             ON CONFLICT (dedup_key) DO UPDATE SET locked_until = ?2
+             WHERE receipts.state = 'pending' AND receipts.locked_until < ?3
+             RETURNING dedup_key",
+        )
+        .bind(key)
+        .bind(until)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        if claimed.is_some() {
+            return Ok(Claim::New);
+        }
+
+        let state: Option<String> =
+            sqlx::query_scalar("SELECT state FROM receipts WHERE dedup_key = ?1")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(match state.as_deref() {
+            Some("accepted") => Claim::Accepted,
+            _ => Claim::InFlight,
+        })
+    }
+
+    /// Marks a claimed key accepted: call only after the broker confirmed.
+    pub async fn accept_receipt(&self, key: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE receipts SET state = 'accepted', accepted_at = ?2 WHERE dedup_key = ?1",
+        )
+        .bind(key)
+        .bind(Utc::now().timestamp_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Frees a claimed key after a failed publish, so a retry can publish it.
+    pub async fn release_receipt(&self, key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM receipts WHERE dedup_key = ?1 AND state = 'pending'")
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Forgets accepted receipts older than `age` (senders stop retrying long before).
+    pub async fn prune_receipts(&self, age: Duration) -> Result<u64, StoreError> {
+        let cutoff = Utc::now().timestamp_millis() - age.as_millis() as i64;
+        let result =
+            sqlx::query("DELETE FROM receipts WHERE state = 'accepted' AND accepted_at < ?1")
+                .bind(cutoff)
+                .execute(&self.pool)
+                .await?;
+        Ok(result.rows_affected())
+    }
+
+    /// The recorded outcome of a message, if it was handled.
+    pub async fn processed(&self, key: &str) -> Result<Option<Processed>, StoreError> {
+        let row = sqlx::query("SELECT lane, outcome, detail FROM processed WHERE message_key = ?1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|row| Processed {
+            lane: row.get(0),
+            outcome: row.get(1),
+            detail: row.get(2),
+        }))
+    }
+
+    /// Records a handled message and its audit rows in one transaction. Recording the same
+    /// message twice keeps the first outcome and adds no audit rows.
+    pub async fn record(
+        &self,
+        key: &str,
+        processed: &Processed,
+        audit: &[AuditEntry],
+    ) -> Result<bool, StoreError> {
+        let now = Utc::now().timestamp_millis();
+        let mut tx = self.pool.begin().await?;
+
+        let inserted = sqlx::query(
+            "INSERT INTO processed (message_key, lane, outcome, detail, handled_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (message_key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(&processed.lane)
+        .bind(&processed.outcome)
+        .bind(&processed.detail)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if inserted {
+            for entry in audit {
+                insert_audit(&mut tx, now, entry).await?;
+            }
+        }
+
+        tx.commit().await?;
+        Ok(inserted)
+    }
+
+    /// Appends audit rows outside a processed record (refusals at the receivers, for example).
+    pub async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        insert_audit(&mut tx, Utc::now().timestamp_millis(), entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Audit rows of one correlation id, oldest first.
+    pub async fn audit_by_correlation(
+        &self,
+        correlation_id: &str,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, at, actor, action, subject, object, outcome, correlation_id, event_id, detail
+             FROM audit WHERE correlation_id = ?1 ORDER BY seq",
+        )
+        .bind(correlation_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(audit_record).collect())
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+async fn insert_audit(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    at: i64,
+    entry: &AuditEntry,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit (at, actor, action, subject, object, outcome, correlation_id, event_id, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )
+    .bind(at)
+    .bind(&entry.actor)
+    .bind(&entry.action)
+    .bind(&entry.subject)
+    .bind(&entry.object)
+    .bind(&entry.outcome)
+    .bind(&entry.correlation_id)
+    .bind(&entry.event_id)
+    .bind(entry.detail.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn audit_record(row: &sqlx::sqlite::SqliteRow) -> AuditRecord {
+    AuditRecord {
+        seq: row.get(0),
+        at: row.get(1),
+        actor: row.get(2),
+        action: row.get(3),
+        subject: row.get(4),
+        object: row.get(5),
+        outcome: row.get(6),
+        correlation_id: row.get(7),
+        event_id: row.get(8),
+        detail: row.get(9),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,160 @@
+//! Store behaviour against a real SQLite file.
+
+use super::*;
+
+async fn store() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let settings = StoreSettings {
+        database_url: url.parse().unwrap(),
+    };
+    (Store::open(&settings).await.unwrap(), dir)
+}
+
+fn entry(action: &str) -> AuditEntry {
+    AuditEntry {
+        actor: "router".into(),
+        action: action.into(),
+        subject: Some("user:1".into()),
+        object: None,
+        outcome: "ok".into(),
+        correlation_id: "corr-1".into(),
+        event_id: "evt-1".into(),
+        detail: serde_json::json!({"n": 1}),
+    }
+}
+
+#[tokio::test]
+async fn a_receipt_moves_from_claimed_to_accepted_and_then_counts_as_duplicate() {
+    let (store, _dir) = store().await;
+    let lease = Duration::from_secs(10);
+
+    assert_eq!(store.claim_receipt("k", lease).await.unwrap(), Claim::New);
+    assert_eq!(
+        store.claim_receipt("k", lease).await.unwrap(),
+        Claim::InFlight
+    );
+
+    store.accept_receipt("k").await.unwrap();
+
+    assert_eq!(
+        store.claim_receipt("k", lease).await.unwrap(),
+        Claim::Accepted
+    );
+    store.release_receipt("k").await.unwrap();
+    assert_eq!(
+        store.claim_receipt("k", lease).await.unwrap(),
+        Claim::Accepted
+    );
+}
+
+#[tokio::test]
+async fn a_released_or_expired_claim_can_be_claimed_again() {
+    let (store, _dir) = store().await;
+
+    assert_eq!(
+        store
+            .claim_receipt("k", Duration::from_secs(10))
+            .await
+            .unwrap(),
+        Claim::New
+    );
+    store.release_receipt("k").await.unwrap();
+    assert_eq!(
+        store.claim_receipt("k", Duration::ZERO).await.unwrap(),
+        Claim::New
+    );
+
+    tokio::time::sleep(Duration::from_millis(5)).await;
+
+    assert_eq!(
+        store
+            .claim_receipt("k", Duration::from_secs(10))
+            .await
+            .unwrap(),
+        Claim::New
+    );
+}
+
+#[tokio::test]
+async fn recording_a_message_twice_keeps_one_outcome_and_one_set_of_audit_rows() {
+    let (store, _dir) = store().await;
+    let first = Processed {
+        lane: "deprovision".into(),
+        outcome: "removed".into(),
+        detail: "member 1".into(),
+    };
+    let second = Processed {
+        outcome: "failed".into(),
+        ..first.clone()
+    };
+
+    assert!(store
+        .record("m1", &first, &[entry("remove_member")])
+        .await
+        .unwrap());
+    assert!(!store
+        .record("m1", &second, &[entry("remove_member")])
+        .await
+        .unwrap());
+
+    assert_eq!(store.processed("m1").await.unwrap(), Some(first));
+    let rows = store.audit_by_correlation("corr-1").await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].action, "remove_member");
+    assert_eq!(rows[0].detail, r#"{"n":1}"#);
+    assert_eq!(store.processed("m2").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn audit_rows_cannot_be_changed_or_deleted() {
+    let (store, _dir) = store().await;
+    store.append_audit(&entry("refused")).await.unwrap();
+
+    let update = sqlx::query("UPDATE audit SET outcome = 'rewritten'")
+        .execute(store.pool())
+        .await;
+    let delete = sqlx::query("DELETE FROM audit").execute(store.pool()).await;
+
+    assert!(update.unwrap_err().to_string().contains("append-only"));
+    assert!(delete.unwrap_err().to_string().contains("append-only"));
+    assert_eq!(store.audit_by_correlation("corr-1").await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn old_accepted_receipts_are_pruned_and_pending_ones_kept() {
+    let (store, _dir) = store().await;
+    store
+        .claim_receipt("old", Duration::from_secs(10))
+        .await
+        .unwrap();
+    store.accept_receipt("old").await.unwrap();
+    store
+        .claim_receipt("pending", Duration::from_secs(10))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+
+    assert_eq!(
+        store
+            .prune_receipts(Duration::from_millis(1))
+            .await
+            .unwrap(),
+        1
+    );
+
+    assert_eq!(
+        store
+            .claim_receipt("old", Duration::from_secs(10))
+            .await
+            .unwrap(),
+        Claim::New
+    );
+    assert_eq!(
+        store
+            .claim_receipt("pending", Duration::from_secs(10))
+            .await
+            .unwrap(),
+        Claim::InFlight
+    );
+}

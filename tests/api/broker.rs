@@ -1,0 +1,94 @@
+//! Broker failures at the receiver: outage, recovery, unroutable messages, readiness.
+
+use std::time::{Duration, Instant};
+
+use clickup_iam_router::bus::Lane;
+use lapin::{options::QueueDeleteOptions, Connection, ConnectionProperties};
+
+use crate::helpers::{amqp_url, fixture, json_with_status, spawn_app_with, Options};
+
+#[tokio::test]
+async fn with_the_broker_gone_a_post_gets_503_in_time_and_the_next_post_after_recovery_gets_202() {
+    let app = spawn_app_with(Options {
+        through_proxy: true,
+        without_worker: true,
+        ..Options::default()
+    })
+    .await;
+    let proxy = app.proxy.as_ref().unwrap();
+    let first = fixture("clickup/event-taskAssigneeUpdated-add.json");
+    let second = fixture("clickup/event-taskStatusUpdated.json");
+    json_with_status(app.post_clickup_signed(&first).await, 202).await;
+
+    proxy.cut();
+    let started = Instant::now();
+    let refused = json_with_status(app.post_clickup_signed(&second).await, 503).await;
+    let elapsed = started.elapsed();
+    let ready = app.get("/readyz").await.status().as_u16();
+    proxy.restore().await;
+    let accepted = app.post_clickup_signed(&second).await.status().as_u16();
+
+    assert_eq!(refused["error"], "broker_unavailable");
+    assert!(
+        elapsed < Duration::from_millis(3500),
+        "503 took {elapsed:?}"
+    );
+    assert_eq!(ready, 503, "not ready while the broker is gone");
+    assert_eq!(
+        accepted, 202,
+        "the retry after recovery is queued, not taken for a duplicate"
+    );
+    assert_eq!(app.get("/readyz").await.status().as_u16(), 200);
+    assert_eq!(app.depth(Lane::ClickUp).await, 2);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_unroutable_event_gets_503_and_is_not_marked_seen() {
+    let app = spawn_app_with(Options {
+        without_worker: true,
+        ..Options::default()
+    })
+    .await;
+    let queue = app.bus.names().queue(Lane::Deprovision);
+    let connection = Connection::connect(&amqp_url(), ConnectionProperties::default())
+        .await
+        .unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    channel
+        .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+        .await
+        .unwrap();
+    let body = fixture("iam/04-leaver-terminated.json");
+
+    let refused = json_with_status(app.post_iam(&body).await, 503).await;
+    app.bus.declare_topology().await.unwrap();
+    let accepted = json_with_status(app.post_iam(&body).await, 202).await;
+
+    assert!(refused["message"]
+        .as_str()
+        .unwrap()
+        .contains("iam.user.terminated"));
+    assert_eq!(accepted["status"], "accepted");
+    assert_eq!(app.depth(Lane::Deprovision).await, 1);
+    let _ = connection.close(200, "done".into()).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn health_and_readiness_answer_json() {
+    let app = spawn_app_with(Options {
+        without_worker: true,
+        ..Options::default()
+    })
+    .await;
+
+    let live = json_with_status(app.get("/healthz").await, 200).await;
+    let ready = json_with_status(app.get("/readyz").await, 200).await;
+    let missing = json_with_status(app.get("/nothing-here").await, 404).await;
+
+    assert_eq!(live["status"], "ok");
+    assert_eq!(ready["broker"], true);
+    assert_eq!(missing["error"], "not_found");
+    app.stop().await;
+}

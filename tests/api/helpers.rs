@@ -1,0 +1,281 @@
+//! `spawn_app`: the router on port 0 with a fresh queue prefix, a fresh store and a sandbox.
+
+use std::{net::TcpListener, sync::Arc, time::Duration};
+
+use clickup_iam_router::{
+    app::{Application, Settings},
+    bus::{rabbitmq::RabbitMq, Lane},
+    config::{
+        BusSettings, ClickUpSettings, HttpSettings, IamSettings, Secret, StoreSettings,
+        WebhookSecrets,
+    },
+    ingest::signature::{sign_clickup, StandardKey},
+    sandbox::{Plan, Sandbox, SandboxConfig},
+    store::{Processed, Store},
+};
+use serde_json::Value;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::proxy::BrokerProxy;
+
+pub const WEBHOOK_ID: &str = "a1b2c3d4-0000-4000-8000-00000000abcd";
+pub const WEBHOOK_SECRET: &str = "FAKESECRET0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH";
+pub const IAM_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+/// Variations of the test application.
+#[derive(Default)]
+pub struct Options {
+    /// Route the router's broker traffic through a proxy the test can cut.
+    pub through_proxy: bool,
+    /// Plan of the sandbox workspace (Enterprise when `None`).
+    pub plan: Option<Plan>,
+    /// Run receivers only, no worker.
+    pub without_worker: bool,
+}
+
+pub struct TestApp {
+    pub url: String,
+    pub sandbox: Sandbox,
+    pub store: Store,
+    pub bus: Arc<RabbitMq>,
+    pub proxy: Option<BrokerProxy>,
+    pub team_id: u64,
+    http: reqwest::Client,
+    shutdown: CancellationToken,
+    running: JoinHandle<anyhow::Result<()>>,
+    _dir: tempfile::TempDir,
+}
+
+pub fn amqp_url() -> String {
+    std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://127.0.0.1:5672/%2f".into())
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+pub async fn spawn_app_with(options: Options) -> TestApp {
+    if std::env::var("TEST_LOG").is_ok() {
+        clickup_iam_router::telemetry::init("text", clickup_iam_router::telemetry::DEFAULT_FILTER);
+    }
+    let sandbox_config = SandboxConfig {
+        plan: options.plan.unwrap_or(Plan::Enterprise),
+        ..SandboxConfig::default()
+    };
+    let team_id = sandbox_config.team_id;
+    let token = sandbox_config.tokens[0].clone();
+    let sandbox = Sandbox::start(TcpListener::bind("127.0.0.1:0").unwrap(), sandbox_config)
+        .await
+        .unwrap();
+
+    let mut amqp = url::Url::parse(&amqp_url()).unwrap();
+    let proxy = if options.through_proxy {
+        let upstream = amqp.socket_addrs(|| Some(5672)).unwrap()[0];
+        let proxy = BrokerProxy::start(upstream).await;
+        amqp.set_host(Some("127.0.0.1")).unwrap();
+        amqp.set_port(Some(proxy.addr().port())).unwrap();
+        Some(proxy)
+    } else {
+        None
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut secrets = WebhookSecrets::default();
+    secrets.insert(WEBHOOK_ID, WEBHOOK_SECRET);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let settings = Settings {
+        http: Some(HttpSettings {
+            http_addr: url.clone(),
+            max_body_bytes: 64 * 1024,
+        }),
+        iam: Some(IamSettings {
+            iam_webhook_secrets: Secret::new(IAM_SECRET),
+            iam_timestamp_tolerance_secs: 300,
+            iam_future_skew_secs: 30,
+        }),
+        bus: BusSettings {
+            amqp_url: amqp.as_str().parse().unwrap(),
+            amqp_prefix: format!("cir-test-{}", uuid::Uuid::new_v4().simple()),
+            confirm_timeout_ms: 3000,
+            prefetch: 16,
+            delivery_limit: 5,
+        },
+        store: StoreSettings {
+            database_url: format!("sqlite://{}", dir.path().join("t.db").display())
+                .parse()
+                .unwrap(),
+        },
+        clickup: ClickUpSettings {
+            clickup_api_url: sandbox.base_url(),
+            clickup_token: Secret::new(token),
+            clickup_team_id: team_id,
+            clickup_webhook_secrets: secrets,
+            clickup_max_attempts: 3,
+            clickup_timeout_ms: 5_000,
+        },
+        run_worker: !options.without_worker,
+    };
+
+    let application = Application::build(settings, Some(listener)).await.unwrap();
+    let store = application.store();
+    let bus = application.bus();
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(application.run_until_stopped(shutdown.clone()));
+
+    let app = TestApp {
+        url,
+        sandbox,
+        store,
+        bus,
+        proxy,
+        team_id,
+        http: reqwest::Client::new(),
+        shutdown,
+        running,
+        _dir: dir,
+    };
+    app.wait_ready().await;
+    app
+}
+
+impl TestApp {
+    /// Posts a ClickUp delivery with the given signature header (none when `None`).
+    pub async fn post_clickup(&self, body: &[u8], signature: Option<&str>) -> reqwest::Response {
+        let mut request = self
+            .http
+            .post(format!("{}/webhooks/clickup", self.url))
+            .header("content-type", "application/json")
+            .body(body.to_vec());
+        if let Some(signature) = signature {
+            request = request.header("x-signature", signature);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Posts a ClickUp delivery signed with the configured webhook secret.
+    pub async fn post_clickup_signed(&self, body: &[u8]) -> reqwest::Response {
+        self.post_clickup(body, Some(&sign_clickup(WEBHOOK_SECRET, body)))
+            .await
+    }
+
+    /// Posts an IAM delivery with explicit Standard Webhooks headers.
+    pub async fn post_iam_with(
+        &self,
+        body: &[u8],
+        headers: &[(&str, String)],
+    ) -> reqwest::Response {
+        let mut request = self
+            .http
+            .post(format!("{}/webhooks/iam", self.url))
+            .header("content-type", "application/cloudevents+json")
+            .body(body.to_vec());
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Posts an IAM delivery signed now with the configured secret.
+    pub async fn post_iam(&self, body: &[u8]) -> reqwest::Response {
+        self.post_iam_with(body, &iam_headers(body, chrono::Utc::now().timestamp()))
+            .await
+    }
+
+    /// Waits for the worker to record an outcome for `source id`.
+    pub async fn wait_processed(&self, event: &Value) -> Processed {
+        let key = format!(
+            "{} {}",
+            event["source"].as_str().unwrap(),
+            event["id"].as_str().unwrap()
+        );
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(processed) = self.store.processed(&key).await.unwrap() {
+                return processed;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no outcome recorded for {key}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits until `/readyz` says the broker and the store answer.
+    pub async fn wait_ready(&self) {
+        for _ in 0..200 {
+            if let Ok(response) = self.http.get(format!("{}/readyz", self.url)).send().await {
+                if response.status().is_success() {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the router did not become ready");
+    }
+
+    pub async fn depth(&self, lane: Lane) -> u32 {
+        self.bus
+            .queue_depth(&self.bus.names().queue(lane))
+            .await
+            .unwrap()
+    }
+
+    pub async fn dead_letters(&self) -> u32 {
+        self.bus
+            .queue_depth(&self.bus.names().dead_queue())
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Stops the router, deletes the test's queues and stops the sandbox.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        let _ = tokio::time::timeout(Duration::from_secs(15), self.running).await;
+        if let Some(proxy) = &self.proxy {
+            proxy.restore().await;
+        }
+        self.bus.delete_topology().await.unwrap();
+        self.sandbox.stop().await;
+    }
+}
+
+/// Valid Standard Webhooks headers for `body` at `timestamp`.
+pub fn iam_headers(body: &[u8], timestamp: i64) -> Vec<(&'static str, String)> {
+    let key = StandardKey::parse(IAM_SECRET).unwrap();
+    let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+    let signature = key.sign(&id, timestamp, body);
+    vec![
+        ("webhook-id", id),
+        ("webhook-timestamp", timestamp.to_string()),
+        ("webhook-signature", signature),
+    ]
+}
+
+pub fn fixture(path: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/tests/fixtures/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+pub fn fixture_json(path: &str) -> Value {
+    serde_json::from_slice(&fixture(path)).unwrap()
+}
+
+/// Reads a JSON answer, asserting the status first.
+pub async fn json_with_status(response: reqwest::Response, status: u16) -> Value {
+    assert_eq!(response.status().as_u16(), status, "unexpected status");
+    response.json().await.unwrap()
+}

@@ -1,0 +1,276 @@
+//! `POST /webhooks/iam` and the deprovisioning worker, end to end against the sandbox.
+
+use clickup_iam_router::{
+    bus::Lane,
+    sandbox::{Plan, Role},
+};
+use serde_json::{json, Value};
+
+use crate::helpers::{
+    fixture, fixture_json, iam_headers, json_with_status, spawn_app, spawn_app_with, Options,
+};
+
+#[tokio::test]
+async fn a_leaver_is_removed_from_clickup_and_audited() {
+    let app = spawn_app().await;
+    let state = app.sandbox.state();
+    let mark = state.add_member("mark.lee@example.com", "Mark Lee", Role::Member);
+    let leaver = fixture_json("iam/04-leaver-terminated.json");
+
+    let body = json_with_status(
+        app.post_iam(&fixture("iam/04-leaver-terminated.json"))
+            .await,
+        202,
+    )
+    .await;
+    let processed = app.wait_processed(&leaver).await;
+
+    assert_eq!(body["status"], "accepted");
+    assert_eq!(processed.outcome, "removed_member");
+    assert!(state.find_by_email("mark.lee@example.com").is_none());
+    assert_eq!(
+        state.count_calls(
+            "DELETE",
+            &format!("/api/v2/team/{}/user/{mark}", app.team_id)
+        ),
+        1
+    );
+    let audit = app
+        .store
+        .audit_by_correlation("term-2026-0077")
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].action, "clickup.remove_member");
+    assert_eq!(audit[0].outcome, "removed_member");
+    assert_eq!(
+        audit[0].subject.as_deref(),
+        Some("user:c0ffee00c0ffee00c0ffee00c0ffee00")
+    );
+    assert_eq!(
+        audit[0].object,
+        Some(format!("clickup:team:{}:user:{mark}", app.team_id))
+    );
+    assert!(
+        !audit[0].detail.contains("mark.lee"),
+        "no personal data in the audit detail"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_same_leaver_twice_gives_one_message_and_one_clickup_removal() {
+    let app = spawn_app().await;
+    let state = app.sandbox.state();
+    let mark = state.add_member("mark.lee@example.com", "Mark Lee", Role::Member);
+    let body = fixture("iam/04-leaver-terminated.json");
+
+    json_with_status(app.post_iam(&body).await, 202).await;
+    app.wait_processed(&fixture_json("iam/04-leaver-terminated.json"))
+        .await;
+    let again = json_with_status(app.post_iam(&body).await, 200).await;
+
+    assert_eq!(again["status"], "duplicate");
+    assert_eq!(
+        state.count_calls(
+            "DELETE",
+            &format!("/api/v2/team/{}/user/{mark}", app.team_id)
+        ),
+        1
+    );
+    assert_eq!(state.count_calls("DELETE", "/api/v2/team/"), 1);
+    assert_eq!(app.depth(Lane::Deprovision).await, 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_disabled_guest_is_removed_through_the_guest_endpoint() {
+    let app = spawn_app().await;
+    let state = app.sandbox.state();
+    let jane = state.add_guest("jane.doe@example.com", "Jane Doe");
+    let disable = fixture_json("iam/05-disable.json");
+
+    app.post_iam(&serde_json::to_vec(&disable).unwrap()).await;
+    let processed = app.wait_processed(&disable).await;
+
+    assert_eq!(processed.outcome, "removed_guest");
+    assert!(state.find_by_email("jane.doe@example.com").is_none());
+    assert_eq!(
+        state.count_calls(
+            "DELETE",
+            &format!("/api/v2/team/{}/guest/{jane}", app.team_id)
+        ),
+        1
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_leaver_without_a_clickup_account_is_a_success() {
+    let app = spawn_app().await;
+    let leaver = fixture_json("iam/04-leaver-terminated.json");
+
+    app.post_iam(&fixture("iam/04-leaver-terminated.json"))
+        .await;
+    let processed = app.wait_processed(&leaver).await;
+
+    assert_eq!(processed.outcome, "already_absent");
+    assert_eq!(
+        app.sandbox.state().count_calls("DELETE", "/api/v2/team/"),
+        0
+    );
+    assert_eq!(app.dead_letters().await, 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_clickup_outage_is_retried_until_the_removal_succeeds() {
+    let app = spawn_app().await;
+    let state = app.sandbox.state();
+    state.add_member("mark.lee@example.com", "Mark Lee", Role::Member);
+    state.set_fail_next(2, 503);
+    let leaver = fixture_json("iam/04-leaver-terminated.json");
+
+    app.post_iam(&fixture("iam/04-leaver-terminated.json"))
+        .await;
+    let processed = app.wait_processed(&leaver).await;
+
+    assert_eq!(processed.outcome, "removed_member");
+    assert!(state.find_by_email("mark.lee@example.com").is_none());
+    let failures = state.calls().iter().filter(|c| c.status == 503).count();
+    assert_eq!(failures, 2);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_workspace_below_enterprise_fails_the_leaver_with_a_message_that_says_so() {
+    let app = spawn_app_with(Options {
+        plan: Some(Plan::Business),
+        ..Options::default()
+    })
+    .await;
+    app.sandbox
+        .state()
+        .add_member("mark.lee@example.com", "Mark Lee", Role::Member);
+    let leaver = fixture_json("iam/04-leaver-terminated.json");
+
+    app.post_iam(&fixture("iam/04-leaver-terminated.json"))
+        .await;
+    let processed = app.wait_processed(&leaver).await;
+
+    assert_eq!(processed.outcome, "failed");
+    assert!(
+        processed.detail.contains("Enterprise plan"),
+        "{}",
+        processed.detail
+    );
+    assert!(app
+        .sandbox
+        .state()
+        .find_by_email("mark.lee@example.com")
+        .is_some());
+    let audit = app
+        .store
+        .audit_by_correlation("term-2026-0077")
+        .await
+        .unwrap();
+    assert_eq!(audit[0].outcome, "failed");
+    wait_for(|| async { app.dead_letters().await == 1 }).await;
+    app.stop().await;
+}
+
+/// name, headers, expected status
+type HeaderCase = (&'static str, Vec<(&'static str, String)>, u16);
+
+#[tokio::test]
+async fn bad_iam_deliveries_are_refused_and_change_nothing() {
+    let app = spawn_app_with(Options {
+        without_worker: true,
+        ..Options::default()
+    })
+    .await;
+    let body = fixture("iam/04-leaver-terminated.json");
+    let now = chrono::Utc::now().timestamp();
+    let mut tampered = iam_headers(&body, now);
+    tampered[2].1 = tampered[2].1.replace("v1,", "v1,AAAA");
+    let mut wrong_id = iam_headers(&body, now);
+    wrong_id[0].1 = "msg_someone_else".into();
+
+    let cases: Vec<HeaderCase> = vec![
+        ("no headers", vec![], 401),
+        ("no signature", iam_headers(&body, now)[..2].to_vec(), 401),
+        ("no id", iam_headers(&body, now)[1..].to_vec(), 401),
+        ("stale", iam_headers(&body, now - 301), 401),
+        ("far future", iam_headers(&body, now + 120), 401),
+        ("tampered", tampered, 401),
+        ("signed for another id", wrong_id, 401),
+    ];
+    for (name, headers, status) in cases {
+        let response = app.post_iam_with(&body, &headers).await;
+
+        assert_eq!(response.status().as_u16(), status, "{name}");
+        let json: Value = response.json().await.unwrap();
+        assert_eq!(json["error"], "signature_rejected", "{name}");
+    }
+
+    let mut event = fixture_json("iam/04-leaver-terminated.json");
+    event["data"]["user"]["email"] = json!("not-an-email");
+    let invalid = serde_json::to_vec(&event).unwrap();
+    let refused = json_with_status(app.post_iam(&invalid).await, 400).await;
+    assert_eq!(refused["field"], "/data/user/email");
+    assert!(!refused["message"]
+        .as_str()
+        .unwrap()
+        .contains("not-an-email"));
+
+    let malformed = json_with_status(app.post_iam(b"{\"specversion\":").await, 400).await;
+    assert_eq!(malformed["error"], "malformed_json");
+
+    assert_eq!(
+        app.depth(Lane::Deprovision).await,
+        0,
+        "nothing refused reached the broker"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_batch_queues_each_event_on_its_lane() {
+    let app = spawn_app_with(Options {
+        without_worker: true,
+        ..Options::default()
+    })
+    .await;
+    let body = fixture("iam/12-batch-membership.cloudevents-batch.json");
+    let headers = iam_headers(&body, chrono::Utc::now().timestamp());
+    let response = reqwest::Client::new()
+        .post(format!("{}/webhooks/iam", app.url))
+        .header("content-type", "application/cloudevents-batch+json")
+        .header(headers[0].0, &headers[0].1)
+        .header(headers[1].0, &headers[1].1)
+        .header(headers[2].0, &headers[2].1)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+
+    let json = json_with_status(response, 202).await;
+
+    assert_eq!(json["accepted"].as_array().unwrap().len(), 2);
+    assert_eq!(app.depth(Lane::Provision).await, 2);
+    app.stop().await;
+}
+
+async fn wait_for<F, Fut>(condition: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..200 {
+        if condition().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("condition not met in 10 s");
+}

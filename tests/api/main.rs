@@ -1,0 +1,9 @@
+//! Black-box tests: the router on port 0 against a real RabbitMQ (`AMQP_URL`, default
+//! `amqp://127.0.0.1:5672/%2f`; `.ci/run` starts one, `docker-compose.yml` has one for users)
+//! and the ClickUp sandbox. Each test gets its own queue prefix and store.
+
+mod broker;
+mod clickup;
+mod helpers;
+mod iam;
+mod proxy;
