@@ -41,7 +41,11 @@ pub struct BusSettings {
     pub confirm_timeout_ms: u64,
 
     /// Unacknowledged deliveries a worker holds per queue.
-    #[arg(long, env = "WORKER_PREFETCH", default_value_t = 32)]
+    #[arg(
+        long = "worker-prefetch",
+        env = "WORKER_PREFETCH",
+        default_value_t = 32
+    )]
     pub prefetch: u16,
 
     /// Deliveries of one message before the broker dead-letters it.

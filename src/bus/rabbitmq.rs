@@ -33,6 +33,9 @@ use super::{
 };
 use crate::{config::BusSettings, ingest::envelope::Envelope};
 
+/// Pause before a delivery that failed transiently goes back to its queue.
+const RETRY_PAUSE: Duration = Duration::from_secs(2);
+
 /// One connection with one channel.
 struct Link {
     connection: Connection,
@@ -296,6 +299,13 @@ async fn consume_once(
         let _settled = match disposition {
             Disposition::Ack => delivery.ack(BasicAckOptions::default()).await?,
             Disposition::Retry => {
+                // FIXME(#7): requeueing after a pause is a stand-in for the retry tiers (TTL
+                // delay queues); until then the pause keeps an outage from burning the
+                // delivery limit in seconds.
+                tokio::select! {
+                    _ = shutdown.cancelled() => {}
+                    _ = tokio::time::sleep(RETRY_PAUSE) => {}
+                }
                 delivery
                     .nack(BasicNackOptions {
                         multiple: false,
