@@ -91,6 +91,9 @@ pub struct SandboxConfig {
     pub tokens: Vec<String>,
     /// Overrides the plan's requests per minute (tests use small values).
     pub rate_limit_per_minute: Option<u32>,
+    /// Length of a rate-limit window: a minute, as ClickUp counts; tests shorten it so that
+    /// waiting for `X-RateLimit-Reset` takes seconds.
+    pub rate_window: std::time::Duration,
 }
 
 impl Default for SandboxConfig {
@@ -101,6 +104,7 @@ impl Default for SandboxConfig {
             plan: Plan::Enterprise,
             tokens: vec!["pk_sandbox_token".to_owned()],
             rate_limit_per_minute: None,
+            rate_window: limits::WINDOW,
         }
     }
 }
@@ -114,6 +118,7 @@ impl fmt::Debug for SandboxConfig {
             .field("plan", &self.plan)
             .field("tokens", &format_args!("[{} redacted]", self.tokens.len()))
             .field("rate_limit_per_minute", &self.rate_limit_per_minute)
+            .field("rate_window", &self.rate_window)
             .finish()
     }
 }

@@ -10,7 +10,7 @@ use std::{
 
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 
-/// Length of one rate-limit window.
+/// Length of one rate-limit window, as ClickUp counts (tests may shorten it).
 pub(crate) const WINDOW: Duration = Duration::from_secs(60);
 
 /// The limiter's answer for one request, and the values of its headers.
@@ -49,13 +49,15 @@ struct Window {
 #[derive(Debug)]
 pub(crate) struct RateLimiter {
     limit: u32,
+    window: Duration,
     windows: HashMap<String, Window>,
 }
 
 impl RateLimiter {
-    pub fn new(limit: u32) -> Self {
+    pub fn new(limit: u32, window: Duration) -> Self {
         RateLimiter {
             limit,
+            window,
             windows: HashMap::new(),
         }
     }
@@ -66,10 +68,10 @@ impl RateLimiter {
         let window = self
             .windows
             .entry(token.to_owned())
-            .or_insert_with(|| open_window(now, now_unix_ms));
+            .or_insert_with(|| open_window(now, now_unix_ms, self.window));
 
-        if now.duration_since(window.opened) >= WINDOW {
-            *window = open_window(now, now_unix_ms);
+        if now.duration_since(window.opened) >= self.window {
+            *window = open_window(now, now_unix_ms, self.window);
         }
 
         let allowed = window.used < self.limit;
@@ -86,8 +88,8 @@ impl RateLimiter {
     }
 }
 
-fn open_window(now: Instant, now_unix_ms: u64) -> Window {
-    let window_ms = WINDOW.as_millis() as u64;
+fn open_window(now: Instant, now_unix_ms: u64, length: Duration) -> Window {
+    let window_ms = length.as_millis() as u64;
     Window {
         opened: now,
         reset_unix: (now_unix_ms + window_ms).div_ceil(1_000),
@@ -104,7 +106,7 @@ mod tests {
     /// Runs `(token, seconds after start)` requests against a limit of 2 and returns
     /// `(allowed, remaining, reset)` for each.
     fn check(requests: &[(&str, u64)]) -> Vec<(bool, u32, u64)> {
-        let mut limiter = RateLimiter::new(2);
+        let mut limiter = RateLimiter::new(2, WINDOW);
         let start = Instant::now();
 
         requests

@@ -131,7 +131,7 @@ impl SandboxState {
             hierarchy: Hierarchy::default(),
             webhooks: Vec::new(),
             tokens: config.tokens.clone(),
-            limiter: RateLimiter::new(limit),
+            limiter: RateLimiter::new(limit, config.rate_window),
             calls: Vec::new(),
             scheduled_failure: None,
         };

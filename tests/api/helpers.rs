@@ -32,6 +32,8 @@ pub struct Options {
     pub plan: Option<Plan>,
     /// Run receivers only, no worker.
     pub without_worker: bool,
+    /// The sandbox's rate limit: requests per window, and the window's length.
+    pub rate_limit: Option<(u32, Duration)>,
 }
 
 pub struct TestApp {
@@ -59,10 +61,14 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         clickup_iam_router::telemetry::init("text", clickup_iam_router::telemetry::DEFAULT_FILTER);
     }
-    let sandbox_config = SandboxConfig {
+    let mut sandbox_config = SandboxConfig {
         plan: options.plan.unwrap_or(Plan::Enterprise),
         ..SandboxConfig::default()
     };
+    if let Some((limit, window)) = options.rate_limit {
+        sandbox_config.rate_limit_per_minute = Some(limit);
+        sandbox_config.rate_window = window;
+    }
     let team_id = sandbox_config.team_id;
     let token = sandbox_config.tokens[0].clone();
     let sandbox = Sandbox::start(TcpListener::bind("127.0.0.1:0").unwrap(), sandbox_config)

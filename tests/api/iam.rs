@@ -143,6 +143,33 @@ async fn a_clickup_outage_is_retried_until_the_removal_succeeds() {
 }
 
 #[tokio::test]
+async fn a_rate_limited_removal_waits_for_the_reset_and_then_succeeds() {
+    let window = std::time::Duration::from_secs(2);
+    let app = spawn_app_with(Options {
+        rate_limit: Some((2, window)),
+        ..Options::default()
+    })
+    .await;
+    let state = app.sandbox.state();
+    state.add_member("mark.lee@example.com", "Mark Lee", Role::Member);
+    let leaver = fixture_json("iam/04-leaver-terminated.json");
+
+    app.post_iam(&fixture("iam/04-leaver-terminated.json"))
+        .await;
+    let processed = app.wait_processed(&leaver).await;
+
+    assert_eq!(processed.outcome, "removed_member");
+    assert!(state.find_by_email("mark.lee@example.com").is_none());
+    let statuses: Vec<u16> = state.calls().iter().map(|c| c.status).collect();
+    assert!(
+        statuses.contains(&429),
+        "the third call hit the limit: {statuses:?}"
+    );
+    assert_eq!(statuses.last(), Some(&200), "{statuses:?}");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_workspace_below_enterprise_fails_the_leaver_with_a_message_that_says_so() {
     let app = spawn_app_with(Options {
         plan: Some(Plan::Business),
