@@ -13,7 +13,9 @@ use tracing::{info, warn};
 use crate::{
     bus::rabbitmq::RabbitMq,
     clickup::ClickUpClient,
-    config::{BusSettings, ClickUpSettings, HttpSettings, IamSettings, StoreSettings},
+    config::{
+        BusSettings, ClickUpSettings, HttpSettings, IamSettings, RulesSettings, StoreSettings,
+    },
     http::{self, ReceiverState},
     ingest::{
         iam::IamSchema,
@@ -35,6 +37,7 @@ pub struct Settings {
     pub bus: BusSettings,
     pub store: StoreSettings,
     pub clickup: ClickUpSettings,
+    pub rules: RulesSettings,
     pub run_worker: bool,
 }
 
@@ -44,6 +47,7 @@ pub struct Application {
     listener: Option<TcpListener>,
     bus: Arc<RabbitMq>,
     store: Store,
+    rules: Option<worker::LoadedRules>,
 }
 
 impl Application {
@@ -62,17 +66,22 @@ impl Application {
             ),
             (None, _) => None,
         };
-        if settings.run_worker {
-            anyhow::ensure!(
-                settings.clickup.clickup_team_id != 0,
-                "CLICKUP_TEAM_ID is required for the worker"
-            );
-            anyhow::ensure!(
-                !settings.clickup.clickup_token.is_empty(),
-                "CLICKUP_TOKEN is required for the worker"
-            );
-        }
+        let rules = match settings.run_worker {
+            true => {
+                anyhow::ensure!(
+                    settings.clickup.clickup_team_id != 0,
+                    "CLICKUP_TEAM_ID is required for the worker"
+                );
+                anyhow::ensure!(
+                    !settings.clickup.clickup_token.is_empty(),
+                    "CLICKUP_TOKEN is required for the worker"
+                );
+                Some(worker::load_rules(&settings.rules)?)
+            }
+            false => None,
+        };
         Ok(Self {
+            rules,
             settings,
             listener,
             bus,
@@ -120,14 +129,14 @@ impl Application {
             )));
         }
 
-        if self.settings.run_worker {
+        if let Some(rules) = self.rules {
             let clickup = ClickUpClient::new(&self.settings.clickup)?;
             let team_id = self.settings.clickup.clickup_team_id;
             let consumer = self.bus.clone();
             let store = self.store.clone();
             let token = shutdown.clone();
             tasks.push(tokio::spawn(async move {
-                worker::run_until_stopped(consumer, store, clickup, team_id, token).await
+                worker::run_until_stopped(consumer, store, clickup, team_id, rules, token).await
             }));
             info!("worker consuming");
         }
@@ -170,6 +179,7 @@ fn receiver_state(
         },
         iam_schema: IamSchema::compile()?,
         max_body_bytes: http.max_body_bytes,
+        body_timeout: Duration::from_millis(http.body_timeout_ms),
     })
 }
 

@@ -34,8 +34,9 @@ pub enum PublishError {
 pub trait Publisher: Send + Sync {
     async fn publish(&self, envelope: &Envelope) -> Result<(), PublishError>;
 
-    /// Whether the last contact with the broker succeeded (for `/readyz`).
-    fn is_ready(&self) -> bool;
+    /// Whether the broker can take a publish now: the link is open, or a fresh one opens
+    /// within a short bound (for `/readyz`).
+    async fn check_ready(&self) -> bool;
 }
 
 /// What to do with a delivery once its handler has finished.

@@ -2,7 +2,9 @@
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{BusSettings, ClickUpSettings, HttpSettings, IamSettings, StoreSettings};
+use crate::config::{
+    BusSettings, ClickUpSettings, HttpSettings, IamSettings, RulesSettings, StoreSettings,
+};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -31,6 +33,49 @@ pub enum Command {
     Demo(DemoArgs),
     /// The ClickUp stand-in on its own port.
     Sandbox(SandboxArgs),
+    /// Validate the rules, or dry-run one event through them.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// The mass-removal brake: see what is held, release it.
+    #[command(subcommand)]
+    Brake(BrakeCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RulesCommand {
+    /// Load and compile every rule file; report the first error with file, line and reason.
+    Check {
+        /// Folder of rule files.
+        #[arg(default_value = "rules")]
+        dir: std::path::PathBuf,
+    },
+    /// Print the plan an IAM event would produce and the rule behind each action; changes
+    /// nothing.
+    Explain {
+        /// A CloudEvents JSON file (one event).
+        #[arg(long)]
+        event: std::path::PathBuf,
+        /// Folder of rule files.
+        #[arg(long, env = "RULES_DIR", default_value = "rules")]
+        rules_dir: std::path::PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BrakeCommand {
+    /// List removals held by the brake.
+    Status {
+        #[command(flatten)]
+        store: StoreSettings,
+    },
+    /// Apply every held removal (recomputed against today's rules) and clear the brake.
+    Release {
+        #[command(flatten)]
+        worker: Box<WorkerArgs>,
+        /// Who releases (recorded in the audit trail).
+        #[arg(long, env = "USER", default_value = "operator")]
+        by: String,
+    },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -55,12 +100,16 @@ pub struct WorkerArgs {
     pub store: StoreSettings,
     #[command(flatten)]
     pub clickup: ClickUpSettings,
+    #[command(flatten)]
+    pub rules: RulesSettings,
 }
 
 #[derive(Args, Debug, Clone)]
 pub struct RunArgs {
     #[command(flatten)]
     pub serve: ServeArgs,
+    #[command(flatten)]
+    pub rules: RulesSettings,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -73,6 +122,10 @@ pub struct DemoArgs {
         hide_env_values = true
     )]
     pub amqp_url: crate::config::RedactedUrl,
+
+    /// Folder of rule files the demo runs with.
+    #[arg(long, env = "RULES_DIR", default_value = "rules")]
+    pub rules_dir: std::path::PathBuf,
 
     /// Seconds to wait for the expected outcomes.
     #[arg(long, default_value_t = 30)]
@@ -88,6 +141,10 @@ pub struct SandboxArgs {
     /// Plan of the sandbox workspace: free, unlimited, business, business-plus, enterprise.
     #[arg(long, env = "SANDBOX_PLAN", default_value = "enterprise")]
     pub plan: String,
+
+    /// Seed the spaces, folders, lists and user groups the shipped rules name.
+    #[arg(long)]
+    pub seed_examples: bool,
 
     /// API token the sandbox accepts.
     #[arg(
@@ -112,36 +169,51 @@ impl Cli {
     pub async fn execute(self) -> anyhow::Result<()> {
         let shutdown = crate::shutdown::on_signals();
         match self.command {
-            Command::Serve(args) => run_app(args.into_settings(false), shutdown).await,
+            Command::Serve(args) => run_app(args.into_settings(None), shutdown).await,
             Command::Worker(args) => run_app(args.into_settings(), shutdown).await,
-            Command::Run(args) => run_app(args.serve.into_settings(true), shutdown).await,
+            Command::Run(args) => {
+                run_app(args.serve.into_settings(Some(args.rules)), shutdown).await
+            }
             Command::Demo(args) => crate::demo::run(args).await,
             Command::Sandbox(args) => crate::sandbox::run_until_stopped(args, shutdown).await,
+            Command::Rules(RulesCommand::Check { dir }) => crate::operator::check_rules(&dir),
+            Command::Rules(RulesCommand::Explain { event, rules_dir }) => {
+                crate::operator::explain_event(&event, &rules_dir)
+            }
+            Command::Brake(BrakeCommand::Status { store }) => {
+                crate::operator::brake_status(&store).await
+            }
+            Command::Brake(BrakeCommand::Release { worker, by }) => {
+                crate::operator::release_brake((*worker).into_settings(), &by).await
+            }
         }
     }
 }
 
 impl ServeArgs {
-    fn into_settings(self, run_worker: bool) -> crate::app::Settings {
+    /// Settings for `serve` (no rules: no worker) or `run` (with the worker's rules).
+    fn into_settings(self, rules: Option<RulesSettings>) -> crate::app::Settings {
         crate::app::Settings {
             http: Some(self.http),
             iam: Some(self.iam),
             bus: self.bus,
             store: self.store,
             clickup: self.clickup,
-            run_worker,
+            run_worker: rules.is_some(),
+            rules: rules.unwrap_or_default(),
         }
     }
 }
 
 impl WorkerArgs {
-    fn into_settings(self) -> crate::app::Settings {
+    pub fn into_settings(self) -> crate::app::Settings {
         crate::app::Settings {
             http: None,
             iam: None,
             bus: self.bus,
             store: self.store,
             clickup: self.clickup,
+            rules: self.rules,
             run_worker: true,
         }
     }

@@ -14,6 +14,7 @@ use tracing::{debug, warn};
 
 use crate::config::{ClickUpSettings, Secret};
 
+pub mod access;
 pub mod types;
 
 pub use types::{Member, Plan, Role};
@@ -97,13 +98,13 @@ impl ClickUpClient {
 
     /// `GET /v2/team`: the workspaces the token sees, with their members and guests.
     pub async fn teams(&self) -> Result<Vec<types::Team>, ClickUpError> {
-        let teams: types::Teams = self.call(Method::GET, "/v2/team").await?;
+        let teams: types::Teams = self.call(Method::GET, "/v2/team", None).await?;
         Ok(teams.teams)
     }
 
     /// `GET /v2/team/{team_id}/plan`.
     pub async fn plan(&self, team_id: u64) -> Result<Plan, ClickUpError> {
-        self.call(Method::GET, &format!("/v2/team/{team_id}/plan"))
+        self.call(Method::GET, &format!("/v2/team/{team_id}/plan"), None)
             .await
     }
 
@@ -129,6 +130,21 @@ impl ClickUpClient {
         }))
     }
 
+    /// The active member or guest of a workspace with this user id.
+    pub async fn find_member_by_id(
+        &self,
+        team_id: u64,
+        user_id: u64,
+    ) -> Result<Option<Member>, ClickUpError> {
+        let teams = self.teams().await?;
+        Ok(teams
+            .into_iter()
+            .filter(|team| team.id == team_id.to_string())
+            .flat_map(|team| team.members)
+            .map(|m| m.user)
+            .find(|user| user.id == user_id))
+    }
+
     /// `DELETE /v2/team/{team_id}/user/{user_id}`: deactivates a member.
     pub async fn remove_member(&self, team_id: u64, user_id: u64) -> Result<Removal, ClickUpError> {
         self.remove(&format!("/v2/team/{team_id}/user/{user_id}"))
@@ -142,7 +158,10 @@ impl ClickUpClient {
     }
 
     async fn remove(&self, path: &str) -> Result<Removal, ClickUpError> {
-        match self.call::<serde_json::Value>(Method::DELETE, path).await {
+        match self
+            .call::<serde_json::Value>(Method::DELETE, path, None)
+            .await
+        {
             Ok(_) => Ok(Removal::Removed),
             Err(ClickUpError::Api { status: 404, .. }) => Ok(Removal::AlreadyGone),
             Err(error) => Err(error),
@@ -150,14 +169,15 @@ impl ClickUpClient {
     }
 
     /// One call with retries of transient failures.
-    async fn call<T: DeserializeOwned>(
+    pub(crate) async fn call<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
+        body: Option<&serde_json::Value>,
     ) -> Result<T, ClickUpError> {
         let mut attempt = 1;
         loop {
-            let error = match self.attempt(method.clone(), path).await {
+            let error = match self.attempt(method.clone(), path, body).await {
                 Ok(body) => {
                     return serde_json::from_slice(&body)
                         .map_err(|e| ClickUpError::Contract(format!("{path}: {e}")));
@@ -178,12 +198,21 @@ impl ClickUpClient {
         }
     }
 
-    async fn attempt(&self, method: Method, path: &str) -> Result<Vec<u8>, ClickUpError> {
-        let response = self
+    async fn attempt(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Vec<u8>, ClickUpError> {
+        let mut request = self
             .http
             .request(method.clone(), format!("{}{path}", self.base))
             .header(header::AUTHORIZATION, self.token.expose())
-            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(body) = body {
+            request = request.body(body.to_string());
+        }
+        let response = request
             .send()
             .await
             .map_err(|e| ClickUpError::Transport(without_url(e)))?;

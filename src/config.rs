@@ -14,6 +14,10 @@ pub struct HttpSettings {
     #[arg(long, env = "HTTP_ADDR", default_value = "127.0.0.1:8080")]
     pub http_addr: String,
 
+    /// Longest time a client may take to send a request body; slower ones get 408.
+    #[arg(long, env = "BODY_TIMEOUT_MS", default_value_t = 10_000)]
+    pub body_timeout_ms: u64,
+
     /// Largest request body accepted; larger bodies get 413.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 1_048_576)]
     pub max_body_bytes: usize,
@@ -133,6 +137,27 @@ pub struct IamSettings {
     /// How far in the future a signed timestamp may be, in seconds (clock skew).
     #[arg(long, env = "IAM_FUTURE_SKEW_SECS", default_value_t = 30)]
     pub iam_future_skew_secs: i64,
+}
+
+/// Rules and scheduler settings of the worker.
+#[derive(clap::Args, Clone, Debug)]
+pub struct RulesSettings {
+    /// Folder of rule files (`*.yaml`), loaded and validated at start-up.
+    #[arg(long, env = "RULES_DIR", default_value = "rules")]
+    pub rules_dir: std::path::PathBuf,
+
+    /// How often the scheduler looks for due expiries and reminders.
+    #[arg(long, env = "SCHEDULER_TICK_MS", default_value_t = 5_000)]
+    pub scheduler_tick_ms: u64,
+}
+
+impl Default for RulesSettings {
+    fn default() -> Self {
+        Self {
+            rules_dir: "rules".into(),
+            scheduler_tick_ms: 5_000,
+        }
+    }
 }
 
 /// A secret string: parsed from the environment, redacted in `Debug`.

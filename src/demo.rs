@@ -15,12 +15,13 @@ use crate::{
     bus::{rabbitmq::RabbitMq, Lane},
     cli::DemoArgs,
     config::{
-        BusSettings, ClickUpSettings, HttpSettings, IamSettings, Secret, StoreSettings,
-        WebhookSecrets,
+        BusSettings, ClickUpSettings, HttpSettings, IamSettings, RulesSettings, Secret,
+        StoreSettings, WebhookSecrets,
     },
     sandbox::{Sandbox, SandboxConfig},
 };
 
+mod lifecycle;
 mod scenario;
 
 use scenario::{Row, Scenario};
@@ -58,6 +59,7 @@ async fn run_in(args: &DemoArgs, workdir: &Path) -> anyhow::Result<Vec<Row>> {
         .cloned()
         .context("the sandbox has no token")?;
     let sandbox = Sandbox::start(TcpListener::bind("127.0.0.1:0")?, sandbox_config).await?;
+    sandbox.state().seed_examples()?;
 
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let router_url = format!("http://{}", listener.local_addr()?);
@@ -87,6 +89,7 @@ async fn run_in(args: &DemoArgs, workdir: &Path) -> anyhow::Result<Vec<Row>> {
         http: Some(HttpSettings {
             http_addr: router_url.clone(),
             max_body_bytes: 1_048_576,
+            body_timeout_ms: 10_000,
         }),
         iam: Some(IamSettings {
             iam_webhook_secrets: Secret::new(iam_secret.clone()),
@@ -107,6 +110,10 @@ async fn run_in(args: &DemoArgs, workdir: &Path) -> anyhow::Result<Vec<Row>> {
             clickup_max_attempts: 4,
             clickup_timeout_ms: 5_000,
         },
+        rules: RulesSettings {
+            rules_dir: args.rules_dir.clone(),
+            scheduler_tick_ms: 200,
+        },
         run_worker: true,
     };
 
@@ -126,14 +133,9 @@ async fn run_in(args: &DemoArgs, workdir: &Path) -> anyhow::Result<Vec<Row>> {
     let rows = scenario.play().await;
 
     let broker = RabbitMq::new(bus);
-    let depths = (
-        broker
-            .queue_depth(&broker.names().queue(Lane::Provision))
-            .await,
-        broker
-            .queue_depth(&broker.names().queue(Lane::ClickUp))
-            .await,
-    );
+    let clickup_depth = broker
+        .queue_depth(&broker.names().queue(Lane::ClickUp))
+        .await;
     shutdown.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(15), running).await;
     if let Err(e) = broker.delete_topology().await {
@@ -142,7 +144,7 @@ async fn run_in(args: &DemoArgs, workdir: &Path) -> anyhow::Result<Vec<Row>> {
     sandbox.stop().await;
 
     let mut rows = rows?;
-    scenario::check_queued(&mut rows, depths);
+    scenario::check_queued(&mut rows, vec![(Lane::ClickUp, clickup_depth)]);
     Ok(rows)
 }
 

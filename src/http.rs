@@ -33,6 +33,7 @@ pub struct ReceiverState {
     pub iam_tolerance: Tolerance,
     pub iam_schema: IamSchema,
     pub max_body_bytes: usize,
+    pub body_timeout: Duration,
 }
 
 /// Starts the HTTP server on a bound listener; it stops when `shutdown` is cancelled.
@@ -49,6 +50,7 @@ pub fn serve(
             .route("/webhooks/iam", web::post().to(receivers::iam))
             .route("/healthz", web::get().to(health::live))
             .route("/readyz", web::get().to(health::ready))
+            .route("/metrics", web::get().to(health::metrics))
             .default_service(web::to(health::not_found))
     })
     .disable_signals()

@@ -13,6 +13,8 @@ pub mod config;
 pub mod demo;
 pub mod http;
 pub mod ingest;
+pub mod operator;
+pub mod rules;
 pub mod sandbox;
 pub mod shutdown;
 pub mod store;

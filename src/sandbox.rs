@@ -1,26 +1,36 @@
 //! ClickUp stand-in that follows the public API contract, for tests and `demo`.
 //!
-//! [`Sandbox::start`] serves part of ClickUp's REST API v2 under `/api` on a loopback
-//! listener: the workspace reads every plan has, the Enterprise-only user and guest
-//! endpoints, webhook management and a small Space/List/task hierarchy. Every request passes
-//! ClickUp's token check and per-token rate limit first. Tests seed and inspect the workspace
-//! through [`SandboxState`], and [`Sandbox::deliver`] sends a signed webhook delivery.
+//! [`Sandbox::start`] serves part of ClickUp's REST API under `/api` on a loopback listener:
+//! the v2 workspace reads every plan has, the Enterprise-only user, guest and guest-share
+//! endpoints, user groups, webhook management, a small Space/Folder/List/task hierarchy with
+//! task writes, comments, List statuses and Custom Fields, and the v3 ACL endpoint that
+//! shares it with users and groups. Every request passes ClickUp's token check and
+//! per-token rate limit first. Tests seed and inspect the workspace through
+//! [`SandboxState`], and [`Sandbox::deliver`] sends a signed webhook delivery.
 //!
 //! Invariants: every response body is JSON in ClickUp's shapes; the state lock is never held
 //! across an `.await`; the sandbox serves only on loopback and delivers only to loopback.
 
+mod access;
+mod acls;
 mod body;
 mod command;
 mod delivery;
 mod directory;
 mod errors;
+mod example;
+mod fields;
 mod gate;
+mod groups;
 mod guests;
 mod hierarchy;
 mod limits;
 mod members;
 mod routes;
+mod shares;
 mod state;
+mod statuses;
+mod tasks;
 #[cfg(test)]
 mod testing;
 mod webhooks;
@@ -31,9 +41,14 @@ use actix_web::{dev::ServerHandle, middleware::from_fn, web, App, HttpServer};
 use anyhow::Context;
 use tokio::task::JoinHandle;
 
+pub use access::SandboxShare;
 pub use command::run_until_stopped;
 pub use directory::{Role, SandboxUser};
+pub use fields::{CustomFieldType, SandboxCustomField, SandboxFieldOption};
+pub use groups::SandboxGroup;
+pub use hierarchy::ListParent;
 pub use state::{RecordedCall, SandboxState};
+pub use tasks::{SandboxComment, SandboxTask};
 
 /// A ClickUp plan: it sets the per-token rate limit and gates the Enterprise-only endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -14,6 +14,10 @@ use sqlx::{
 
 use crate::config::StoreSettings;
 
+pub mod access;
+
+pub use access::{Grant, GrantChange, GrantEnd, GrantKind, IdentityRecord, NewGrant};
+
 /// Store failures.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -146,11 +150,14 @@ impl Store {
     /// Forgets accepted receipts older than `age` (senders stop retrying long before).
     pub async fn prune_receipts(&self, age: Duration) -> Result<u64, StoreError> {
         let cutoff = Utc::now().timestamp_millis() - age.as_millis() as i64;
-        let result =
-            sqlx::query("DELETE FROM receipts WHERE state = 'accepted' AND accepted_at < ?1")
-                .bind(cutoff)
-                .execute(&self.pool)
-                .await?;
+        // Claims whose publisher died are free once their lease ends; forget those too.
+        let result = sqlx::query(
+            "DELETE FROM receipts WHERE (state = 'accepted' AND accepted_at < ?1)
+             OR (state = 'pending' AND locked_until < ?1)",
+        )
+        .bind(cutoff)
+        .execute(&self.pool)
+        .await?;
         Ok(result.rows_affected())
     }
 

@@ -1,36 +1,118 @@
-//! Rule workers: consume the lanes and act on ClickUp.
+//! Rule workers: consume the lanes and act on ClickUp; run the scheduler.
 //!
 //! Invariant: a delivery is acked only after its work is done and its outcome and audit rows
 //! are committed; a message already recorded is acked without acting again.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
+use anyhow::Context;
+use chrono::Utc;
 use tokio_util::sync::CancellationToken;
+use tracing::info;
 
 use crate::{
     bus::{Consumer, Lane},
     clickup::ClickUpClient,
+    config::RulesSettings,
+    rules::RuleSet,
     store::Store,
 };
 
+pub mod apply;
+pub mod brake;
 pub mod deprovision;
+pub mod people;
+pub mod provision;
+pub mod scheduler;
 
 pub use deprovision::Deprovisioner;
+pub use provision::Provisioner;
 
-/// Runs every lane that has a handler until the token is cancelled.
+/// Applies changed rules to everyone, then runs the deprovision and provision lanes and the
+/// scheduler until the token is cancelled.
 ///
-/// Lanes without a handler yet (provision, approvals, ClickUp task events) keep their messages
-/// queued durably for the handlers that later issues add.
+/// Approval and ClickUp task lanes keep their messages queued durably for the handlers that
+/// later issues add.
 pub async fn run_until_stopped(
     consumer: Arc<dyn Consumer>,
     store: Store,
     clickup: ClickUpClient,
     team_id: u64,
+    rules: LoadedRules,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let deprovisioner = Arc::new(Deprovisioner::new(clickup, store, team_id));
+    let LoadedRules {
+        rules: rule_set,
+        sources,
+        tick,
+    } = rules;
+    let provisioner = Arc::new(provisioner(
+        clickup.clone(),
+        store.clone(),
+        team_id,
+        rule_set,
+    ));
 
-    consumer
-        .consume_until_stopped(Lane::Deprovision, deprovisioner, shutdown)
-        .await
+    let (affected, held) =
+        scheduler::reload_rules(&provisioner, &scheduler::fingerprint(&sources), Utc::now())
+            .await?;
+    if affected > 0 {
+        info!(affected, held, "rules changed since they were last applied");
+    }
+
+    let deprovisioner = Arc::new(Deprovisioner::new(clickup, store, team_id));
+    let (deprovision, provision, schedule) = tokio::join!(
+        consumer.consume_until_stopped(Lane::Deprovision, deprovisioner, shutdown.clone()),
+        consumer.consume_until_stopped(Lane::Provision, provisioner.clone(), shutdown.clone()),
+        scheduler::run_until_stopped(provisioner, tick, shutdown.clone()),
+    );
+    deprovision.and(provision).and(schedule)
+}
+
+/// A provisioner over the given rules.
+pub fn provisioner(
+    clickup: ClickUpClient,
+    store: Store,
+    team_id: u64,
+    rules: RuleSet,
+) -> Provisioner {
+    let brake = brake::Brake {
+        settings: rules.settings().brake.clone(),
+    };
+    Provisioner {
+        clickup,
+        store,
+        team_id,
+        rules: Arc::new(rules),
+        brake,
+    }
+}
+
+/// Compiled rules with their sources (for the fingerprint) and the scheduler's tick.
+pub struct LoadedRules {
+    pub rules: RuleSet,
+    pub sources: Vec<(String, String)>,
+    pub tick: Duration,
+}
+
+/// Loads and compiles the rules folder, failing with the file, line and reason.
+pub fn load_rules(settings: &RulesSettings) -> anyhow::Result<LoadedRules> {
+    let rules = RuleSet::load_dir(&settings.rules_dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut sources = Vec::new();
+    let entries = std::fs::read_dir(&settings.rules_dir)
+        .with_context(|| format!("reading {}", settings.rules_dir.display()))?;
+    for entry in entries {
+        let path = entry?.path();
+        let is_rule = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+        if is_rule {
+            sources.push((path.display().to_string(), std::fs::read_to_string(&path)?));
+        }
+    }
+    sources.sort();
+    info!(mappings = rules.mapping_names().len(), dir = %settings.rules_dir.display(), "rules loaded");
+    Ok(LoadedRules {
+        rules,
+        sources,
+        tick: Duration::from_millis(settings.scheduler_tick_ms),
+    })
 }

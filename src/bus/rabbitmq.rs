@@ -4,13 +4,7 @@
 //! publish after any loss, so a broker restart needs no router restart. Topology is declared
 //! on every (re)connect; declarations are idempotent.
 
-use std::{
-    sync::{
-        atomic::{AtomicBool, Ordering},
-        Arc,
-    },
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use futures_util::StreamExt;
@@ -18,20 +12,26 @@ use lapin::{
     options::{
         BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions,
         BasicPublishOptions, BasicQosOptions, BasicRejectOptions, ConfirmSelectOptions,
-        ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
+        QueueDeclareOptions,
     },
-    types::{AMQPValue, FieldTable},
-    BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, ExchangeKind,
+    types::FieldTable,
+    BasicProperties, Channel, Confirmation, Connection, ConnectionProperties,
 };
+use sha2::Digest;
 use tokio::{sync::RwLock, time::timeout};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn, Instrument};
+
+mod declare;
 
 use super::{
     topology::{Lane, Names},
     Consumer, Disposition, Handler, PublishError, Publisher,
 };
 use crate::{config::BusSettings, ingest::envelope::Envelope};
+
+/// Longest a readiness probe waits for a fresh connection.
+const READY_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Pause before a delivery that failed transiently goes back to its queue.
 const RETRY_PAUSE: Duration = Duration::from_secs(2);
@@ -53,7 +53,6 @@ pub struct RabbitMq {
     settings: BusSettings,
     names: Names,
     publish_link: RwLock<Option<Arc<Link>>>,
-    ready: AtomicBool,
 }
 
 impl RabbitMq {
@@ -63,7 +62,6 @@ impl RabbitMq {
             settings,
             names,
             publish_link: RwLock::new(None),
-            ready: AtomicBool::new(false),
         }
     }
 
@@ -80,9 +78,7 @@ impl RabbitMq {
 
     /// Opens the publish link now, so `/readyz` reflects the broker before the first event.
     pub async fn connect_publisher(&self) -> Result<(), PublishError> {
-        let outcome = self.publish_link().await.map(|_| ());
-        self.ready.store(outcome.is_ok(), Ordering::Relaxed);
-        outcome
+        self.publish_link().await.map(|_| ())
     }
 
     /// Messages waiting in a queue (for the demo and tests).
@@ -137,10 +133,9 @@ impl RabbitMq {
         if let Some(link) = slot.as_ref().filter(|l| l.is_open()) {
             return Ok(link.clone());
         }
-        let link = connect(&self.settings, &self.names).await.map_err(|e| {
-            self.ready.store(false, Ordering::Relaxed);
-            PublishError::Unavailable(format!("{e:#}"))
-        })?;
+        let link = connect(&self.settings, &self.names)
+            .await
+            .map_err(|e| PublishError::Unavailable(format!("{e:#}")))?;
         link.channel
             .confirm_select(ConfirmSelectOptions::default())
             .await
@@ -156,8 +151,8 @@ impl RabbitMq {
         let properties = BasicProperties::default()
             .with_delivery_mode(2)
             .with_content_type("application/cloudevents+json".into())
-            .with_message_id(envelope.id.as_str().into())
-            .with_correlation_id(envelope.correlationid.as_str().into());
+            .with_message_id(short_string(&envelope.id).into())
+            .with_correlation_id(short_string(&envelope.correlationid).into());
         let options = BasicPublishOptions {
             mandatory: true,
             immediate: false,
@@ -203,7 +198,6 @@ impl Publisher for RabbitMq {
             outcome,
             Err(PublishError::Unavailable(_) | PublishError::ConfirmTimeout)
         );
-        self.ready.store(healthy, Ordering::Relaxed);
         if !healthy {
             // Drop the link so the next publish starts from a fresh connection.
             if let Ok(mut slot) = self.publish_link.try_write() {
@@ -213,8 +207,19 @@ impl Publisher for RabbitMq {
         outcome
     }
 
-    fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::Relaxed)
+    async fn check_ready(&self) -> bool {
+        let open = self
+            .publish_link
+            .read()
+            .await
+            .as_ref()
+            .is_some_and(|link| link.is_open());
+        if open {
+            return true;
+        }
+        timeout(READY_PROBE_TIMEOUT, self.connect_publisher())
+            .await
+            .is_ok_and(|connected| connected.is_ok())
     }
 }
 
@@ -331,6 +336,18 @@ async fn consume_once(
     Ok(())
 }
 
+/// AMQP short strings hold at most 255 bytes; a longer id is replaced by its SHA-256 (the
+/// envelope in the body keeps the full id).
+fn short_string(value: &str) -> String {
+    if value.len() <= 255 {
+        return value.to_string();
+    }
+    format!(
+        "sha256:{}",
+        hex::encode(sha2::Sha256::digest(value.as_bytes()))
+    )
+}
+
 /// Connects, opens a channel and declares the whole topology.
 async fn connect(settings: &BusSettings, names: &Names) -> anyhow::Result<Link> {
     let connection = timeout(
@@ -339,94 +356,30 @@ async fn connect(settings: &BusSettings, names: &Names) -> anyhow::Result<Link> 
     )
     .await
     .map_err(|_| anyhow::anyhow!("connecting to the broker timed out"))??;
-    let channel = connection.create_channel().await?;
-    declare(&channel, names, settings.delivery_limit).await?;
+    let channel = declare::topology(&connection, names, settings.delivery_limit).await?;
     Ok(Link {
         connection,
         channel,
     })
 }
 
-async fn declare(channel: &Channel, names: &Names, delivery_limit: u32) -> lapin::Result<()> {
-    let durable = ExchangeDeclareOptions {
-        durable: true,
-        ..Default::default()
-    };
-    channel
-        .exchange_declare(
-            names.events_exchange().into(),
-            ExchangeKind::Topic,
-            durable,
-            FieldTable::default(),
-        )
-        .await?;
-    channel
-        .exchange_declare(
-            names.dead_exchange().into(),
-            ExchangeKind::Topic,
-            durable,
-            FieldTable::default(),
-        )
-        .await?;
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    let queue_options = QueueDeclareOptions {
-        durable: true,
-        ..Default::default()
-    };
-    let mut dead_args = FieldTable::default();
-    dead_args.insert(
-        "x-queue-type".into(),
-        AMQPValue::LongString("quorum".into()),
-    );
-    channel
-        .queue_declare(names.dead_queue().into(), queue_options, dead_args)
-        .await?;
-    channel
-        .queue_bind(
-            names.dead_queue().into(),
-            names.dead_exchange().into(),
-            "#".into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await?;
-
-    for lane in Lane::ALL {
-        let mut args = FieldTable::default();
-        args.insert(
-            "x-queue-type".into(),
-            AMQPValue::LongString("quorum".into()),
-        );
-        args.insert(
-            "x-delivery-limit".into(),
-            AMQPValue::LongUInt(delivery_limit),
-        );
-        args.insert(
-            "x-dead-letter-exchange".into(),
-            AMQPValue::LongString(names.dead_exchange().into()),
-        );
-        args.insert(
-            "x-dead-letter-strategy".into(),
-            AMQPValue::LongString("at-least-once".into()),
-        );
-        args.insert(
-            "x-overflow".into(),
-            AMQPValue::LongString("reject-publish".into()),
-        );
-        channel
-            .queue_declare(names.queue(lane).into(), queue_options, args)
-            .await?;
-        for pattern in lane.bindings() {
-            channel
-                .queue_bind(
-                    names.queue(lane).into(),
-                    names.events_exchange().into(),
-                    (*pattern).into(),
-                    QueueBindOptions::default(),
-                    FieldTable::default(),
-                )
-                .await?;
+    #[test]
+    fn long_ids_become_short_strings() {
+        let cases = [
+            ("abc".to_string(), "abc".to_string()),
+            ("x".repeat(255), "x".repeat(255)),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(short_string(&input), expected);
         }
+
+        let long = short_string(&"€".repeat(100));
+
+        assert!(long.starts_with("sha256:") && long.len() == 71, "{long}");
+        assert_ne!(long, short_string(&"€".repeat(101)));
     }
-    Ok(())
 }

@@ -13,9 +13,6 @@ use crate::{
     store::Store,
 };
 
-const JOINER: &str = include_str!("../../tests/fixtures/iam/01-joiner-employee.json");
-const CONTRACTOR: &str =
-    include_str!("../../tests/fixtures/iam/02-joiner-contractor-end-date.json");
 const LEAVER: &str = include_str!("../../tests/fixtures/iam/04-leaver-terminated.json");
 const TASK_CREATED: &str = include_str!("../../tests/fixtures/clickup/event-taskCreated.json");
 const TASK_STATUS: &str = include_str!("../../tests/fixtures/clickup/event-taskStatusUpdated.json");
@@ -35,7 +32,7 @@ pub struct Row {
 }
 
 impl Row {
-    fn new(event: &str, status: u16, expected: u16, action: &str) -> Self {
+    pub(super) fn new(event: &str, status: u16, expected: u16, action: &str) -> Self {
         let passed = status == expected;
         Row {
             event: event.into(),
@@ -73,28 +70,8 @@ impl Scenario<'_> {
         let state = self.sandbox.state();
         let mark = state.add_member("mark.lee@example.com", "Mark Lee", Role::Member);
         let pat = state.add_guest("pat.reviewer@agency.example.com", "Pat Reviewer");
-        let mut rows = Vec::new();
 
-        let joiner = self.post_iam(JOINER.as_bytes()).await?;
-        rows.push(
-            Row::new(
-                "IAM joiner (employee)",
-                joiner,
-                202,
-                "queued on the provision lane",
-            )
-            .queued(Lane::Provision, 1),
-        );
-        let contractor = self.post_iam(CONTRACTOR.as_bytes()).await?;
-        rows.push(
-            Row::new(
-                "IAM joiner (contractor, end date)",
-                contractor,
-                202,
-                "queued on the provision lane",
-            )
-            .queued(Lane::Provision, 1),
-        );
+        let mut rows = super::lifecycle::rows(self).await?;
 
         let leaver: Value = serde_json::from_str(LEAVER)?;
         let status = self.post_iam(&serde_json::to_vec(&leaver)?).await?;
@@ -191,21 +168,7 @@ impl Scenario<'_> {
             return Ok(row);
         }
 
-        let key = format!(
-            "{} {}",
-            event["source"].as_str().unwrap_or(""),
-            event["id"].as_str().unwrap_or("")
-        );
-        let deadline = tokio::time::Instant::now() + self.timeout;
-        let processed = loop {
-            if let Some(processed) = self.store.processed(&key).await? {
-                break Some(processed);
-            }
-            if tokio::time::Instant::now() > deadline {
-                break None;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        };
+        let processed = self.wait_outcome(event).await?;
 
         let email = event["data"]["user"]["email"].as_str().unwrap_or("");
         let gone = self.sandbox.state().find_by_email(email).is_none();
@@ -223,7 +186,29 @@ impl Scenario<'_> {
         Ok(row)
     }
 
-    async fn post_iam(&self, body: &[u8]) -> anyhow::Result<u16> {
+    /// The worker's recorded outcome for an IAM event, waiting up to the demo's timeout.
+    pub(super) async fn wait_outcome(
+        &self,
+        event: &Value,
+    ) -> anyhow::Result<Option<crate::store::Processed>> {
+        let key = format!(
+            "{} {}",
+            event["source"].as_str().unwrap_or(""),
+            event["id"].as_str().unwrap_or("")
+        );
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        loop {
+            if let Some(processed) = self.store.processed(&key).await? {
+                return Ok(Some(processed));
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Ok(None);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub(super) async fn post_iam(&self, body: &[u8]) -> anyhow::Result<u16> {
         let key = StandardKey::parse(&self.iam_secret).map_err(|e| anyhow::anyhow!("{e}"))?;
         let message_id = format!("msg_{}", uuid::Uuid::new_v4().simple());
         let timestamp = chrono::Utc::now().timestamp();
@@ -267,9 +252,8 @@ impl Scenario<'_> {
 }
 
 /// Marks queued rows failed when the lane does not hold as many messages as rows say.
-pub fn check_queued(rows: &mut [Row], depths: (anyhow::Result<u32>, anyhow::Result<u32>)) {
-    let (provision, clickup) = depths;
-    for (lane, depth) in [(Lane::Provision, provision), (Lane::ClickUp, clickup)] {
+pub fn check_queued(rows: &mut [Row], lanes: Vec<(Lane, anyhow::Result<u32>)>) {
+    for (lane, depth) in lanes {
         let expected: u32 = rows
             .iter()
             .filter(|r| r.passed)

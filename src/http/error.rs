@@ -8,12 +8,16 @@ use serde_json::json;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReceiverError {
+    #[error("the request body did not arrive within {0:?}")]
+    BodyTimeout(std::time::Duration),
     #[error("body is larger than {limit} bytes")]
     TooLarge { limit: usize },
     #[error("{0}")]
     Malformed(String),
     #[error("{0}")]
     Forbidden(String),
+    #[error("the webhook named in the body is not configured")]
+    UnknownWebhook,
     #[error("{0}")]
     Unauthorized(String),
     #[error("{field}: {detail}")]
@@ -31,9 +35,11 @@ pub enum ReceiverError {
 impl ReceiverError {
     fn code(&self) -> &'static str {
         match self {
+            ReceiverError::BodyTimeout(_) => "request_timeout",
             ReceiverError::TooLarge { .. } => "payload_too_large",
             ReceiverError::Malformed(_) => "malformed_json",
             ReceiverError::Forbidden(_) => "signature_rejected",
+            ReceiverError::UnknownWebhook => "unknown_webhook",
             ReceiverError::Unauthorized(_) => "signature_rejected",
             ReceiverError::Invalid { .. } => "invalid_event",
             ReceiverError::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -47,9 +53,10 @@ impl ReceiverError {
 impl ResponseError for ReceiverError {
     fn status_code(&self) -> StatusCode {
         match self {
+            ReceiverError::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ReceiverError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ReceiverError::Malformed(_) | ReceiverError::Invalid { .. } => StatusCode::BAD_REQUEST,
-            ReceiverError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ReceiverError::Forbidden(_) | ReceiverError::UnknownWebhook => StatusCode::FORBIDDEN,
             ReceiverError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ReceiverError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ReceiverError::Unavailable(_) | ReceiverError::InFlight => {
@@ -88,6 +95,11 @@ mod tests {
                 ReceiverError::TooLarge { limit: 10 },
                 413,
                 "payload_too_large",
+            ),
+            (
+                ReceiverError::BodyTimeout(std::time::Duration::from_secs(1)),
+                408,
+                "request_timeout",
             ),
             (ReceiverError::Malformed("x".into()), 400, "malformed_json"),
             (

@@ -15,6 +15,7 @@ use serde_json::json;
 use tracing::{debug, error, info_span, warn, Instrument};
 
 use super::{ReceiverError, ReceiverState};
+use crate::bus::PublishError;
 use crate::{
     ingest::{
         clickup::{self, ClickUpPayloadError},
@@ -33,21 +34,23 @@ pub async fn clickup(
     payload: web::Payload,
     state: web::Data<ReceiverState>,
 ) -> Result<HttpResponse, ReceiverError> {
-    let body = read_body(&request, payload, state.max_body_bytes).await?;
+    let body = read_body(&request, payload, &state).await?;
 
     let webhook_id = clickup::webhook_id(&body).map_err(|e| match e {
         ClickUpPayloadError::Malformed(detail) => {
             ReceiverError::Malformed(format!("body is not valid JSON: {detail}"))
         }
-        other => ReceiverError::Forbidden(format!("unknown webhook: {other}")),
+        _ => ReceiverError::UnknownWebhook,
     })?;
+
+    // The id is unverified until it names a configured webhook: never log or echo it before.
+    let Some(secret) = state.clickup_secrets.get(&webhook_id).cloned() else {
+        warn!("delivery for an unknown webhook refused");
+        return Err(ReceiverError::UnknownWebhook);
+    };
     let span = info_span!("clickup_delivery", webhook_id = %webhook_id);
 
     async move {
-        let secret = state.clickup_secrets.get(&webhook_id).ok_or_else(|| {
-            warn!("delivery for an unknown webhook refused");
-            ReceiverError::Forbidden(format!("webhook {webhook_id} is not configured"))
-        })?;
         let header = request
             .headers()
             .get("x-signature")
@@ -85,7 +88,7 @@ pub async fn iam(
     payload: web::Payload,
     state: web::Data<ReceiverState>,
 ) -> Result<HttpResponse, ReceiverError> {
-    let body = read_body(&request, payload, state.max_body_bytes).await?;
+    let body = read_body(&request, payload, &state).await?;
 
     let headers = request.headers();
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
@@ -177,7 +180,7 @@ async fn queue(
             if let Err(e) = state.store.release_receipt(&key).await {
                 error!(error = %e, "could not release a receipt; it frees itself when its lease ends");
             }
-            return Err(ReceiverError::Unavailable(publish_error.to_string()));
+            return Err(ReceiverError::Unavailable(caller_safe(&publish_error)));
         }
         if let Err(e) = state.store.accept_receipt(&key).await {
             // The event is queued; a redelivery is caught by the worker's own deduplication.
@@ -196,8 +199,33 @@ async fn queue(
         .json(json!({ "status": "accepted", "accepted": accepted, "duplicates": duplicates })))
 }
 
-/// Reads the raw body, refusing anything over `limit` (early, by Content-Length, when given).
+/// What the sender is told about a failed publish: no broker internals (queue names, vhost).
+fn caller_safe(error: &PublishError) -> String {
+    match error {
+        PublishError::Unavailable(_) | PublishError::ConfirmTimeout => {
+            "the broker did not confirm the event in time; retry later".into()
+        }
+        PublishError::Nacked => "the broker refused the event; retry later".into(),
+        PublishError::Unroutable(key) => format!("no queue takes routing key {key}; retry later"),
+    }
+}
+
+/// Reads the raw body within the time and size limits.
 async fn read_body(
+    request: &HttpRequest,
+    payload: web::Payload,
+    state: &ReceiverState,
+) -> Result<BytesMut, ReceiverError> {
+    tokio::time::timeout(
+        state.body_timeout,
+        read_limited(request, payload, state.max_body_bytes),
+    )
+    .await
+    .unwrap_or(Err(ReceiverError::BodyTimeout(state.body_timeout)))
+}
+
+/// Reads the raw body, refusing anything over `limit` (early, by Content-Length, when given).
+async fn read_limited(
     request: &HttpRequest,
     mut payload: web::Payload,
     limit: usize,

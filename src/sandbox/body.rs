@@ -24,8 +24,14 @@ impl Body {
         }
     }
 
-    fn field(&self, name: &str) -> Option<&Value> {
+    /// The field, unless it is absent or `null`.
+    pub fn field(&self, name: &str) -> Option<&Value> {
         self.0.get(name).filter(|value| !value.is_null())
+    }
+
+    /// Whether the field is present and `null`, which some endpoints read as "clear it".
+    pub fn is_null(&self, name: &str) -> bool {
+        self.0.get(name).is_some_and(Value::is_null)
     }
 
     fn required(&self, name: &str) -> Result<&Value, ApiError> {
@@ -81,6 +87,47 @@ impl Body {
         }
     }
 
+    /// An optional array, its items left for the caller to check.
+    pub fn optional_array(&self, name: &str) -> Result<Option<&[Value]>, ApiError> {
+        match self.field(name) {
+            None => Ok(None),
+            Some(value) => value
+                .as_array()
+                .map(|items| Some(items.as_slice()))
+                .ok_or_else(|| ApiError::wrong_type(name, "an array")),
+        }
+    }
+
+    /// A required array of non-negative integers, such as user ids.
+    pub fn required_integer_list(&self, name: &str) -> Result<Vec<u64>, ApiError> {
+        integer_list(self.required(name)?, name)
+    }
+
+    /// An optional `{"add": [int], "rem": [int]}` diff, ClickUp's way of changing a set of
+    /// user ids. Both arrays are required, as in the spec; a flat array is refused, not
+    /// ignored.
+    pub fn optional_diff(&self, name: &str) -> Result<Option<Diff>, ApiError> {
+        let Some(value) = self.field(name) else {
+            return Ok(None);
+        };
+        let fields = value
+            .as_object()
+            .ok_or_else(|| ApiError::wrong_type(name, "an object with add and rem arrays"))?;
+
+        let part = |key: &str| {
+            let label = format!("{name}.{key}");
+            let value = fields
+                .get(key)
+                .filter(|value| !value.is_null())
+                .ok_or_else(|| ApiError::missing_field(&label))?;
+            integer_list(value, &label)
+        };
+        Ok(Some(Diff {
+            add: part("add")?,
+            rem: part("rem")?,
+        }))
+    }
+
     /// A required array of strings; `star_allowed` also accepts the bare string `"*"`
     /// (which `PUT /v2/webhook/{id}` takes for "every event").
     pub fn required_str_list(
@@ -104,6 +151,27 @@ impl Body {
             .collect::<Option<Vec<_>>>()
             .ok_or_else(|| ApiError::wrong_type(name, expected))
     }
+}
+
+/// Ids to add to and remove from a set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Diff {
+    pub add: Vec<u64>,
+    pub rem: Vec<u64>,
+}
+
+/// The array of non-negative integers in `value`, the field `name` for error messages.
+pub(crate) fn integer_list(value: &Value, name: &str) -> Result<Vec<u64>, ApiError> {
+    let expected = "an array of integers";
+    let items = value
+        .as_array()
+        .ok_or_else(|| ApiError::wrong_type(name, expected))?;
+
+    items
+        .iter()
+        .map(Value::as_u64)
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| ApiError::wrong_type(name, expected))
 }
 
 #[cfg(test)]
@@ -230,5 +298,53 @@ mod tests {
         for (name, outcome, expected) in cases {
             assert_eq!(outcome, expected, "{name}");
         }
+    }
+
+    #[test]
+    fn integer_lists_and_diffs_take_only_the_spec_shapes() {
+        let body = Body::parse(
+            json!({
+                "ids": [1, 2],
+                "mixed": [1, "2"],
+                "flat": [3, 4],
+                "diff": { "add": [5], "rem": [] },
+                "half": { "add": [5] },
+                "bad_rem": { "add": [], "rem": ["6"] },
+                "nothing": null
+            })
+            .to_string()
+            .as_bytes(),
+        )
+        .expect("object body");
+
+        let cases = [
+            (ecode(body.required_integer_list("ids")), "ok [1, 2]"),
+            (ecode(body.required_integer_list("mixed")), "INPUT_002"),
+            (ecode(body.required_integer_list("absent")), "INPUT_001"),
+            (
+                ecode(body.optional_diff("diff")),
+                "ok Some(Diff { add: [5], rem: [] })",
+            ),
+            (ecode(body.optional_diff("absent")), "ok None"),
+            (ecode(body.optional_diff("nothing")), "ok None"),
+            (ecode(body.optional_diff("flat")), "INPUT_002"),
+            (ecode(body.optional_diff("half")), "INPUT_001"),
+            (ecode(body.optional_diff("bad_rem")), "INPUT_002"),
+            (
+                ecode(body.optional_array("mixed")),
+                "ok Some([Number(1), String(\"2\")])",
+            ),
+            (ecode(body.optional_array("diff")), "INPUT_002"),
+            (ecode(body.optional_array("nothing")), "ok None"),
+        ];
+
+        for (outcome, expected) in cases {
+            assert_eq!(outcome, expected);
+        }
+        let flat = body.optional_diff("flat").expect_err("flat array refused");
+        assert_eq!(
+            flat.body()["err"],
+            "flat must be an object with add and rem arrays"
+        );
     }
 }

@@ -46,6 +46,9 @@ pub async fn run_until_stopped(
     let team_id = config.team_id;
 
     let sandbox = Sandbox::start(listener, config).await?;
+    if args.seed_examples {
+        sandbox.state().seed_examples()?;
+    }
     println!(
         "ClickUp sandbox: {} (workspace {team_id}, {} plan); Ctrl-C stops it",
         sandbox.base_url(),

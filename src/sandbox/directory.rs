@@ -227,6 +227,18 @@ impl UserRecord {
         })
     }
 
+    /// An entry of a user group's `members`.
+    pub fn group_member_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "username": self.username,
+            "email": self.email,
+            "color": self.color(),
+            "initials": self.initials(),
+            "profilePicture": null
+        })
+    }
+
     /// The `invited_by` object, describing this user as the inviter.
     fn inviter_json(&self) -> Value {
         json!({

@@ -7,6 +7,8 @@
 use actix_web::{http::StatusCode, HttpResponse, ResponseError};
 use serde_json::{json, Value};
 
+use super::access::ObjectKind;
+
 /// An error answer in ClickUp's shape.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{status} {ecode}: {message}")]
@@ -88,6 +90,21 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "List not found", "ITEM_015")
     }
 
+    /// A status the task's List does not have. Observed on task creation; the sandbox gives
+    /// the same answer on update, where ClickUp's code is unconfirmed.
+    pub fn status_not_found() -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "Status not found", "CRTSK_001")
+    }
+
+    /// A drop-down value that is neither an option UUID nor an option's orderindex.
+    pub fn dropdown_value_invalid() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "Value must be an option index or uuid",
+            "FIELD_011",
+        )
+    }
+
     // Sandbox choices: ClickUp's real status and ECODE for these are unconfirmed.
 
     /// ClickUp only says these endpoints need the Enterprise plan; 403 and the code are ours.
@@ -155,6 +172,81 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, message, "INPUT_004")
     }
 
+    /// A share or ACL target that does not exist. `ITEM_013` and `ITEM_015` are the codes
+    /// observed for tasks and Lists (ClickUp sometimes answers a missing task with 401; the
+    /// sandbox answers 404 here); `FOLDER_001` and `SPACE_001` are invented.
+    pub fn object_not_found(kind: ObjectKind) -> Self {
+        let (message, ecode) = match kind {
+            ObjectKind::Task => ("Task not found", "ITEM_013"),
+            ObjectKind::List => ("List not found", "ITEM_015"),
+            ObjectKind::Folder => ("Folder not found", "FOLDER_001"),
+            ObjectKind::Space => ("Space not found", "SPACE_001"),
+        };
+        Self::new(StatusCode::NOT_FOUND, message, ecode)
+    }
+
+    pub fn group_not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "Group not found", "GROUP_001")
+    }
+
+    /// Group member ids that name no active member or guest.
+    pub fn users_not_in_workspace(ids: &[u64]) -> Self {
+        let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            format!("Users not in the Workspace: {}", ids.join(", ")),
+            "GROUP_002",
+        )
+    }
+
+    /// A v3 `object_type` the sandbox does not share (ClickUp knows about 65 of them).
+    pub fn object_type_unsupported(raw: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            format!("object_type \"{raw}\" is not supported: use space, folder, list or task"),
+            "ACL_001",
+        )
+    }
+
+    /// Task or comment assignee ids that name no active member or guest (code invented).
+    pub fn assignees_not_in_workspace(ids: &[u64]) -> Self {
+        let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            format!("Assignees not in the Workspace: {}", ids.join(", ")),
+            "ASSIGNEE_001",
+        )
+    }
+
+    /// Group assignee ids that name no user group (code invented).
+    pub fn group_assignees_not_found(ids: &[String]) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            format!("Group assignees not found: {}", ids.join(", ")),
+            "ASSIGNEE_002",
+        )
+    }
+
+    /// A Custom Field value of the wrong type for a text, number or date field (code
+    /// invented; ClickUp's observed code covers drop-downs only).
+    pub fn field_value_invalid(expected: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            format!("Value must be {expected}"),
+            "FIELD_001",
+        )
+    }
+
+    /// A Custom Field that does not exist or is not on the task's List. ClickUp documents a
+    /// 400 for fields that do not apply to a task; the code is invented.
+    pub fn field_not_on_task() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "Custom Field not found on this task",
+            "FIELD_010",
+        )
+    }
+
     pub fn webhook_not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "Webhook not found", "WEBHOOK_001")
     }
@@ -202,6 +294,43 @@ mod tests {
             (ApiError::injected(503), 503, "SANDBOX_001"),
             (ApiError::injected(429), 429, "APP_002"),
             (ApiError::injected(42), 500, "SANDBOX_001"),
+            (
+                ApiError::object_not_found(ObjectKind::Task),
+                404,
+                "ITEM_013",
+            ),
+            (
+                ApiError::object_not_found(ObjectKind::List),
+                404,
+                "ITEM_015",
+            ),
+            (
+                ApiError::object_not_found(ObjectKind::Folder),
+                404,
+                "FOLDER_001",
+            ),
+            (
+                ApiError::object_not_found(ObjectKind::Space),
+                404,
+                "SPACE_001",
+            ),
+            (ApiError::group_not_found(), 404, "GROUP_001"),
+            (ApiError::users_not_in_workspace(&[1, 2]), 400, "GROUP_002"),
+            (ApiError::object_type_unsupported("view"), 400, "ACL_001"),
+            (ApiError::status_not_found(), 400, "CRTSK_001"),
+            (ApiError::dropdown_value_invalid(), 400, "FIELD_011"),
+            (
+                ApiError::assignees_not_in_workspace(&[7]),
+                400,
+                "ASSIGNEE_001",
+            ),
+            (
+                ApiError::group_assignees_not_found(&["g".to_owned()]),
+                400,
+                "ASSIGNEE_002",
+            ),
+            (ApiError::field_value_invalid("a number"), 400, "FIELD_001"),
+            (ApiError::field_not_on_task(), 400, "FIELD_010"),
         ];
 
         for (error, status, ecode) in cases {

@@ -2,7 +2,8 @@
 //! `GET|PUT|DELETE /v2/team/{team_id}/guest/{guest_id}`.
 //!
 //! Same order of checks as the member endpoints. A member id is "not found" here, as a
-//! guest id is on the member endpoints; removing a guest revokes their workspace access.
+//! guest id is on the member endpoints; removing a guest revokes their workspace access,
+//! their shares and their group memberships.
 
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Map, Value};
@@ -13,6 +14,7 @@ use super::{
     errors::ApiError,
     members::{checked_custom_role, checked_email, invitation_json, removal_json},
     routes::{authorise_enterprise, parse_id, resource},
+    shares::shared_json,
     state::{now_ms, SandboxState, Workspace},
 };
 
@@ -26,7 +28,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-fn active_guest(ws: &Workspace, guest_id: u64) -> Result<&UserRecord, ApiError> {
+pub(crate) fn active_guest(ws: &Workspace, guest_id: u64) -> Result<&UserRecord, ApiError> {
     ws.directory
         .get(guest_id)
         .filter(|user| user.active && user.role == Role::Guest)
@@ -42,11 +44,12 @@ fn guest_entry(ws: &Workspace, guest: &UserRecord) -> Map<String, Value> {
     entry
 }
 
-fn guest_json(ws: &Workspace, guest: &UserRecord) -> Value {
+/// The `{guest: {…, shared}}` answer; `include_shared` false leaves `shared` empty.
+pub(crate) fn guest_json(ws: &Workspace, guest: &UserRecord, include_shared: bool) -> Value {
     let mut entry = guest_entry(ws, guest);
     entry.insert(
         "shared".to_owned(),
-        json!({ "tasks": [], "lists": [], "folders": [] }),
+        shared_json(ws, guest.id, include_shared),
     );
     json!({ "guest": entry })
 }
@@ -118,7 +121,7 @@ async fn get_guest(
         authorise_enterprise(ws, &team_id)?;
 
         let guest = active_guest(ws, guest_id)?;
-        Ok(HttpResponse::Ok().json(guest_json(ws, guest)))
+        Ok(HttpResponse::Ok().json(guest_json(ws, guest, true)))
     })
 }
 
@@ -145,7 +148,7 @@ async fn edit_guest(
         }
 
         let guest = active_guest(ws, guest_id)?;
-        Ok(HttpResponse::Ok().json(guest_json(ws, guest)))
+        Ok(HttpResponse::Ok().json(guest_json(ws, guest, true)))
     })
 }
 
@@ -163,6 +166,7 @@ async fn remove_guest(
         if let Some(guest) = ws.directory.get_mut(guest_id) {
             guest.active = false;
         }
+        ws.forget_user(guest_id);
 
         tracing::debug!(guest_id, "clickup sandbox removed a guest");
         Ok(HttpResponse::Ok().json(removal_json(ws)))

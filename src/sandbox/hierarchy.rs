@@ -1,18 +1,35 @@
-//! A small Space → List → task hierarchy, seeded by tests, and the read endpoints for it:
-//! `GET /v2/team/{team_id}/space`, `GET /v2/space/{space_id}/list`,
-//! `GET /v2/list/{list_id}/task` and `GET /v2/task/{task_id}`.
+//! The Space → Folder → List → task hierarchy that tests seed, and the lookups the read,
+//! share and ACL endpoints make in it. The read endpoints are in `hierarchy/reads.rs`, the
+//! JSON shapes in `hierarchy/render.rs`.
 //!
 //! Ids follow ClickUp's types: numeric strings for Spaces, Folders and Lists, short
-//! alphanumeric strings for tasks. Lists live in their Space's hidden folder.
+//! alphanumeric strings for tasks. A List sits either in a Folder or directly in its Space
+//! (ClickUp's "folderless" List, shown in the Space's hidden folder). Generated ids never
+//! collide with ids seeded explicitly. Every List has a status set (ClickUp's defaults until
+//! a test sets its own), and every task is in one of its List's statuses.
 
-use actix_web::{web, HttpResponse};
-use serde_json::{json, Value};
+mod reads;
+mod render;
+
+use anyhow::{bail, ensure};
+use serde_json::Value;
 
 use super::{
-    errors::ApiError,
-    routes::{authorise_team, parse_id, resource},
-    state::{SandboxState, Workspace},
+    access::ObjectKind,
+    statuses::{default_statuses, Status},
 };
+
+pub(crate) use reads::configure;
+pub(crate) use render::{render_task, shared_folder_json, shared_list_json, shared_task_json};
+
+/// Where a List lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListParent {
+    /// A folderless List directly in the Space with this id.
+    Space(String),
+    /// A List in the Folder with this id.
+    Folder(String),
+}
 
 #[derive(Debug, Clone)]
 struct Space {
@@ -22,25 +39,53 @@ struct Space {
 }
 
 #[derive(Debug, Clone)]
-struct List {
+struct Folder {
     id: String,
     space_id: String,
     name: String,
 }
 
 #[derive(Debug, Clone)]
-struct Task {
+struct List {
     id: String,
-    list_id: String,
+    parent: ListParent,
     name: String,
-    creator: u64,
-    date_created: u64,
+    statuses: Vec<Status>,
 }
 
-/// Every Space, List and task in the workspace.
+/// A task and what the task endpoints write on it; timestamps are Unix milliseconds.
+#[derive(Debug, Clone)]
+pub(crate) struct Task {
+    pub id: String,
+    pub list_id: String,
+    pub name: String,
+    pub creator: u64,
+    pub date_created: u64,
+    pub date_updated: u64,
+    /// When the task entered a `done` or `closed` status; `None` while it is open.
+    pub date_closed: Option<u64>,
+    /// Plain text; `markdown` keeps the Markdown it was written in, if it was.
+    pub description: String,
+    pub markdown: Option<String>,
+    /// The status name as the List spells it.
+    pub status: String,
+    /// 1 (urgent) to 4 (low).
+    pub priority: Option<u8>,
+    pub due_date: Option<u64>,
+    pub assignees: Vec<u64>,
+    /// User group UUIDs.
+    pub group_assignees: Vec<String>,
+    pub tags: Vec<String>,
+    pub parent: Option<String>,
+    /// `(field id, value)` in the stored form of `fields::FieldRecord::accept`.
+    pub custom_fields: Vec<(String, Value)>,
+}
+
+/// Every Space, Folder, List and task in the workspace.
 #[derive(Debug)]
 pub(crate) struct Hierarchy {
     spaces: Vec<Space>,
+    folders: Vec<Folder>,
     lists: Vec<List>,
     tasks: Vec<Task>,
     next_number: u64,
@@ -50,6 +95,7 @@ impl Default for Hierarchy {
     fn default() -> Self {
         Hierarchy {
             spaces: Vec::new(),
+            folders: Vec::new(),
             lists: Vec::new(),
             tasks: Vec::new(),
             next_number: 1,
@@ -58,318 +104,238 @@ impl Default for Hierarchy {
 }
 
 impl Hierarchy {
-    fn next(&mut self) -> u64 {
-        let number = self.next_number;
-        self.next_number += 1;
-        number
+    /// A fresh id from `format`, skipping any that `taken` reports in use.
+    fn fresh(&mut self, format: fn(u64) -> String, taken: fn(&Hierarchy, &str) -> bool) -> String {
+        loop {
+            let number = self.next_number;
+            self.next_number += 1;
+
+            let id = format(number);
+            if !taken(self, &id) {
+                return id;
+            }
+        }
+    }
+
+    fn space_taken(&self, id: &str) -> bool {
+        self.space(id).is_some()
+    }
+
+    /// Folder ids include the hidden folders of Spaces.
+    fn folder_taken(&self, id: &str) -> bool {
+        self.folder(id).is_some() || self.spaces.iter().any(|s| s.hidden_folder_id == id)
+    }
+
+    fn list_taken(&self, id: &str) -> bool {
+        self.list(id).is_some()
+    }
+
+    fn task_taken(&self, id: &str) -> bool {
+        self.task(id).is_some()
+    }
+
+    fn hidden_folder_id(&mut self) -> String {
+        self.fresh(|n| format!("9012{n:07}"), Self::folder_taken)
     }
 
     pub fn add_space(&mut self, name: &str) -> String {
-        let number = self.next();
-        let space = Space {
-            id: format!("9011{number:07}"),
+        let id = self.fresh(|n| format!("9011{n:07}"), Self::space_taken);
+        let hidden_folder_id = self.hidden_folder_id();
+
+        self.spaces.push(Space {
+            id: id.clone(),
             name: name.to_owned(),
-            hidden_folder_id: format!("9012{number:07}"),
-        };
-        let id = space.id.clone();
-        self.spaces.push(space);
+            hidden_folder_id,
+        });
         id
     }
 
-    pub fn add_list(&mut self, space_id: &str, name: &str) -> String {
-        let number = self.next();
-        let list = List {
-            id: format!("90110{number:07}"),
+    pub fn insert_space(&mut self, id: &str, name: &str) -> anyhow::Result<()> {
+        ensure_numeric("Space", id)?;
+        ensure!(!self.space_taken(id), "Space id {id} is already in use");
+
+        let hidden_folder_id = self.hidden_folder_id();
+        self.spaces.push(Space {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            hidden_folder_id,
+        });
+        Ok(())
+    }
+
+    pub fn add_folder(&mut self, space_id: &str, name: &str) -> String {
+        let id = self.fresh(|n| format!("9013{n:07}"), Self::folder_taken);
+
+        self.folders.push(Folder {
+            id: id.clone(),
             space_id: space_id.to_owned(),
             name: name.to_owned(),
-        };
-        let id = list.id.clone();
-        self.lists.push(list);
+        });
         id
     }
 
+    pub fn insert_folder(&mut self, id: &str, space_id: &str, name: &str) -> anyhow::Result<()> {
+        ensure_numeric("Folder", id)?;
+        ensure!(!self.folder_taken(id), "Folder id {id} is already in use");
+        ensure!(
+            self.space_taken(space_id),
+            "no Space {space_id} for Folder {id}"
+        );
+
+        self.folders.push(Folder {
+            id: id.to_owned(),
+            space_id: space_id.to_owned(),
+            name: name.to_owned(),
+        });
+        Ok(())
+    }
+
+    /// Adds a List under `parent`; the parent is not checked, as with the other `add_*`.
+    pub fn add_list(&mut self, parent: ListParent, name: &str) -> String {
+        let id = self.fresh(|n| format!("90110{n:07}"), Self::list_taken);
+
+        self.lists.push(List {
+            id: id.clone(),
+            parent,
+            name: name.to_owned(),
+            statuses: default_statuses(),
+        });
+        id
+    }
+
+    pub fn insert_list(&mut self, id: &str, parent: ListParent, name: &str) -> anyhow::Result<()> {
+        ensure_numeric("List", id)?;
+        ensure!(!self.list_taken(id), "List id {id} is already in use");
+        match &parent {
+            ListParent::Space(space_id) if !self.space_taken(space_id) => {
+                bail!("no Space {space_id} for List {id}")
+            }
+            ListParent::Folder(folder_id) if self.folder(folder_id).is_none() => {
+                bail!("no Folder {folder_id} for List {id}")
+            }
+            _ => {}
+        }
+
+        self.lists.push(List {
+            id: id.to_owned(),
+            parent,
+            name: name.to_owned(),
+            statuses: default_statuses(),
+        });
+        Ok(())
+    }
+
+    /// Adds a task in its List's first status (`to do` by default); the List is not checked.
     pub fn add_task(&mut self, list_id: &str, name: &str, creator: u64, now_ms: u64) -> String {
-        let number = self.next();
-        let task = Task {
-            id: format!("86abc{number:04}"),
+        let id = self.fresh(|n| format!("86abc{n:04}"), Self::task_taken);
+        let status = self
+            .list_statuses(list_id)
+            .and_then(|statuses| statuses.first())
+            .map_or_else(|| "to do".to_owned(), |status| status.name.clone());
+
+        self.tasks.push(Task {
+            id: id.clone(),
             list_id: list_id.to_owned(),
             name: name.to_owned(),
             creator,
             date_created: now_ms,
-        };
-        let id = task.id.clone();
-        self.tasks.push(task);
+            date_updated: now_ms,
+            date_closed: None,
+            description: String::new(),
+            markdown: None,
+            status,
+            priority: None,
+            due_date: None,
+            assignees: Vec::new(),
+            group_assignees: Vec::new(),
+            tags: Vec::new(),
+            parent: None,
+            custom_fields: Vec::new(),
+        });
         id
+    }
+
+    /// The statuses of the List with this id, in workflow order.
+    pub fn list_statuses(&self, list_id: &str) -> Option<&[Status]> {
+        self.list(list_id).map(|list| list.statuses.as_slice())
+    }
+
+    /// Replaces a List's statuses. Tasks keep their status name; one the new set lacks is
+    /// shown as a `custom` status until the task is moved.
+    pub fn set_list_statuses(&mut self, list_id: &str, statuses: Vec<Status>) -> bool {
+        let Some(list) = self.lists.iter_mut().find(|list| list.id == list_id) else {
+            return false;
+        };
+        list.statuses = statuses;
+        true
+    }
+
+    fn space(&self, id: &str) -> Option<&Space> {
+        self.spaces.iter().find(|space| space.id == id)
+    }
+
+    fn folder(&self, id: &str) -> Option<&Folder> {
+        self.folders.iter().find(|folder| folder.id == id)
+    }
+
+    fn list(&self, id: &str) -> Option<&List> {
+        self.lists.iter().find(|list| list.id == id)
+    }
+
+    pub fn task(&self, id: &str) -> Option<&Task> {
+        self.tasks.iter().find(|task| task.id == id)
+    }
+
+    pub fn task_mut(&mut self, id: &str) -> Option<&mut Task> {
+        self.tasks.iter_mut().find(|task| task.id == id)
+    }
+
+    /// The Folder a List is in, or `None` for a folderless List.
+    fn folder_of(&self, list: &List) -> Option<&Folder> {
+        match &list.parent {
+            ListParent::Folder(folder_id) => self.folder(folder_id),
+            ListParent::Space(_) => None,
+        }
+    }
+
+    /// The Space a List is in, through its Folder when it has one.
+    fn space_of(&self, list: &List) -> Option<&Space> {
+        match &list.parent {
+            ListParent::Space(space_id) => self.space(space_id),
+            ListParent::Folder(folder_id) => {
+                self.folder(folder_id).and_then(|f| self.space(&f.space_id))
+            }
+        }
+    }
+
+    fn task_count(&self, list_id: &str) -> usize {
+        self.tasks
+            .iter()
+            .filter(|task| task.list_id == list_id)
+            .count()
+    }
+
+    fn lists_in(&self, parent: &ListParent) -> impl Iterator<Item = &List> {
+        let parent = parent.clone();
+        self.lists.iter().filter(move |list| list.parent == parent)
+    }
+
+    /// Whether an object of this kind and id exists.
+    pub fn contains(&self, kind: ObjectKind, id: &str) -> bool {
+        match kind {
+            ObjectKind::Space => self.space(id).is_some(),
+            ObjectKind::Folder => self.folder(id).is_some(),
+            ObjectKind::List => self.list(id).is_some(),
+            ObjectKind::Task => self.task(id).is_some(),
+        }
     }
 }
 
-pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/v2/team/{team_id}/space").route(web::get().to(get_spaces)))
-        .service(resource("/v2/space/{space_id}/list").route(web::get().to(get_lists)))
-        .service(resource("/v2/list/{list_id}/task").route(web::get().to(get_tasks)))
-        .service(resource("/v2/task/{task_id}").route(web::get().to(get_task)));
-}
-
-async fn get_spaces(
-    state: web::Data<SandboxState>,
-    team_id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    state.with(|ws| {
-        authorise_team(ws, &team_id)?;
-
-        let spaces: Vec<Value> = ws.hierarchy.spaces.iter().map(space_json).collect();
-        Ok(HttpResponse::Ok().json(json!({ "spaces": spaces })))
-    })
-}
-
-async fn get_lists(
-    state: web::Data<SandboxState>,
-    space_id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    parse_id(&space_id)?;
-
-    state.with(|ws| {
-        let hierarchy = &ws.hierarchy;
-        let space = hierarchy
-            .spaces
-            .iter()
-            .find(|space| space.id == *space_id)
-            .ok_or_else(ApiError::team_not_authorized)?;
-
-        let lists: Vec<Value> = hierarchy
-            .lists
-            .iter()
-            .filter(|list| list.space_id == space.id)
-            .map(|list| list_json(hierarchy, list, space))
-            .collect();
-        Ok(HttpResponse::Ok().json(json!({ "lists": lists })))
-    })
-}
-
-async fn get_tasks(
-    state: web::Data<SandboxState>,
-    list_id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    parse_id(&list_id)?;
-
-    state.with(|ws| {
-        let known = ws.hierarchy.lists.iter().any(|list| list.id == *list_id);
-        if !known {
-            return Err(ApiError::list_not_found());
-        }
-
-        let tasks: Vec<Value> = ws
-            .hierarchy
-            .tasks
-            .iter()
-            .filter(|task| task.list_id == *list_id)
-            .map(|task| task_json(ws, task))
-            .collect();
-        Ok(HttpResponse::Ok().json(json!({ "tasks": tasks, "last_page": true })))
-    })
-}
-
-async fn get_task(
-    state: web::Data<SandboxState>,
-    task_id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    state.with(|ws| {
-        let task = ws
-            .hierarchy
-            .tasks
-            .iter()
-            .find(|task| task.id == *task_id)
-            .ok_or_else(ApiError::task_not_found)?;
-        Ok(HttpResponse::Ok().json(task_json(ws, task)))
-    })
-}
-
-fn statuses_json() -> Value {
-    json!([
-        { "status": "to do", "type": "open", "orderindex": 0, "color": "#d3d3d3" },
-        { "status": "complete", "type": "closed", "orderindex": 1, "color": "#6bc950" }
-    ])
-}
-
-fn space_json(space: &Space) -> Value {
-    json!({
-        "id": space.id,
-        "name": space.name,
-        "private": false,
-        "color": null,
-        "avatar": null,
-        "admin_can_manage": true,
-        "archived": false,
-        "members": [],
-        "statuses": statuses_json(),
-        "multiple_assignees": true,
-        "features": {
-            "due_dates": {
-                "enabled": true,
-                "start_date": false,
-                "remap_due_dates": false,
-                "remap_closed_due_date": false
-            },
-            "time_tracking": { "enabled": true },
-            "tags": { "enabled": true },
-            "time_estimates": { "enabled": true },
-            "checklists": { "enabled": true }
-        }
-    })
-}
-
-fn list_json(hierarchy: &Hierarchy, list: &List, space: &Space) -> Value {
-    let task_count = hierarchy
-        .tasks
-        .iter()
-        .filter(|task| task.list_id == list.id)
-        .count();
-
-    json!({
-        "id": list.id,
-        "name": list.name,
-        "orderindex": 0,
-        "content": "",
-        "status": null,
-        "priority": null,
-        "assignee": null,
-        "task_count": task_count.to_string(),
-        "due_date": null,
-        "start_date": null,
-        "folder": {
-            "id": space.hidden_folder_id,
-            "name": "hidden",
-            "hidden": true,
-            "access": true
-        },
-        "space": { "id": space.id, "name": space.name, "access": true },
-        "archived": false,
-        "override_statuses": false,
-        "permission_level": "create"
-    })
-}
-
-/// A task as `GET /v2/task/{task_id}` shows it, with the fields the sandbox does not model
-/// left empty.
-fn task_json(ws: &Workspace, task: &Task) -> Value {
-    let hierarchy = &ws.hierarchy;
-    let list = hierarchy.lists.iter().find(|list| list.id == task.list_id);
-    let space = list.and_then(|list| hierarchy.spaces.iter().find(|s| s.id == list.space_id));
-    let creator = ws.directory.get(task.creator).map(|user| {
-        json!({
-            "id": user.id,
-            "username": user.username,
-            "email": user.email,
-            "color": null,
-            "profilePicture": null
-        })
-    });
-    let folder_id = space.map(|space| space.hidden_folder_id.as_str());
-    let folder = json!({ "id": folder_id, "name": "hidden", "hidden": true, "access": true });
-    let created = task.date_created.to_string();
-
-    json!({
-        "id": task.id,
-        "custom_id": null,
-        "custom_item_id": 0,
-        "name": task.name,
-        "text_content": "",
-        "description": "",
-        "status": { "status": "to do", "color": "#d3d3d3", "orderindex": 0, "type": "open" },
-        "orderindex": "1.00000000000000000000000000000000",
-        "date_created": created,
-        "date_updated": created,
-        "date_closed": null,
-        "date_done": null,
-        "archived": false,
-        "creator": creator,
-        "assignees": [],
-        "group_assignees": [],
-        "watchers": [],
-        "checklists": [],
-        "tags": [],
-        "parent": null,
-        "top_level_parent": null,
-        "priority": null,
-        "due_date": null,
-        "start_date": null,
-        "points": null,
-        "time_estimate": null,
-        "time_spent": 0,
-        "custom_fields": [],
-        "dependencies": [],
-        "linked_tasks": [],
-        "locations": [],
-        "team_id": ws.team_id.to_string(),
-        "url": format!("https://app.clickup.com/t/{}", task.id),
-        "permission_level": "create",
-        "list": { "id": task.list_id, "name": list.map(|l| l.name.as_str()), "access": true },
-        "project": folder,
-        "folder": folder,
-        "space": { "id": space.map(|s| s.id.as_str()) }
-    })
+fn ensure_numeric(what: &str, id: &str) -> anyhow::Result<()> {
+    let numeric = !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit());
+    ensure!(numeric, "{what} id {id:?} must be a numeric string");
+    Ok(())
 }
 
 #[cfg(test)]
-mod tests {
-    use reqwest::Method;
-
-    use super::super::testing::{call, start_default};
-
-    #[tokio::test]
-    async fn seeded_hierarchy_reads_back_with_clickup_id_types() {
-        let sandbox = start_default().await;
-        let state = sandbox.state();
-        let space_id = state.add_space("Engineering");
-        let list_id = state.add_list(&space_id, "Backlog");
-        let task_id = state.add_task(&list_id, "Rotate keys");
-
-        let spaces = call(&sandbox, Method::GET, "/v2/team/9012345678/space", None).await;
-        let lists = call(
-            &sandbox,
-            Method::GET,
-            &format!("/v2/space/{space_id}/list"),
-            None,
-        )
-        .await;
-        let tasks = call(
-            &sandbox,
-            Method::GET,
-            &format!("/v2/list/{list_id}/task"),
-            None,
-        )
-        .await;
-        let task = call(&sandbox, Method::GET, &format!("/v2/task/{task_id}"), None).await;
-
-        assert_eq!(spaces.body["spaces"][0]["id"], space_id.as_str());
-        assert_eq!(lists.body["lists"][0]["id"], list_id.as_str());
-        assert_eq!(lists.body["lists"][0]["task_count"], "1");
-        assert_eq!(tasks.body["tasks"][0]["id"], task_id.as_str());
-        assert_eq!(task.body["name"], "Rotate keys");
-        assert_eq!(task.body["list"]["id"], list_id.as_str());
-        assert_eq!(task.body["space"]["id"], space_id.as_str());
-        assert_eq!(task.body["team_id"], "9012345678");
-        assert!(task.body["creator"]["id"].is_u64());
-        assert!(task_id.starts_with("86abc") && task_id.chars().all(|c| c.is_ascii_alphanumeric()));
-        assert!(space_id.parse::<u64>().is_ok() && list_id.parse::<u64>().is_ok());
-        sandbox.stop().await;
-    }
-
-    #[tokio::test]
-    async fn unknown_hierarchy_ids_answer_clickup_errors() {
-        let sandbox = start_default().await;
-        let cases = [
-            ("/v2/space/123/list", 401, "OAUTH_023"),
-            ("/v2/space/12.5/list", 500, "SHARD_001"),
-            ("/v2/list/123/task", 404, "ITEM_015"),
-            ("/v2/task/nope1", 401, "ITEM_013"),
-        ];
-
-        for (path, status, ecode) in cases {
-            let reply = call(&sandbox, Method::GET, path, None).await;
-            assert_eq!(reply.status, status, "{path}");
-            assert_eq!(reply.body["ECODE"], ecode, "{path}");
-        }
-        sandbox.stop().await;
-    }
-}
+mod tests;

@@ -2,10 +2,11 @@
 //! `GET|PUT|DELETE /v2/team/{team_id}/user/{user_id}`.
 //!
 //! Checks run in ClickUp's order: integer path ids, authorised team, Enterprise plan, body,
-//! then the user. Removing deactivates the user; removed users and guests are "not found"
-//! here, and the workspace owner can never be removed.
+//! then the user. Removing deactivates the user and drops their shares and group
+//! memberships; removed users and guests are "not found" here, and the workspace owner can
+//! never be removed.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::{
@@ -13,6 +14,7 @@ use super::{
     directory::{custom_role, roles_json, Enrollment, Role, UserRecord},
     errors::ApiError,
     routes::{authorise_enterprise, parse_id, resource},
+    shares::{include_shared, shared_json},
     state::{now_ms, SandboxState, Workspace},
 };
 
@@ -67,11 +69,12 @@ fn active_member(ws: &Workspace, user_id: u64) -> Result<&UserRecord, ApiError> 
         .ok_or_else(ApiError::user_not_found)
 }
 
-fn member_json(ws: &Workspace, user: &UserRecord) -> Value {
+/// The `{member: {…, shared}}` answer; `include_shared` false leaves `shared` empty.
+fn member_json(ws: &Workspace, user: &UserRecord, include_shared: bool) -> Value {
     json!({ "member": {
         "user": user.detail_json(),
         "invited_by": ws.directory.inviter_json(user),
-        "shared": { "tasks": [], "lists": [], "folders": [] }
+        "shared": shared_json(ws, user.id, include_shared)
     }})
 }
 
@@ -113,6 +116,7 @@ async fn invite_member(
 async fn get_member(
     state: web::Data<SandboxState>,
     path: web::Path<(String, String)>,
+    request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (team_id, user_id) = path.into_inner();
     let user_id = parse_id(&user_id)?;
@@ -121,7 +125,7 @@ async fn get_member(
         authorise_enterprise(ws, &team_id)?;
 
         let user = active_member(ws, user_id)?;
-        Ok(HttpResponse::Ok().json(member_json(ws, user)))
+        Ok(HttpResponse::Ok().json(member_json(ws, user, include_shared(&request))))
     })
 }
 
@@ -156,7 +160,7 @@ async fn edit_member(
         }
 
         let user = active_member(ws, user_id)?;
-        Ok(HttpResponse::Ok().json(member_json(ws, user)))
+        Ok(HttpResponse::Ok().json(member_json(ws, user, true)))
     })
 }
 
@@ -178,6 +182,7 @@ async fn remove_member(
         if let Some(user) = ws.directory.get_mut(user_id) {
             user.active = false;
         }
+        ws.forget_user(user_id);
         tracing::debug!(user_id, "clickup sandbox deactivated a member");
         Ok(HttpResponse::Ok().json(removal_json(ws)))
     })

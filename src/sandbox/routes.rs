@@ -1,5 +1,6 @@
-//! The route table under `/api`, the path checks ClickUp applies before any work (integer
-//! syntax, authorised team, Enterprise plan), and the workspace reads every plan has:
+//! The route table under `/api` (v2, plus the v3 ACL endpoint), the path checks ClickUp
+//! applies before any work (integer syntax, authorised team, Enterprise plan), and the
+//! workspace reads every plan has:
 //! `GET /v2/user`, `GET /v2/team`, `GET /v2/team/{team_id}/plan` and `.../seats`.
 //!
 //! Unknown paths and methods answer a JSON 404, so the sandbox never answers without a body.
@@ -8,11 +9,12 @@ use actix_web::{web, HttpResponse, Resource, ResponseError};
 use serde_json::{json, Value};
 
 use super::{
+    acls,
     directory::Role,
     errors::ApiError,
-    guests, hierarchy, members,
+    fields, groups, guests, hierarchy, members, shares,
     state::{SandboxState, Workspace},
-    webhooks, Plan,
+    tasks, webhooks, Plan,
 };
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
@@ -24,8 +26,13 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .service(resource("/v2/team/{team_id}/seats").route(web::get().to(get_seats)))
             .configure(members::configure)
             .configure(guests::configure)
+            .configure(groups::configure)
+            .configure(shares::configure)
+            .configure(acls::configure)
             .configure(webhooks::configure)
-            .configure(hierarchy::configure),
+            .configure(hierarchy::configure)
+            .configure(tasks::configure)
+            .configure(fields::configure),
     );
 }
 
@@ -59,7 +66,11 @@ pub(crate) fn authorise_team(ws: &Workspace, raw_team_id: &str) -> Result<(), Ap
 /// Checks the team, then that its plan offers the Enterprise-only endpoints.
 pub(crate) fn authorise_enterprise(ws: &Workspace, raw_team_id: &str) -> Result<(), ApiError> {
     authorise_team(ws, raw_team_id)?;
+    require_enterprise(ws)
+}
 
+/// Checks that the plan offers the Enterprise-only endpoints, for paths without a team id.
+pub(crate) fn require_enterprise(ws: &Workspace) -> Result<(), ApiError> {
     if ws.plan != Plan::Enterprise {
         return Err(ApiError::enterprise_required());
     }

@@ -1,9 +1,12 @@
-//! Shared sandbox state: the workspace with its users, hierarchy and webhooks, plus the call
-//! log, the rate limiter and scheduled failures.
+//! Shared sandbox state: the workspace with its users, groups, hierarchy, grants, Custom
+//! Fields, comments and webhooks, plus the call log, the rate limiter and scheduled failures.
 //!
 //! Everything sits behind one std mutex. Handlers lock it through [`SandboxState::with`] for
 //! a few map operations and never across an `.await`; a poisoned lock is recovered, since a
 //! panicking test must not take the other tests' sandbox views down with it.
+
+mod seeding;
+mod tasks;
 
 use std::{
     fmt,
@@ -15,9 +18,13 @@ use rand::Rng;
 use serde_json::{json, Value};
 
 use super::{
+    access::{Access, Principal},
     directory::{Directory, Enrollment, Role, SandboxUser},
+    fields::CustomFields,
+    groups::UserGroups,
     hierarchy::Hierarchy,
     limits::{Quota, RateLimiter},
+    tasks::Comments,
     webhooks::WebhookRecord,
     Plan, SandboxConfig,
 };
@@ -52,7 +59,13 @@ pub(crate) struct Workspace {
     /// The `client_id` ClickUp shows on webhooks made with this workspace's tokens.
     pub client_id: String,
     pub directory: Directory,
+    pub groups: UserGroups,
     pub hierarchy: Hierarchy,
+    pub access: Access,
+    pub fields: CustomFields,
+    pub comments: Comments,
+    /// Flat arrays sent as UpdateTask's `assignees` or `group_assignees` and ignored.
+    pub ignored_assignee_arrays: usize,
     pub webhooks: Vec<WebhookRecord>,
     tokens: Vec<String>,
     limiter: RateLimiter,
@@ -96,6 +109,13 @@ impl Workspace {
     pub fn record(&mut self, call: RecordedCall) {
         self.calls.push(call);
     }
+
+    /// Drops a departing user's grants and group memberships, as ClickUp does when a member
+    /// or guest is removed from the workspace.
+    pub fn forget_user(&mut self, user_id: u64) {
+        self.access.forget(&Principal::User(user_id));
+        self.groups.drop_member(user_id);
+    }
 }
 
 /// Handle on the sandbox's state: seed users and hierarchy, inspect calls, schedule
@@ -128,7 +148,12 @@ impl SandboxState {
             owner_id,
             client_id: random_code(32),
             directory,
+            groups: UserGroups::default(),
             hierarchy: Hierarchy::default(),
+            access: Access::default(),
+            fields: CustomFields::default(),
+            comments: Comments::default(),
+            ignored_assignee_arrays: 0,
             webhooks: Vec::new(),
             tokens: config.tokens.clone(),
             limiter: RateLimiter::new(limit, config.rate_window),
@@ -208,24 +233,6 @@ impl SandboxState {
                 status,
             });
         });
-    }
-
-    /// Adds a Space; returns its id (a numeric string).
-    pub fn add_space(&self, name: &str) -> String {
-        self.with(|ws| ws.hierarchy.add_space(name))
-    }
-
-    /// Adds a folderless List to a Space; returns its id (a numeric string).
-    pub fn add_list(&self, space_id: &str, name: &str) -> String {
-        self.with(|ws| ws.hierarchy.add_list(space_id, name))
-    }
-
-    /// Adds a task created by the owner; returns its id (e.g. `"86abc0003"`).
-    pub fn add_task(&self, list_id: &str, name: &str) -> String {
-        self.with(|ws| {
-            let creator = ws.owner_id;
-            ws.hierarchy.add_task(list_id, name, creator, now_ms())
-        })
     }
 
     /// `(endpoint, secret)` of a webhook, if it exists.

@@ -1,5 +1,6 @@
-//! Test helpers: start a sandbox on `127.0.0.1:0` and call it over HTTP with reqwest, and
-//! start a loopback webhook receiver that verifies signatures independently of the sandbox.
+//! Test helpers: start a sandbox on `127.0.0.1:0` and call it over HTTP with reqwest, seed a
+//! small hierarchy and spell ACL entries, and start a loopback webhook receiver that
+//! verifies signatures independently of the sandbox.
 //!
 //! Every reply is parsed as JSON, so each test also checks that the sandbox answered JSON.
 //! A fresh client per call keeps connection pools from outliving a test's runtime.
@@ -14,10 +15,10 @@ use actix_web::{
 };
 use hmac::{Hmac, Mac};
 use reqwest::{header::HeaderMap, Method};
-use serde_json::Value;
+use serde_json::{json, Value};
 use sha2::Sha256;
 
-use super::{Plan, Sandbox, SandboxConfig};
+use super::{Plan, Sandbox, SandboxConfig, SandboxShare};
 
 pub(crate) const TOKEN: &str = "pk_sandbox_token";
 pub(crate) const TEAM: &str = "9012345678";
@@ -112,6 +113,16 @@ pub(crate) async fn send(
     }
 }
 
+/// The keys of a JSON object, sorted, to compare with the fields the spec requires.
+pub(crate) fn keys(object: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = object
+        .as_object()
+        .map(|fields| fields.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    keys.sort_unstable();
+    keys
+}
+
 /// The owner's id, as `GET /v2/user` reports it.
 pub(crate) async fn owner_id(sandbox: &Sandbox) -> u64 {
     let reply = call(sandbox, Method::GET, "/v2/user", None).await;
@@ -129,6 +140,47 @@ pub(crate) async fn listed_emails(sandbox: &Sandbox) -> Vec<String> {
         .iter()
         .filter_map(|member| member["user"]["email"].as_str().map(str::to_owned))
         .collect()
+}
+
+/// `(type, id)` of a seeded Space, a Folder in it, a List in the Folder and a task in the
+/// List, in that order.
+pub(crate) fn seed_hierarchy(sandbox: &Sandbox) -> [(&'static str, String); 4] {
+    let state = sandbox.state();
+    let space = state.add_space("Engineering");
+    let folder = state.add_folder(&space, "Platform");
+    let list = state.add_list_in_folder(&folder, "Access Requests");
+    let task = state.add_task(&list, "Grant VPN");
+
+    [
+        ("space", space),
+        ("folder", folder),
+        ("list", list),
+        ("task", task),
+    ]
+}
+
+/// The v3 ACL path of an object in the default workspace.
+pub(crate) fn acl_path(kind: &str, id: &str) -> String {
+    format!("/v3/workspaces/{TEAM}/{kind}/{id}/acls")
+}
+
+/// A v3 ACL entry; `level` is a number or `null`.
+pub(crate) fn entry(kind: &str, id: &str, level: Value) -> Value {
+    json!({ "kind": kind, "id": id, "permission_level": level })
+}
+
+/// An `object_acl` row.
+pub(crate) fn acl(kind: &str, id: &str, level: &str) -> (String, String, String) {
+    (kind.to_owned(), id.to_owned(), level.to_owned())
+}
+
+pub(crate) fn share(object_type: &str, object_id: &str, level: &str, via: &str) -> SandboxShare {
+    SandboxShare {
+        object_type: object_type.to_owned(),
+        object_id: object_id.to_owned(),
+        level: level.to_owned(),
+        via: via.to_owned(),
+    }
 }
 
 /// One request the receiver got.

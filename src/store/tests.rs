@@ -158,3 +158,25 @@ async fn old_accepted_receipts_are_pruned_and_pending_ones_kept() {
         Claim::InFlight
     );
 }
+
+#[tokio::test]
+async fn claims_whose_lease_ended_long_ago_are_pruned() {
+    let (store, _dir) = store().await;
+    store.claim_receipt("orphan", Duration::ZERO).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+
+    assert_eq!(
+        store
+            .prune_receipts(Duration::from_millis(1))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .claim_receipt("orphan", Duration::from_secs(10))
+            .await
+            .unwrap(),
+        Claim::New
+    );
+}

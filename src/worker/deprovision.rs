@@ -15,7 +15,8 @@ use crate::{
     bus::{Disposition, Handler, Lane},
     clickup::{ClickUpClient, ClickUpError, Member, Removal, Role},
     ingest::envelope::Envelope,
-    store::{AuditEntry, Processed, Store},
+    store::{AuditEntry, GrantChange, GrantEnd, IdentityRecord, Processed, Store},
+    worker::people,
 };
 
 /// The actor written in audit rows for the router's own actions.
@@ -37,16 +38,6 @@ struct IdentityData {
 #[derive(Deserialize)]
 struct IdentityUser {
     id: String,
-    #[serde(default)]
-    email: Option<String>,
-    #[serde(default)]
-    profile: Option<Profile>,
-}
-
-#[derive(Deserialize)]
-struct Profile {
-    #[serde(default)]
-    email: Option<String>,
 }
 
 /// What the handler concluded, before it is recorded.
@@ -94,21 +85,23 @@ impl Deprovisioner {
             Ok(data) => data,
             Err(e) => return self.failed(envelope, None, format!("event data unreadable: {e}")),
         };
-        let email = data
-            .user
-            .email
-            .clone()
-            .or_else(|| data.user.profile.as_ref().and_then(|p| p.email.clone()));
-        let Some(email) = email else {
+        let raw: serde_json::Value = serde_json::from_str(envelope.data.get()).unwrap_or_default();
+        let stored = match self.store.identity(&data.user.id).await {
+            Ok(stored) => stored,
+            Err(e) => return self.retry(format!("store unavailable: {e}")),
+        };
+        let (user_id, emails) = account_keys(&raw["user"], stored.as_ref());
+        if user_id.is_none() && emails.is_empty() {
             return self.failed(
                 envelope,
                 Some(&data),
-                "the event names no email to find the ClickUp account by".into(),
+                "the event names no email or ClickUp id to find the account by, and none is on record"
+                    .into(),
             );
-        };
+        }
 
         let found = match self.require_enterprise().await {
-            Ok(()) => self.clickup.find_member(self.team_id, &email).await,
+            Ok(()) => self.find_account(user_id, &emails).await,
             Err(e) => Err(e),
         };
         let member = match found {
@@ -127,6 +120,12 @@ impl Deprovisioner {
             );
         }
 
+        // Write the intent first: if recording the outcome fails after ClickUp removed the
+        // account, the redelivery finds nobody, and the trail must still say who was removed.
+        let intent = self.audit(envelope, &data, Some(&member), "attempting");
+        if let Err(e) = self.store.append_audit(&intent).await {
+            return self.retry(format!("store unavailable: {e}"));
+        }
         let removal = match member.role() {
             Role::Guest => self.clickup.remove_guest(self.team_id, member.id).await,
             _ => self.clickup.remove_member(self.team_id, member.id).await,
@@ -141,6 +140,35 @@ impl Deprovisioner {
                 self.done(envelope, &data, Some(&member), outcome)
             }
             Err(e) => self.clickup_failed(envelope, &data, Some(&member), e),
+        }
+    }
+
+    /// The account by its ClickUp id when known, else by each candidate email in turn.
+    async fn find_account(
+        &self,
+        user_id: Option<u64>,
+        emails: &[String],
+    ) -> Result<Option<Member>, ClickUpError> {
+        if let Some(id) = user_id {
+            if let Some(member) = self.clickup.find_member_by_id(self.team_id, id).await? {
+                return Ok(Some(member));
+            }
+        }
+        for email in emails {
+            if let Some(member) = self.clickup.find_member(self.team_id, email).await? {
+                return Ok(Some(member));
+            }
+        }
+        Ok(None)
+    }
+
+    fn retry(&self, reason: String) -> Outcome {
+        warn!(reason = %reason, "the leaver goes back to the queue");
+        Outcome {
+            outcome: "retry",
+            detail: reason,
+            audit: None,
+            disposition: Disposition::Retry,
         }
     }
 
@@ -239,6 +267,93 @@ impl Deprovisioner {
     }
 }
 
+impl Deprovisioner {
+    /// After the account is gone: the person's status on record, and every open grant closed.
+    async fn close_record(&self, envelope: &Envelope) -> Result<(), crate::store::StoreError> {
+        let Ok(data) = serde_json::from_str::<serde_json::Value>(envelope.data.get()) else {
+            return Ok(());
+        };
+        let Some(iam_id) = data["user"]["id"].as_str() else {
+            return Ok(());
+        };
+
+        let stored = self.store.identity(iam_id).await?;
+        let merged = people::merge(
+            stored.as_ref().map(|s| &s.attributes),
+            &envelope.event_type,
+            &data,
+        );
+        let status = people::status_of(&envelope.event_type).unwrap_or("terminated");
+        let record = IdentityRecord {
+            iam_id: iam_id.to_string(),
+            email: merged["email"].as_str().map(String::from),
+            status: status.into(),
+            attributes: merged,
+            clickup_user_id: None,
+            event_time: envelope.time.timestamp_millis(),
+        };
+        self.store.save_identity(&record).await?;
+        self.store.set_clickup_user(iam_id, None).await?;
+
+        for grant in self.store.open_grants(iam_id).await? {
+            let end = GrantEnd {
+                ended_by: format!("leaver:{}", envelope.dedup_key()),
+                reason: status.into(),
+            };
+            let change = GrantChange::Close {
+                iam_id: iam_id.into(),
+                kind: grant.kind,
+                object: grant.object.clone(),
+                end,
+            };
+            let audit = AuditEntry {
+                actor: ROUTER_ACTOR.into(),
+                action: "grant.close".into(),
+                subject: Some(format!("user:{iam_id}")),
+                object: Some(grant.object.clone()),
+                outcome: "applied".into(),
+                correlation_id: envelope.correlationid.clone(),
+                event_id: envelope.dedup_key(),
+                detail: json!({ "kind": grant.kind.as_str(), "cause": "leaver", "rule": grant.rule }),
+            };
+            self.store.change_grant(&change, &audit).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The ClickUp id and the emails an event (or the record) gives to find the account by:
+/// `ids.clickup_user_id`, `email`, `profile.email`, `profile.emails[]` (primary first), a
+/// `username` that is an email, then the email on record.
+fn account_keys(
+    user: &serde_json::Value,
+    stored: Option<&IdentityRecord>,
+) -> (Option<u64>, Vec<String>) {
+    let id_of = |v: &serde_json::Value| {
+        v.as_u64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+    };
+    let user_id = id_of(&user["ids"]["clickup_user_id"])
+        .or(stored.and_then(|s| s.clickup_user_id).map(|id| id as u64));
+
+    let mut listed: Vec<&serde_json::Value> = user["profile"]["emails"]
+        .as_array()
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    listed.sort_by_key(|e| !e["primary"].as_bool().unwrap_or(false));
+    let mut emails: Vec<String> = [&user["email"], &user["profile"]["email"]]
+        .into_iter()
+        .chain(listed.into_iter().map(|e| &e["value"]))
+        .chain(std::iter::once(&user["username"]))
+        .filter_map(|v| v.as_str())
+        .filter(|e| e.contains('@'))
+        .map(str::to_string)
+        .chain(stored.and_then(|s| s.email.clone()))
+        .collect();
+    emails.dedup();
+    (user_id, emails)
+}
+
 #[async_trait]
 impl Handler for Deprovisioner {
     async fn handle(&self, envelope: Envelope, redelivered: bool) -> Disposition {
@@ -258,6 +373,12 @@ impl Handler for Deprovisioner {
         let outcome = self.deprovision(&envelope).await;
         if outcome.disposition == Disposition::Retry {
             return Disposition::Retry;
+        }
+        if outcome.disposition == Disposition::Ack {
+            if let Err(e) = self.close_record(&envelope).await {
+                error!(error = %e, "could not close the leaver's grants; the leaver goes back to the queue");
+                return Disposition::Retry;
+            }
         }
 
         let processed = Processed {

@@ -92,3 +92,33 @@ async fn health_and_readiness_answer_json() {
     assert_eq!(missing["error"], "not_found");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn readiness_follows_the_broker_without_any_traffic() {
+    let app = spawn_app_with(Options {
+        through_proxy: true,
+        without_worker: true,
+        ..Options::default()
+    })
+    .await;
+    let proxy = app.proxy.as_ref().unwrap();
+
+    proxy.cut();
+    let down = wait_for_ready_status(&app, 503).await;
+    proxy.restore().await;
+    let up = wait_for_ready_status(&app, 200).await;
+
+    assert!(down, "/readyz kept saying ready with the broker gone");
+    assert!(up, "/readyz did not recover without a publish");
+    app.stop().await;
+}
+
+async fn wait_for_ready_status(app: &crate::helpers::TestApp, status: u16) -> bool {
+    for _ in 0..50 {
+        if app.get("/readyz").await.status().as_u16() == status {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}

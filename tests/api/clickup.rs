@@ -123,14 +123,14 @@ async fn refusals_are_json_and_never_401_or_410() {
             other_webhook.into_bytes(),
             Some(other_signature),
             403,
-            "signature_rejected",
+            "unknown_webhook",
         ),
         (
             "no webhook id",
             no_webhook,
             Some(good.clone()),
             403,
-            "signature_rejected",
+            "unknown_webhook",
         ),
         (
             "malformed json",

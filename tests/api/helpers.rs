@@ -6,8 +6,8 @@ use clickup_iam_router::{
     app::{Application, Settings},
     bus::{rabbitmq::RabbitMq, Lane},
     config::{
-        BusSettings, ClickUpSettings, HttpSettings, IamSettings, Secret, StoreSettings,
-        WebhookSecrets,
+        BusSettings, ClickUpSettings, HttpSettings, IamSettings, RulesSettings, Secret,
+        StoreSettings, WebhookSecrets,
     },
     ingest::signature::{sign_clickup, StandardKey},
     sandbox::{Plan, Sandbox, SandboxConfig},
@@ -32,6 +32,8 @@ pub struct Options {
     pub plan: Option<Plan>,
     /// Run receivers only, no worker.
     pub without_worker: bool,
+    /// Rules folder (the shipped `rules/` when `None`).
+    pub rules_dir: Option<std::path::PathBuf>,
     /// The sandbox's rate limit: requests per window, and the window's length.
     pub rate_limit: Option<(u32, Duration)>,
 }
@@ -43,6 +45,7 @@ pub struct TestApp {
     pub bus: Arc<RabbitMq>,
     pub proxy: Option<BrokerProxy>,
     pub team_id: u64,
+    pub settings: Settings,
     http: reqwest::Client,
     shutdown: CancellationToken,
     running: JoinHandle<anyhow::Result<()>>,
@@ -95,6 +98,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         http: Some(HttpSettings {
             http_addr: url.clone(),
             max_body_bytes: 64 * 1024,
+            body_timeout_ms: 1_000,
         }),
         iam: Some(IamSettings {
             iam_webhook_secrets: Secret::new(IAM_SECRET),
@@ -121,14 +125,18 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             clickup_max_attempts: 3,
             clickup_timeout_ms: 5_000,
         },
+        rules: RulesSettings {
+            rules_dir: options
+                .rules_dir
+                .clone()
+                .unwrap_or_else(|| format!("{}/rules", env!("CARGO_MANIFEST_DIR")).into()),
+            scheduler_tick_ms: 100,
+        },
         run_worker: !options.without_worker,
     };
 
-    let application = Application::build(settings, Some(listener)).await.unwrap();
-    let store = application.store();
-    let bus = application.bus();
-    let shutdown = CancellationToken::new();
-    let running = tokio::spawn(application.run_until_stopped(shutdown.clone()));
+    sandbox.state().seed_examples().unwrap();
+    let (store, bus, shutdown, running) = start(settings.clone(), listener).await;
 
     let app = TestApp {
         url,
@@ -137,6 +145,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         bus,
         proxy,
         team_id,
+        settings,
         http: reqwest::Client::new(),
         shutdown,
         running,
@@ -144,6 +153,22 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     };
     app.wait_ready().await;
     app
+}
+
+type Running = (
+    Store,
+    Arc<RabbitMq>,
+    CancellationToken,
+    JoinHandle<anyhow::Result<()>>,
+);
+
+async fn start(settings: Settings, listener: TcpListener) -> Running {
+    let application = Application::build(settings, Some(listener)).await.unwrap();
+    let store = application.store();
+    let bus = application.bus();
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(application.run_until_stopped(shutdown.clone()));
+    (store, bus, shutdown, running)
 }
 
 impl TestApp {
@@ -245,6 +270,30 @@ impl TestApp {
     }
 
     /// Stops the router, deletes the test's queues and stops the sandbox.
+    /// Stops the router and starts it again on the same store, queues and sandbox, with
+    /// `change` applied to its settings; `pause` passes while it is down.
+    pub async fn restart(mut self, pause: Duration, change: impl FnOnce(&mut Settings)) -> TestApp {
+        self.halt().await;
+        tokio::time::sleep(pause).await;
+
+        change(&mut self.settings);
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        self.url = format!("http://{}", listener.local_addr().unwrap());
+        let (store, bus, shutdown, running) = start(self.settings.clone(), listener).await;
+        self.store = store;
+        self.bus = bus;
+        self.shutdown = shutdown;
+        self.running = running;
+        self.wait_ready().await;
+        self
+    }
+
+    /// Stops the router only (queues, store and sandbox stay).
+    pub async fn halt(&mut self) {
+        self.shutdown.cancel();
+        let _ = tokio::time::timeout(Duration::from_secs(15), &mut self.running).await;
+    }
+
     pub async fn stop(self) {
         self.shutdown.cancel();
         let _ = tokio::time::timeout(Duration::from_secs(15), self.running).await;

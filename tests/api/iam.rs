@@ -40,7 +40,9 @@ async fn a_leaver_is_removed_from_clickup_and_audited() {
         .audit_by_correlation("term-2026-0077")
         .await
         .unwrap();
-    assert_eq!(audit.len(), 1);
+    assert_eq!(audit.len(), 2, "the intent, then the outcome");
+    assert_eq!(audit[0].outcome, "attempting");
+    let audit = &audit[1..];
     assert_eq!(audit[0].action, "clickup.remove_member");
     assert_eq!(audit[0].outcome, "removed_member");
     assert_eq!(

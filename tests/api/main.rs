@@ -5,5 +5,8 @@
 mod broker;
 mod clickup;
 mod helpers;
+mod hostile;
 mod iam;
+mod lifecycle;
 mod proxy;
+mod rules;

@@ -1,10 +1,10 @@
 //! Tests of the gate: token checks, the rate limit, scheduled failures and the call log.
 
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::super::{
-    testing::{call, send, start, start_default, TEAM, TOKEN},
+    testing::{acl_path, call, seed_hierarchy, send, start, start_default, TEAM, TOKEN},
     RecordedCall, SandboxConfig,
 };
 
@@ -171,5 +171,51 @@ async fn every_call_is_recorded_in_order_with_its_status() {
     assert_eq!(state.count_calls("get", "/api/v2/team/"), 1);
     assert_eq!(state.count_calls("DELETE", "/api/v2/"), 1);
     assert_eq!(state.count_calls("POST", "/api"), 0);
+    sandbox.stop().await;
+}
+
+#[tokio::test]
+async fn the_new_routes_pass_the_gate() {
+    let sandbox = start(SandboxConfig {
+        rate_limit_per_minute: Some(3),
+        ..SandboxConfig::default()
+    })
+    .await;
+    let [_, _, (_, list), _] = seed_hierarchy(&sandbox);
+    let path = acl_path("list", &list);
+    let body = Some(r#"{"entries":[]}"#.to_owned());
+    let cases = [
+        (None, 401, Some("OAUTH_017")),
+        (Some(TOKEN), 200, None),
+        (Some(TOKEN), 200, None),
+        (Some(TOKEN), 200, None),
+        (Some(TOKEN), 429, Some("APP_002")),
+    ];
+
+    for (token, status, ecode) in cases {
+        let reply = send(&sandbox, token, Method::PATCH, &path, body.clone()).await;
+
+        assert_eq!(reply.status, status, "{token:?}: {:?}", reply.body);
+        assert_eq!(
+            reply.body.get("ECODE").and_then(Value::as_str),
+            ecode,
+            "{token:?}"
+        );
+        if token.is_some() {
+            assert_eq!(reply.header("x-ratelimit-limit"), Some("3"));
+        }
+    }
+    let statuses: Vec<u16> = sandbox
+        .state()
+        .calls()
+        .into_iter()
+        .filter(|call| call.method == "PATCH" && call.path == format!("/api{path}"))
+        .map(|call| call.status)
+        .collect();
+    assert_eq!(statuses, [401, 200, 200, 200, 429]);
+    assert_eq!(
+        sandbox.state().count_calls("PATCH", "/api/v3/workspaces/"),
+        5
+    );
     sandbox.stop().await;
 }

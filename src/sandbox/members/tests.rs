@@ -5,7 +5,9 @@ use serde_json::{json, Value};
 
 use super::super::{
     state::OWNER_EMAIL,
-    testing::{call, listed_emails, owner_id, send, start_default, start_on, TEAM, TOKEN},
+    testing::{
+        acl_path, call, entry, listed_emails, owner_id, send, start_default, start_on, TEAM, TOKEN,
+    },
     Plan, Role,
 };
 
@@ -296,5 +298,45 @@ async fn the_workspace_owner_cannot_be_removed() {
     assert_eq!(reply.status, 400);
     assert_eq!(reply.body["ECODE"], "USER_002");
     assert!(sandbox.state().find_by_email(OWNER_EMAIL).is_some());
+    sandbox.stop().await;
+}
+
+#[tokio::test]
+async fn a_members_acl_shares_show_on_the_member_read_unless_excluded() {
+    let sandbox = start_default().await;
+    let state = sandbox.state();
+    let space = state.add_space("Engineering");
+    let list = state.add_list(&space, "Access Requests");
+    let bob = state.add_member("bob@example.com", "Bob", Role::Member);
+    let body = json!({ "entries": [entry("user", &bob.to_string(), json!(3))] });
+    let patched = call(
+        &sandbox,
+        Method::PATCH,
+        &acl_path("list", &list),
+        Some(body),
+    )
+    .await;
+    assert_eq!(patched.status, 200, "{:?}", patched.body);
+    let cases = [
+        ("?include_shared=true", Some("comment")),
+        ("", Some("comment")),
+        ("?include_shared=false", None),
+    ];
+
+    for (query, level) in cases {
+        let path = format!("{}{query}", user_path(bob));
+        let reply = call(&sandbox, Method::GET, &path, None).await;
+
+        assert_eq!(reply.status, 200, "{path}");
+        let shared = &reply.body["member"]["shared"];
+        let lists = shared["lists"].as_array().expect("lists");
+        assert_eq!(lists.len(), usize::from(level.is_some()), "{path}");
+        if let Some(level) = level {
+            assert_eq!(lists[0]["id"], list.as_str(), "{path}");
+            assert_eq!(lists[0]["permission_level"], level, "{path}");
+        }
+        assert_eq!(shared["tasks"], json!([]), "{path}");
+        assert_eq!(shared["folders"], json!([]), "{path}");
+    }
     sandbox.stop().await;
 }

@@ -1,0 +1,176 @@
+//! The hierarchy reads every plan has: `GET /v2/team/{team_id}/space`,
+//! `GET /v2/space/{space_id}/folder`, `GET /v2/space/{space_id}/list` (folderless Lists),
+//! `GET /v2/folder/{folder_id}/list`, `GET /v2/list/{list_id}` (with its statuses),
+//! `GET /v2/list/{list_id}/task` and `GET /v2/task/{task_id}`. The task writes that share
+//! these paths (`POST .../task`, `PUT /v2/task/{task_id}`) are routed here to `tasks`.
+//!
+//! An unknown Space or Folder answers `OAUTH_023`, as ClickUp does for ids the token cannot
+//! see; an unknown List or task answers its observed `ITEM_*` error.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+use super::{
+    super::{
+        access::Level,
+        errors::ApiError,
+        routes::{authorise_team, parse_id, resource},
+        state::SandboxState,
+        tasks,
+    },
+    render::{folder_json, list_detail_json, list_json, render_task, space_json},
+    ListParent,
+};
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/v2/team/{team_id}/space").route(web::get().to(get_spaces)))
+        .service(resource("/v2/space/{space_id}/folder").route(web::get().to(get_folders)))
+        .service(resource("/v2/space/{space_id}/list").route(web::get().to(get_space_lists)))
+        .service(resource("/v2/folder/{folder_id}/list").route(web::get().to(get_folder_lists)))
+        .service(resource("/v2/list/{list_id}").route(web::get().to(get_list)))
+        .service(
+            resource("/v2/list/{list_id}/task")
+                .route(web::get().to(get_tasks))
+                .route(web::post().to(tasks::create_task)),
+        )
+        .service(
+            resource("/v2/task/{task_id}")
+                .route(web::get().to(get_task))
+                .route(web::put().to(tasks::update_task)),
+        );
+}
+
+async fn get_spaces(
+    state: web::Data<SandboxState>,
+    team_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    state.with(|ws| {
+        authorise_team(ws, &team_id)?;
+
+        let spaces: Vec<Value> = ws
+            .hierarchy
+            .spaces
+            .iter()
+            .map(|space| space_json(ws, space))
+            .collect();
+        Ok(HttpResponse::Ok().json(json!({ "spaces": spaces })))
+    })
+}
+
+async fn get_folders(
+    state: web::Data<SandboxState>,
+    space_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    parse_id(&space_id)?;
+
+    state.with(|ws| {
+        let hierarchy = &ws.hierarchy;
+        let space = hierarchy
+            .space(&space_id)
+            .ok_or_else(ApiError::team_not_authorized)?;
+
+        let folders: Vec<Value> = hierarchy
+            .folders
+            .iter()
+            .filter(|folder| folder.space_id == space.id)
+            .map(|folder| folder_json(hierarchy, folder))
+            .collect();
+        Ok(HttpResponse::Ok().json(json!({ "folders": folders })))
+    })
+}
+
+/// Only the Space's folderless Lists, as in ClickUp; Lists in Folders come from the Folder.
+async fn get_space_lists(
+    state: web::Data<SandboxState>,
+    space_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    parse_id(&space_id)?;
+
+    state.with(|ws| {
+        let hierarchy = &ws.hierarchy;
+        let space = hierarchy
+            .space(&space_id)
+            .ok_or_else(ApiError::team_not_authorized)?;
+
+        let lists: Vec<Value> = hierarchy
+            .lists_in(&ListParent::Space(space.id.clone()))
+            .map(|list| list_json(hierarchy, list))
+            .collect();
+        Ok(HttpResponse::Ok().json(json!({ "lists": lists })))
+    })
+}
+
+async fn get_folder_lists(
+    state: web::Data<SandboxState>,
+    folder_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    parse_id(&folder_id)?;
+
+    state.with(|ws| {
+        let hierarchy = &ws.hierarchy;
+        let folder = hierarchy
+            .folder(&folder_id)
+            .ok_or_else(ApiError::team_not_authorized)?;
+
+        let lists: Vec<Value> = hierarchy
+            .lists_in(&ListParent::Folder(folder.id.clone()))
+            .map(|list| list_json(hierarchy, list))
+            .collect();
+        Ok(HttpResponse::Ok().json(json!({ "lists": lists })))
+    })
+}
+
+async fn get_list(
+    state: web::Data<SandboxState>,
+    list_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    parse_id(&list_id)?;
+
+    state.with(|ws| {
+        let list = ws
+            .hierarchy
+            .list(&list_id)
+            .ok_or_else(ApiError::list_not_found)?;
+        Ok(HttpResponse::Ok().json(list_detail_json(&ws.hierarchy, list)))
+    })
+}
+
+/// Subtasks are left out unless `subtasks=true`, as ClickUp does.
+async fn get_tasks(
+    state: web::Data<SandboxState>,
+    list_id: web::Path<String>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    parse_id(&list_id)?;
+    let subtasks = url::form_urlencoded::parse(request.query_string().as_bytes())
+        .any(|(key, value)| key == "subtasks" && value.eq_ignore_ascii_case("true"));
+
+    state.with(|ws| {
+        ws.hierarchy
+            .list(&list_id)
+            .ok_or_else(ApiError::list_not_found)?;
+
+        let tasks: Vec<Value> = ws
+            .hierarchy
+            .tasks
+            .iter()
+            .filter(|task| task.list_id == *list_id)
+            .filter(|task| subtasks || task.parent.is_none())
+            .map(|task| render_task(ws, task, Level::Create))
+            .collect();
+        Ok(HttpResponse::Ok().json(json!({ "tasks": tasks, "last_page": true })))
+    })
+}
+
+async fn get_task(
+    state: web::Data<SandboxState>,
+    task_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    state.with(|ws| {
+        let task = ws
+            .hierarchy
+            .task(&task_id)
+            .ok_or_else(ApiError::task_not_found)?;
+        Ok(HttpResponse::Ok().json(render_task(ws, task, Level::Create)))
+    })
+}

@@ -1,0 +1,555 @@
+//! Applies a person's plan in ClickUp, one action at a time, recording each applied action as
+//! a grant change with its audit row.
+//!
+//! Invariant: a grant is opened or closed only after ClickUp accepted the call, so the record
+//! never claims access that was not given or taken. A failed action stops the plan; the next
+//! attempt recomputes the difference and resumes.
+
+use std::collections::HashMap;
+
+use serde_json::json;
+
+use crate::{
+    clickup::{access::Target, ClickUpClient, ClickUpError, Member, Role},
+    rules::{Action, Level, ObjectKind, ObjectRef, WorkspaceRole},
+    store::{AuditEntry, GrantChange, GrantEnd, GrantKind, NewGrant, Store},
+    worker::deprovision::ROUTER_ACTOR,
+};
+
+/// Why a plan is being applied: the event (or scheduler) behind it, for grants and audit.
+#[derive(Clone, Debug)]
+pub struct Cause {
+    pub iam_id: String,
+    pub email: Option<String>,
+    pub display_name: String,
+    pub event_id: String,
+    pub correlation_id: String,
+    /// `event`, `expiry`, `rules-reload`, `brake-release`, `leaver`.
+    pub kind: &'static str,
+    /// When the person's access ends (the IAM's end date), epoch ms.
+    pub ends_at: Option<i64>,
+}
+
+/// Why applying stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("ClickUp: {0}")]
+    ClickUp(#[from] ClickUpError),
+    #[error("store: {0}")]
+    Store(#[from] crate::store::StoreError),
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl ApplyError {
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ApplyError::ClickUp(e) => e.is_transient(),
+            ApplyError::Store(_) => true,
+            ApplyError::Refused(_) => false,
+        }
+    }
+}
+
+pub struct Applier<'a> {
+    pub clickup: &'a ClickUpClient,
+    pub store: &'a Store,
+    pub team_id: u64,
+}
+
+/// The ClickUp account the plan acts on, found or created along the way.
+struct Account {
+    user_id: Option<u64>,
+    guest: bool,
+    username: String,
+}
+
+impl Applier<'_> {
+    /// Applies `actions` in order; returns how many were applied.
+    pub async fn apply(&self, cause: &Cause, actions: &[Action]) -> Result<usize, ApplyError> {
+        let mut account = self.account(cause).await?;
+        let mut groups: HashMap<String, String> = HashMap::new();
+
+        for action in actions {
+            if let Err(error) = self
+                .apply_one(cause, action, &mut account, &mut groups)
+                .await
+            {
+                self.audit_failure(cause, action, &error).await;
+                return Err(error);
+            }
+        }
+        Ok(actions.len())
+    }
+
+    async fn account(&self, cause: &Cause) -> Result<Account, ApplyError> {
+        let identity = self.store.identity(&cause.iam_id).await?;
+        let grants = self.store.open_grants(&cause.iam_id).await?;
+        let guest = grants
+            .iter()
+            .any(|g| g.kind == GrantKind::Role && g.level == "guest");
+        Ok(Account {
+            user_id: identity.and_then(|i| i.clickup_user_id).map(|id| id as u64),
+            guest,
+            username: cause.display_name.clone(),
+        })
+    }
+
+    async fn apply_one(
+        &self,
+        cause: &Cause,
+        action: &Action,
+        account: &mut Account,
+        groups: &mut HashMap<String, String>,
+    ) -> Result<(), ApplyError> {
+        match action {
+            Action::Invite {
+                role,
+                custom_role_id,
+                rule,
+            } => {
+                let member = self.invite(cause, *role, *custom_role_id).await?;
+                account.user_id = Some(member.id);
+                account.guest = *role == WorkspaceRole::Guest;
+                self.store
+                    .set_clickup_user(&cause.iam_id, Some(member.id as i64))
+                    .await?;
+                let grant = self.grant(
+                    cause,
+                    GrantKind::Role,
+                    self.workspace(),
+                    role_name(*role),
+                    *custom_role_id,
+                    rule,
+                    cause.ends_at,
+                );
+                self.record(
+                    cause,
+                    GrantChange::Open(grant),
+                    "clickup.invite",
+                    Some(member.id),
+                    json!({"role": role_name(*role)}),
+                )
+                .await
+            }
+            Action::ChangeRole {
+                from,
+                to,
+                custom_role_id,
+                rule,
+            } => {
+                let user_id = require(account)?;
+                if (*from == WorkspaceRole::Guest) != (*to == WorkspaceRole::Guest) {
+                    return Err(ApplyError::Refused(format!(
+                        "ClickUp's API cannot turn a {} into a {}; change the account by hand",
+                        role_name(*from),
+                        role_name(*to)
+                    )));
+                }
+                self.clickup
+                    .set_member_role(
+                        self.team_id,
+                        user_id,
+                        &account.username,
+                        *to == WorkspaceRole::Admin,
+                        *custom_role_id,
+                    )
+                    .await?;
+                let grant = self.grant(
+                    cause,
+                    GrantKind::Role,
+                    self.workspace(),
+                    role_name(*to),
+                    *custom_role_id,
+                    rule,
+                    cause.ends_at,
+                );
+                let change = GrantChange::Replace {
+                    end: self.end(cause, "role changed"),
+                    grant,
+                };
+                self.record(
+                    cause,
+                    change,
+                    "clickup.change_role",
+                    Some(user_id),
+                    json!({"from": role_name(*from), "to": role_name(*to)}),
+                )
+                .await
+            }
+            Action::AddToGroup { group, rule } => {
+                let user_id = require(account)?;
+                let group_id = self.group_id(group, groups).await?;
+                self.clickup
+                    .change_group_members(&group_id, &[user_id], &[])
+                    .await?;
+                let grant = self.grant(
+                    cause,
+                    GrantKind::Group,
+                    group.clone(),
+                    "member",
+                    None,
+                    rule,
+                    None,
+                );
+                self.record(
+                    cause,
+                    GrantChange::Open(grant),
+                    "clickup.add_to_group",
+                    Some(user_id),
+                    json!({"group_id": group_id}),
+                )
+                .await
+            }
+            Action::RemoveFromGroup { group } => {
+                let user_id = require(account)?;
+                let group_id = self.group_id(group, groups).await?;
+                self.clickup
+                    .change_group_members(&group_id, &[], &[user_id])
+                    .await?;
+                let change = self.close(cause, GrantKind::Group, group, "no rule grants it");
+                self.record(
+                    cause,
+                    change,
+                    "clickup.remove_from_group",
+                    Some(user_id),
+                    json!({"group_id": group_id}),
+                )
+                .await
+            }
+            Action::Share {
+                object,
+                level,
+                until,
+                rule,
+            } => {
+                let user_id = require(account)?;
+                self.share(object, *level, user_id, account.guest).await?;
+                let grant = self.grant(
+                    cause,
+                    GrantKind::Share,
+                    object.to_string(),
+                    level.as_v2(),
+                    None,
+                    rule,
+                    until.map(|u| u.timestamp_millis()),
+                );
+                self.record(
+                    cause,
+                    GrantChange::Open(grant),
+                    "clickup.share",
+                    Some(user_id),
+                    json!({"level": level.as_v2()}),
+                )
+                .await
+            }
+            Action::ChangeShare {
+                object,
+                from,
+                to,
+                until,
+                rule,
+            } => {
+                let user_id = require(account)?;
+                self.share(object, *to, user_id, account.guest).await?;
+                let grant = self.grant(
+                    cause,
+                    GrantKind::Share,
+                    object.to_string(),
+                    to.as_v2(),
+                    None,
+                    rule,
+                    until.map(|u| u.timestamp_millis()),
+                );
+                let change = GrantChange::Replace {
+                    end: self.end(cause, "level changed"),
+                    grant,
+                };
+                self.record(
+                    cause,
+                    change,
+                    "clickup.change_share",
+                    Some(user_id),
+                    json!({"from": from.as_v2(), "to": to.as_v2()}),
+                )
+                .await
+            }
+            Action::Unshare { object } => {
+                let user_id = require(account)?;
+                self.unshare(object, user_id, account.guest).await?;
+                let reason = if cause.kind == "expiry" {
+                    "expired"
+                } else {
+                    "no rule grants it"
+                };
+                let change = self.close(cause, GrantKind::Share, &object.to_string(), reason);
+                self.record(cause, change, "clickup.unshare", Some(user_id), json!({}))
+                    .await
+            }
+            Action::RemoveFromWorkspace => self.remove_account(cause, account).await,
+        }
+    }
+
+    async fn invite(
+        &self,
+        cause: &Cause,
+        role: WorkspaceRole,
+        custom_role_id: Option<u64>,
+    ) -> Result<Member, ApplyError> {
+        let email = cause
+            .email
+            .as_deref()
+            .ok_or_else(|| ApplyError::Refused("the person has no email to invite".into()))?;
+
+        // Link an existing account with the same email instead of inviting twice.
+        if let Some(existing) = self.clickup.find_member(self.team_id, email).await? {
+            return Ok(existing);
+        }
+        let member = match role {
+            WorkspaceRole::Guest => {
+                self.clickup
+                    .invite_guest(self.team_id, email, custom_role_id)
+                    .await?
+            }
+            _ => {
+                self.clickup
+                    .invite_member(
+                        self.team_id,
+                        email,
+                        role == WorkspaceRole::Admin,
+                        custom_role_id,
+                    )
+                    .await?
+            }
+        };
+        Ok(member)
+    }
+
+    async fn remove_account(&self, cause: &Cause, account: &mut Account) -> Result<(), ApplyError> {
+        let user_id = match account.user_id {
+            Some(id) => Some(id),
+            None => match cause.email.as_deref() {
+                Some(email) => self
+                    .clickup
+                    .find_member(self.team_id, email)
+                    .await?
+                    .map(|m| m.id),
+                None => None,
+            },
+        };
+        if let Some(user_id) = user_id {
+            let member = self
+                .clickup
+                .find_member_by_id(self.team_id, user_id)
+                .await?;
+            if member.as_ref().is_some_and(|m| m.role() == Role::Owner) {
+                return Err(ApplyError::Refused(format!(
+                    "ClickUp user {user_id} owns the workspace and cannot be removed"
+                )));
+            }
+            match member.map(|m| m.role()) {
+                Some(Role::Guest) => self.clickup.remove_guest(self.team_id, user_id).await?,
+                Some(_) => self.clickup.remove_member(self.team_id, user_id).await?,
+                None => crate::clickup::Removal::AlreadyGone,
+            };
+        }
+
+        // The account's groups and shares went with it: close every open grant.
+        let reason = match cause.kind {
+            "expiry" => "contract ended",
+            "leaver" => "leaver",
+            _ => "no rule grants access",
+        };
+        for grant in self.store.open_grants(&cause.iam_id).await? {
+            let change = self.close(cause, grant.kind, &grant.object, reason);
+            self.record(
+                cause,
+                change,
+                "grant.close",
+                user_id,
+                json!({"kind": grant.kind.as_str()}),
+            )
+            .await?;
+        }
+        self.store.set_clickup_user(&cause.iam_id, None).await?;
+        account.user_id = None;
+        Ok(())
+    }
+
+    async fn share(
+        &self,
+        object: &ObjectRef,
+        level: Level,
+        user_id: u64,
+        guest: bool,
+    ) -> Result<(), ApplyError> {
+        let target = target(object);
+        if guest {
+            if object.kind == ObjectKind::Space {
+                return Err(ApplyError::Refused(
+                    "guests cannot be given spaces through the API".into(),
+                ));
+            }
+            self.clickup
+                .share_with_guest(target, user_id, level.as_v2())
+                .await?;
+        } else {
+            self.clickup
+                .set_user_acl(self.team_id, target, user_id, Some(level.as_v3()))
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn unshare(
+        &self,
+        object: &ObjectRef,
+        user_id: u64,
+        guest: bool,
+    ) -> Result<(), ApplyError> {
+        let target = target(object);
+        if guest && object.kind != ObjectKind::Space {
+            self.clickup.unshare_guest(target, user_id).await?;
+        } else {
+            self.clickup
+                .set_user_acl(self.team_id, target, user_id, None)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn group_id(
+        &self,
+        name: &str,
+        cache: &mut HashMap<String, String>,
+    ) -> Result<String, ApplyError> {
+        if cache.is_empty() {
+            for group in self.clickup.groups(self.team_id).await? {
+                cache.insert(group.name.clone(), group.id.clone());
+            }
+        }
+        cache.get(name).cloned().ok_or_else(|| {
+            ApplyError::Refused(format!("user group {name:?} does not exist in ClickUp"))
+        })
+    }
+
+    async fn record(
+        &self,
+        cause: &Cause,
+        change: GrantChange,
+        action: &str,
+        user_id: Option<u64>,
+        detail: serde_json::Value,
+    ) -> Result<(), ApplyError> {
+        let (object, rule) = match &change {
+            GrantChange::Open(g) | GrantChange::Replace { grant: g, .. } => {
+                (g.object.clone(), Some(g.rule.clone()))
+            }
+            GrantChange::Close { object, .. } => (object.clone(), None),
+        };
+        let mut detail = detail;
+        detail["cause"] = json!(cause.kind);
+        detail["rule"] = json!(rule);
+        detail["clickup_user_id"] = json!(user_id);
+        let audit = AuditEntry {
+            actor: ROUTER_ACTOR.into(),
+            action: action.into(),
+            subject: Some(format!("user:{}", cause.iam_id)),
+            object: Some(object),
+            outcome: "applied".into(),
+            correlation_id: cause.correlation_id.clone(),
+            event_id: cause.event_id.clone(),
+            detail,
+        };
+        self.store.change_grant(&change, &audit).await?;
+        Ok(())
+    }
+
+    async fn audit_failure(&self, cause: &Cause, action: &Action, error: &ApplyError) {
+        if error.is_transient() {
+            return;
+        }
+        let audit = AuditEntry {
+            actor: ROUTER_ACTOR.into(),
+            action: "plan.action_failed".into(),
+            subject: Some(format!("user:{}", cause.iam_id)),
+            object: None,
+            outcome: "failed".into(),
+            correlation_id: cause.correlation_id.clone(),
+            event_id: cause.event_id.clone(),
+            detail: json!({"action": action.describe(), "error": error.to_string(), "cause": cause.kind}),
+        };
+        if let Err(e) = self.store.append_audit(&audit).await {
+            tracing::error!(error = %e, "could not audit a failed action");
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn grant(
+        &self,
+        cause: &Cause,
+        kind: GrantKind,
+        object: String,
+        level: &str,
+        custom_role_id: Option<u64>,
+        rule: &str,
+        until: Option<i64>,
+    ) -> NewGrant {
+        NewGrant {
+            iam_id: cause.iam_id.clone(),
+            kind,
+            object,
+            level: level.into(),
+            custom_role_id: custom_role_id.map(|id| id as i64),
+            rule: rule.into(),
+            event_id: cause.event_id.clone(),
+            until,
+        }
+    }
+
+    fn close(&self, cause: &Cause, kind: GrantKind, object: &str, reason: &str) -> GrantChange {
+        GrantChange::Close {
+            iam_id: cause.iam_id.clone(),
+            kind,
+            object: object.into(),
+            end: self.end(cause, reason),
+        }
+    }
+
+    fn end(&self, cause: &Cause, reason: &str) -> GrantEnd {
+        GrantEnd {
+            ended_by: format!("{}:{}", cause.kind, cause.event_id),
+            reason: reason.into(),
+        }
+    }
+
+    fn workspace(&self) -> String {
+        format!("workspace:{}", self.team_id)
+    }
+}
+
+fn require(account: &Account) -> Result<u64, ApplyError> {
+    account
+        .user_id
+        .ok_or_else(|| ApplyError::Refused("the person has no ClickUp account on record".into()))
+}
+
+fn target(object: &ObjectRef) -> Target<'_> {
+    let object_type = match object.kind {
+        ObjectKind::Space => "space",
+        ObjectKind::Folder => "folder",
+        ObjectKind::List => "list",
+    };
+    Target {
+        object_type,
+        object_id: &object.id,
+    }
+}
+
+pub fn role_name(role: WorkspaceRole) -> &'static str {
+    match role {
+        WorkspaceRole::Guest => "guest",
+        WorkspaceRole::Member => "member",
+        WorkspaceRole::Admin => "admin",
+    }
+}

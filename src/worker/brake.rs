@@ -1,0 +1,173 @@
+//! The mass-removal brake: when removals reach more people than the limit within the window,
+//! further removals are held until someone releases them.
+//!
+//! The limit is the larger of `max_people` and `max_percent` of the identities the router
+//! manages, so a large organisation is not braked by ordinary churn. Leavers never pass
+//! through the brake: an identity the IAM ends loses its access at once.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sqlx::Row;
+
+use super::apply::Cause;
+use crate::{
+    rules::{Action, BrakeSettings},
+    store::{AuditEntry, Store, StoreError},
+    worker::deprovision::ROUTER_ACTOR,
+};
+
+/// Audit actions that take access away because of rules (not leavers).
+const RULE_REMOVALS: &str =
+    "'clickup.unshare', 'clickup.remove_from_group', 'clickup.change_share', 'grant.close'";
+
+#[derive(Clone, Debug)]
+pub struct Brake {
+    pub settings: BrakeSettings,
+}
+
+/// Whether a removal may go ahead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    Hold { reason: String },
+}
+
+/// A person whose removals are held.
+#[derive(Clone, Debug)]
+pub struct Held {
+    pub id: i64,
+    pub iam_id: String,
+    pub actions: Vec<String>,
+    pub cause: String,
+    pub held_at: i64,
+}
+
+impl Brake {
+    /// Decides for one more person, counting people already affected in the window.
+    pub async fn check(
+        &self,
+        store: &Store,
+        iam_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Verdict, StoreError> {
+        if self.is_engaged(store).await? {
+            return Ok(Verdict::Hold {
+                reason: "the brake is engaged: earlier removals are held".into(),
+            });
+        }
+        let since = now.timestamp_millis() - self.settings.window.as_millis() as i64;
+        let people = recent_people(store, since, iam_id).await?;
+        let limit = self.limit(store).await?;
+        if people + 1 > limit {
+            return Ok(Verdict::Hold {
+                reason: format!(
+                    "removals would reach {} people within {:?} (limit {limit})",
+                    people + 1,
+                    self.settings.window
+                ),
+            });
+        }
+        Ok(Verdict::Pass)
+    }
+
+    /// Decides for a batch (a rules reload) of `people` people at once.
+    pub async fn check_batch(&self, store: &Store, people: usize) -> Result<Verdict, StoreError> {
+        let limit = self.limit(store).await?;
+        if people > limit {
+            return Ok(Verdict::Hold {
+                reason: format!(
+                    "a rules reload would remove access from {people} people (limit {limit})"
+                ),
+            });
+        }
+        Ok(Verdict::Pass)
+    }
+
+    /// The most people whose access may be cut within one window.
+    pub async fn limit(&self, store: &Store) -> Result<usize, StoreError> {
+        let managed: i64 =
+            sqlx::query_scalar("SELECT COUNT(DISTINCT iam_id) FROM grants WHERE ended_at IS NULL")
+                .fetch_one(store.pool())
+                .await?;
+        let by_share = (managed as f64 * self.settings.max_percent / 100.0).floor() as usize;
+        Ok(self.settings.max_people.max(by_share))
+    }
+
+    pub async fn is_engaged(&self, store: &Store) -> Result<bool, StoreError> {
+        Ok(!self.held(store).await?.is_empty())
+    }
+
+    /// Records held removals and an audit row saying why.
+    pub async fn hold(
+        &self,
+        store: &Store,
+        cause: &Cause,
+        actions: &[Action],
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        let descriptions: Vec<String> = actions.iter().map(Action::describe).collect();
+        sqlx::query(
+            "INSERT INTO held_removals (iam_id, actions, cause, held_at) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .bind(&cause.iam_id)
+        .bind(json!(descriptions).to_string())
+        .bind(format!("{}: {reason}", cause.kind))
+        .bind(Utc::now().timestamp_millis())
+        .execute(store.pool())
+        .await?;
+        let audit = AuditEntry {
+            actor: ROUTER_ACTOR.into(),
+            action: "brake.hold".into(),
+            subject: Some(format!("user:{}", cause.iam_id)),
+            object: None,
+            outcome: "held".into(),
+            correlation_id: cause.correlation_id.clone(),
+            event_id: cause.event_id.clone(),
+            detail: json!({ "reason": reason, "actions": descriptions, "cause": cause.kind }),
+        };
+        store.append_audit(&audit).await
+    }
+
+    /// Unreleased holds, oldest first.
+    pub async fn held(&self, store: &Store) -> Result<Vec<Held>, StoreError> {
+        let rows = sqlx::query("SELECT id, iam_id, actions, cause, held_at FROM held_removals WHERE released_at IS NULL ORDER BY id")
+            .fetch_all(store.pool())
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|row| Held {
+                id: row.get(0),
+                iam_id: row.get(1),
+                actions: serde_json::from_str(row.get::<&str, _>(2)).unwrap_or_default(),
+                cause: row.get(3),
+                held_at: row.get(4),
+            })
+            .collect())
+    }
+
+    /// Marks one hold released (after its person was reconciled without the brake).
+    pub async fn mark_released(&self, store: &Store, id: i64, by: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE held_removals SET released_at = ?2, released_by = ?3 WHERE id = ?1")
+            .bind(id)
+            .bind(Utc::now().timestamp_millis())
+            .bind(by)
+            .execute(store.pool())
+            .await?;
+        Ok(())
+    }
+}
+
+/// Other people whose access rules took away since `since` (epoch ms).
+async fn recent_people(store: &Store, since: i64, except: &str) -> Result<usize, StoreError> {
+    let query = format!(
+        "SELECT COUNT(DISTINCT subject) FROM audit
+         WHERE at >= ?1 AND action IN ({RULE_REMOVALS}) AND subject IS NOT ?2
+           AND json_extract(detail, '$.cause') IN ('event', 'rules-reload')"
+    );
+    let row = sqlx::query(&query)
+        .bind(since)
+        .bind(format!("user:{except}"))
+        .fetch_one(store.pool())
+        .await?;
+    Ok(row.get::<i64, _>(0) as usize)
+}

@@ -1,0 +1,305 @@
+//! Joiners, movers, re-enables and memberships: the person's desired access from the rules,
+//! diffed against the grants on record, applied in ClickUp.
+//!
+//! The same reconciliation serves events, the expiry scheduler, a rules reload and a brake
+//! release; only the cause differs. Removals that are not a leaver's pass the mass-removal
+//! brake first.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use tracing::{error, info, warn};
+
+use super::{
+    apply::{Applier, ApplyError, Cause},
+    brake::{Brake, Verdict},
+    people,
+};
+use crate::{
+    bus::{Disposition, Handler, Lane},
+    clickup::ClickUpClient,
+    ingest::envelope::Envelope,
+    rules::{self, Action, CurrentAccess, Identity, Level, ObjectRef, RuleSet, WorkspaceRole},
+    store::{AuditEntry, Grant, GrantKind, IdentityRecord, Processed, Store},
+    worker::deprovision::ROUTER_ACTOR,
+};
+
+pub struct Provisioner {
+    pub clickup: ClickUpClient,
+    pub store: Store,
+    pub team_id: u64,
+    pub rules: Arc<RuleSet>,
+    pub brake: Brake,
+}
+
+/// How removals meet the brake.
+#[derive(Clone, Debug)]
+pub enum BrakeMode {
+    /// Count this person's removals against the window (events).
+    Check,
+    /// Apply removals without the brake (leavers, contract ends, releases).
+    Bypass,
+    /// Hold every removal (a rules reload over the limit).
+    HoldAll(String),
+}
+
+/// What one reconciliation did.
+#[derive(Debug)]
+pub struct Reconciled {
+    pub applied: usize,
+    pub held: usize,
+}
+
+impl Provisioner {
+    /// Computes and applies one person's plan.
+    pub async fn reconcile(
+        &self,
+        cause: &Cause,
+        identity: &Identity,
+        now: DateTime<Utc>,
+        brake: BrakeMode,
+    ) -> Result<Reconciled, ApplyError> {
+        let actions = self.plan_for(identity, now).await?;
+        let (removals, others): (Vec<Action>, Vec<Action>) =
+            actions.into_iter().partition(Action::is_removal);
+
+        let mut applier_actions = others;
+        let mut held = 0;
+        if !removals.is_empty() {
+            let verdict = match brake {
+                BrakeMode::Check => self.brake.check(&self.store, &cause.iam_id, now).await?,
+                BrakeMode::Bypass => Verdict::Pass,
+                BrakeMode::HoldAll(reason) => Verdict::Hold { reason },
+            };
+            match verdict {
+                Verdict::Pass => applier_actions.extend(removals),
+                Verdict::Hold { reason } => {
+                    held = removals.len();
+                    self.brake
+                        .hold(&self.store, cause, &removals, &reason)
+                        .await?;
+                }
+            }
+        }
+        applier_actions.sort_by_key(apply_order);
+
+        let applier = Applier {
+            clickup: &self.clickup,
+            store: &self.store,
+            team_id: self.team_id,
+        };
+        let applied = applier.apply(cause, &applier_actions).await?;
+        Ok(Reconciled { applied, held })
+    }
+
+    /// The actions that bring the person's ClickUp access to what the rules say now.
+    pub async fn plan_for(
+        &self,
+        identity: &Identity,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Action>, ApplyError> {
+        let current = current_access(&self.store.open_grants(&identity.id).await?);
+        if has_ended(identity, now) {
+            return Ok(rules::plan_removal(&current));
+        }
+        let desired = self
+            .rules
+            .desired(identity, now)
+            .map_err(|e| ApplyError::Refused(format!("rules could not be evaluated: {e}")))?;
+        Ok(rules::plan(&desired, &current, now))
+    }
+
+    /// Reconciles a stored person (scheduler, reload, release).
+    pub async fn reconcile_stored(
+        &self,
+        iam_id: &str,
+        kind: &'static str,
+        now: DateTime<Utc>,
+        brake: BrakeMode,
+    ) -> Result<Reconciled, ApplyError> {
+        let Some(record) = self.store.identity(iam_id).await? else {
+            return Err(ApplyError::Refused(format!(
+                "no identity {iam_id} on record"
+            )));
+        };
+        let identity = Identity::from_iam_user(&record.attributes)
+            .map_err(|e| ApplyError::Refused(e.to_string()))?;
+        let cause = Cause {
+            iam_id: iam_id.to_string(),
+            email: identity.email.clone(),
+            display_name: display_name(&identity),
+            event_id: format!("{kind}:{iam_id}:{}", now.timestamp_millis()),
+            correlation_id: format!("{kind}:{iam_id}"),
+            kind,
+            ends_at: identity.end_at.map(|end| end.timestamp_millis()),
+        };
+        self.reconcile(&cause, &identity, now, brake).await
+    }
+
+    async fn handle_event(
+        &self,
+        envelope: &Envelope,
+    ) -> Result<(&'static str, String), ApplyError> {
+        let data: Value = serde_json::from_str(envelope.data.get())
+            .map_err(|e| ApplyError::Refused(format!("event data unreadable: {e}")))?;
+        let iam_id = data["user"]["id"]
+            .as_str()
+            .ok_or_else(|| ApplyError::Refused("the event names no user id".into()))?;
+
+        let stored = self.store.identity(iam_id).await?;
+        let merged = people::merge(
+            stored.as_ref().map(|s| &s.attributes),
+            &envelope.event_type,
+            &data,
+        );
+        let identity =
+            Identity::from_iam_user(&merged).map_err(|e| ApplyError::Refused(e.to_string()))?;
+        let record = IdentityRecord {
+            iam_id: iam_id.to_string(),
+            email: identity.email.clone(),
+            status: identity.status.clone(),
+            attributes: merged,
+            clickup_user_id: None,
+            event_time: envelope.time.timestamp_millis(),
+        };
+        if !self.store.save_identity(&record).await? {
+            return Ok((
+                "stale",
+                "a newer event for this person was already applied".into(),
+            ));
+        }
+
+        let cause = Cause {
+            iam_id: iam_id.to_string(),
+            email: identity.email.clone(),
+            display_name: display_name(&identity),
+            event_id: envelope.dedup_key(),
+            correlation_id: envelope.correlationid.clone(),
+            kind: "event",
+            ends_at: identity.end_at.map(|end| end.timestamp_millis()),
+        };
+        let done = self
+            .reconcile(&cause, &identity, Utc::now(), BrakeMode::Check)
+            .await?;
+        let outcome = if done.held > 0 {
+            "held_by_brake"
+        } else {
+            "applied"
+        };
+        Ok((
+            outcome,
+            format!("{} action(s) applied, {} held", done.applied, done.held),
+        ))
+    }
+}
+
+#[async_trait]
+impl Handler for Provisioner {
+    async fn handle(&self, envelope: Envelope, _redelivered: bool) -> Disposition {
+        let key = envelope.dedup_key();
+        match self.store.processed(&key).await {
+            Ok(Some(_)) => return Disposition::Ack,
+            Ok(None) => {}
+            Err(e) => {
+                error!(error = %e, "store unavailable; the event goes back to the queue");
+                return Disposition::Retry;
+            }
+        }
+
+        let (outcome, detail, disposition) = match self.handle_event(&envelope).await {
+            Ok((outcome, detail)) => (outcome, detail, Disposition::Ack),
+            Err(e) if e.is_transient() => {
+                warn!(error = %e, "provisioning interrupted; the event goes back to the queue");
+                return Disposition::Retry;
+            }
+            Err(e) => ("failed", e.to_string(), Disposition::DeadLetter),
+        };
+
+        let processed = Processed {
+            lane: Lane::Provision.name().into(),
+            outcome: outcome.into(),
+            detail: detail.clone(),
+        };
+        let audit = AuditEntry {
+            actor: ROUTER_ACTOR.into(),
+            action: "identity.event".into(),
+            subject: envelope.subject.clone(),
+            object: None,
+            outcome: outcome.into(),
+            correlation_id: envelope.correlationid.clone(),
+            event_id: key.clone(),
+            detail: json!({ "event_type": envelope.event_type, "detail": detail }),
+        };
+        match self.store.record(&key, &processed, &[audit]).await {
+            Ok(_) => {
+                info!(outcome, "identity event handled");
+                disposition
+            }
+            Err(e) => {
+                error!(error = %e, "could not record the outcome; the event goes back to the queue");
+                Disposition::Retry
+            }
+        }
+    }
+}
+
+/// The access on record, in the planner's terms.
+pub fn current_access(grants: &[Grant]) -> CurrentAccess {
+    let mut current = CurrentAccess::default();
+    for grant in grants {
+        match grant.kind {
+            GrantKind::Role => {
+                let role = match grant.level.as_str() {
+                    "guest" => WorkspaceRole::Guest,
+                    "admin" => WorkspaceRole::Admin,
+                    _ => WorkspaceRole::Member,
+                };
+                current.role = Some((role, grant.custom_role_id.map(|id| id as u64)));
+            }
+            GrantKind::Group => {
+                current.groups.insert(grant.object.clone());
+            }
+            GrantKind::Share => {
+                let (Ok(object), Ok(level)) = (
+                    grant.object.parse::<ObjectRef>(),
+                    grant.level.parse::<Level>(),
+                ) else {
+                    continue;
+                };
+                let until = grant.until.and_then(DateTime::from_timestamp_millis);
+                current.shares.insert(object, (level, until));
+            }
+        }
+    }
+    current
+}
+
+/// Whether the person's access must end: no longer active, or past their end date.
+pub fn has_ended(identity: &Identity, now: DateTime<Utc>) -> bool {
+    let inactive = matches!(
+        identity.status.as_str(),
+        "terminated" | "disabled" | "deleted"
+    );
+    let past_end = identity.end_at.is_some_and(|end| end <= now);
+    inactive || past_end
+}
+
+fn display_name(identity: &Identity) -> String {
+    identity
+        .display_name
+        .clone()
+        .or_else(|| identity.username.clone())
+        .unwrap_or_else(|| identity.id.clone())
+}
+
+/// Invites and role changes first, then additions, then removals, the account itself last.
+fn apply_order(action: &Action) -> u8 {
+    match action {
+        Action::Invite { .. } | Action::ChangeRole { .. } => 0,
+        Action::AddToGroup { .. } | Action::Share { .. } | Action::ChangeShare { .. } => 1,
+        Action::RemoveFromGroup { .. } | Action::Unshare { .. } => 2,
+        Action::RemoveFromWorkspace => 3,
+    }
+}

@@ -1,0 +1,261 @@
+//! The durable scheduler: revokes access whose end is due and reminds sponsors before it.
+//!
+//! Nothing is kept in memory: every tick reads the due grants from the store, so a restart
+//! (even one that spans the due time) loses nothing. Contract ends are not braked.
+
+use std::{sync::Arc, time::Duration};
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use super::{
+    brake::Verdict,
+    provision::{BrakeMode, Provisioner},
+};
+use crate::{
+    rules::Identity,
+    store::{AuditEntry, StoreError},
+    worker::deprovision::ROUTER_ACTOR,
+};
+
+/// Name of the stored fingerprint of the rules last applied to everyone.
+const RULES_FINGERPRINT: &str = "rules_fingerprint";
+
+/// Runs expiries and reminders every `tick` until the token is cancelled.
+pub async fn run_until_stopped(
+    provisioner: Arc<Provisioner>,
+    tick: Duration,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    loop {
+        let now = Utc::now();
+        if let Err(e) = expire_due(&provisioner, now).await {
+            warn!(error = %e, "expiry pass failed; the next tick tries again");
+        }
+        if let Err(e) = send_reminders(&provisioner, now).await {
+            warn!(error = %e, "reminder pass failed; the next tick tries again");
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(tick) => {}
+        }
+    }
+}
+
+/// Reconciles everyone with a grant whose end has passed.
+pub async fn expire_due(
+    provisioner: &Provisioner,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let due = provisioner
+        .store
+        .people_with_due_grants(now.timestamp_millis())
+        .await?;
+    for iam_id in &due {
+        match provisioner
+            .reconcile_stored(iam_id, "expiry", now, BrakeMode::Bypass)
+            .await
+        {
+            Ok(done) => info!(applied = done.applied, "expired access revoked"),
+            Err(e) => warn!(error = %e, "expiry could not be applied; retried next tick"),
+        }
+    }
+    Ok(due.len())
+}
+
+/// Creates one reminder task per person and end time, `before` ahead of the end.
+pub async fn send_reminders(
+    provisioner: &Provisioner,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let settings = provisioner.rules.settings().reminder.clone();
+    let Some(list_id) = settings.list_id else {
+        return Ok(0);
+    };
+    let horizon = now.timestamp_millis() + settings.before.as_millis() as i64;
+    let mut sent = 0;
+
+    for grant in provisioner.store.grants_ending_before(horizon).await? {
+        let Some(until) = grant.until else { continue };
+        if until <= now.timestamp_millis()
+            || !provisioner
+                .store
+                .record_reminder(&grant.iam_id, until)
+                .await?
+        {
+            continue;
+        }
+        let Some(record) = provisioner.store.identity(&grant.iam_id).await? else {
+            continue;
+        };
+        let Ok(identity) = Identity::from_iam_user(&record.attributes) else {
+            continue;
+        };
+        let ends = DateTime::from_timestamp_millis(until).unwrap_or(now);
+        let sponsor = identity
+            .sponsor
+            .as_ref()
+            .or(identity.manager.as_ref())
+            .and_then(|p| p.email.clone());
+
+        let assignee = match &sponsor {
+            Some(email) => provisioner
+                .clickup
+                .find_member(provisioner.team_id, email)
+                .await
+                .ok()
+                .flatten()
+                .map(|m| m.id),
+            None => None,
+        };
+        let name = format!(
+            "Access of {} ends on {}",
+            display(&identity),
+            ends.format("%Y-%m-%d")
+        );
+        let description = format!(
+            "ClickUp access of {} ({}) ends at {} (grant: {} by rule {}). Ask the IAM to extend the end date if it should continue.",
+            display(&identity),
+            identity.id,
+            ends.to_rfc3339(),
+            grant.object,
+            grant.rule
+        );
+        match provisioner
+            .clickup
+            .create_task(&list_id, &name, &description, assignee)
+            .await
+        {
+            Ok(task_id) => {
+                sent += 1;
+                let audit = AuditEntry {
+                    actor: ROUTER_ACTOR.into(),
+                    action: "reminder.sent".into(),
+                    subject: Some(format!("user:{}", identity.id)),
+                    object: Some(format!("task:{task_id}")),
+                    outcome: "sent".into(),
+                    correlation_id: format!("expiry:{}", identity.id),
+                    event_id: format!("reminder:{}:{until}", identity.id),
+                    detail: json!({ "until": until, "assignee": assignee, "list_id": list_id }),
+                };
+                provisioner.store.append_audit(&audit).await?;
+            }
+            Err(e) => warn!(error = %e, "reminder task could not be created"),
+        }
+    }
+    Ok(sent)
+}
+
+/// When the rules changed since they were last applied to everyone, reconciles every known
+/// person; removals over the brake's limit are held.
+pub async fn reload_rules(
+    provisioner: &Provisioner,
+    fingerprint: &str,
+    now: DateTime<Utc>,
+) -> Result<(usize, usize), StoreError> {
+    let previous = provisioner.store.setting(RULES_FINGERPRINT).await?;
+    if previous.as_deref() == Some(fingerprint) {
+        return Ok((0, 0));
+    }
+    if previous.is_none() && provisioner.store.identity_ids().await?.is_empty() {
+        provisioner
+            .store
+            .set_setting(RULES_FINGERPRINT, fingerprint)
+            .await?;
+        return Ok((0, 0));
+    }
+
+    let ids = provisioner.store.identity_ids().await?;
+    let mut affected = Vec::new();
+    for iam_id in &ids {
+        let Some(record) = provisioner.store.identity(iam_id).await? else {
+            continue;
+        };
+        let Ok(identity) = Identity::from_iam_user(&record.attributes) else {
+            continue;
+        };
+        if let Ok(actions) = provisioner.plan_for(&identity, now).await {
+            if actions.iter().any(|a| a.is_removal()) {
+                affected.push(iam_id.clone());
+            }
+        }
+    }
+
+    let mode = match provisioner
+        .brake
+        .check_batch(&provisioner.store, affected.len())
+        .await?
+    {
+        Verdict::Pass => BrakeMode::Bypass,
+        Verdict::Hold { reason } => BrakeMode::HoldAll(reason),
+    };
+    let mut held = 0;
+    for iam_id in &ids {
+        match provisioner
+            .reconcile_stored(iam_id, "rules-reload", now, mode.clone())
+            .await
+        {
+            Ok(done) => held += done.held.min(1),
+            Err(e) => warn!(error = %e, "rules reload could not reconcile a person"),
+        }
+    }
+    provisioner
+        .store
+        .set_setting(RULES_FINGERPRINT, fingerprint)
+        .await?;
+    info!(
+        people = ids.len(),
+        affected = affected.len(),
+        held,
+        "rules reload applied"
+    );
+    Ok((affected.len(), held))
+}
+
+/// Reconciles every held person without the brake and marks the holds released.
+pub async fn release_brake(
+    provisioner: &Provisioner,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let held = provisioner.brake.held(&provisioner.store).await?;
+    let mut released = 0;
+    for hold in held {
+        match provisioner
+            .reconcile_stored(&hold.iam_id, "brake-release", now, BrakeMode::Bypass)
+            .await
+        {
+            Ok(_) => {
+                provisioner
+                    .brake
+                    .mark_released(&provisioner.store, hold.id, by)
+                    .await?;
+                released += 1;
+            }
+            Err(e) => warn!(error = %e, "a held removal could not be applied; it stays held"),
+        }
+    }
+    Ok(released)
+}
+
+/// A fingerprint of the rule files' contents.
+pub fn fingerprint(sources: &[(String, String)]) -> String {
+    let mut hasher = Sha256::new();
+    for (name, text) in sources {
+        hasher.update(name.as_bytes());
+        hasher.update([0]);
+        hasher.update(text.as_bytes());
+        hasher.update([0]);
+    }
+    hex::encode(hasher.finalize())
+}
+
+fn display(identity: &Identity) -> String {
+    identity
+        .display_name
+        .clone()
+        .unwrap_or_else(|| identity.id.clone())
+}
