@@ -12,9 +12,10 @@ use serde_json::json;
 use crate::{
     clickup::{access::Target, ClickUpClient, ClickUpError, Member, Role},
     rules::{Action, Level, ObjectKind, ObjectRef, WorkspaceRole},
-    store::{AuditEntry, GrantChange, GrantEnd, GrantKind, NewGrant, Store},
-    worker::deprovision::ROUTER_ACTOR,
+    store::{GrantChange, GrantKind, Store},
 };
+
+mod record;
 
 /// Why a plan is being applied: the event (or scheduler) behind it, for grants and audit.
 #[derive(Clone, Debug)]
@@ -431,100 +432,6 @@ impl Applier<'_> {
         cache.get(name).cloned().ok_or_else(|| {
             ApplyError::Refused(format!("user group {name:?} does not exist in ClickUp"))
         })
-    }
-
-    async fn record(
-        &self,
-        cause: &Cause,
-        change: GrantChange,
-        action: &str,
-        user_id: Option<u64>,
-        detail: serde_json::Value,
-    ) -> Result<(), ApplyError> {
-        let (object, rule) = match &change {
-            GrantChange::Open(g) | GrantChange::Replace { grant: g, .. } => {
-                (g.object.clone(), Some(g.rule.clone()))
-            }
-            GrantChange::Close { object, .. } => (object.clone(), None),
-        };
-        let mut detail = detail;
-        detail["cause"] = json!(cause.kind);
-        detail["rule"] = json!(rule);
-        detail["clickup_user_id"] = json!(user_id);
-        let audit = AuditEntry {
-            actor: ROUTER_ACTOR.into(),
-            action: action.into(),
-            subject: Some(format!("user:{}", cause.iam_id)),
-            object: Some(object),
-            outcome: "applied".into(),
-            correlation_id: cause.correlation_id.clone(),
-            event_id: cause.event_id.clone(),
-            detail,
-        };
-        self.store.change_grant(&change, &audit).await?;
-        Ok(())
-    }
-
-    async fn audit_failure(&self, cause: &Cause, action: &Action, error: &ApplyError) {
-        if error.is_transient() {
-            return;
-        }
-        let audit = AuditEntry {
-            actor: ROUTER_ACTOR.into(),
-            action: "plan.action_failed".into(),
-            subject: Some(format!("user:{}", cause.iam_id)),
-            object: None,
-            outcome: "failed".into(),
-            correlation_id: cause.correlation_id.clone(),
-            event_id: cause.event_id.clone(),
-            detail: json!({"action": action.describe(), "error": error.to_string(), "cause": cause.kind}),
-        };
-        if let Err(e) = self.store.append_audit(&audit).await {
-            tracing::error!(error = %e, "could not audit a failed action");
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn grant(
-        &self,
-        cause: &Cause,
-        kind: GrantKind,
-        object: String,
-        level: &str,
-        custom_role_id: Option<u64>,
-        rule: &str,
-        until: Option<i64>,
-    ) -> NewGrant {
-        NewGrant {
-            iam_id: cause.iam_id.clone(),
-            kind,
-            object,
-            level: level.into(),
-            custom_role_id: custom_role_id.map(|id| id as i64),
-            rule: rule.into(),
-            event_id: cause.event_id.clone(),
-            until,
-        }
-    }
-
-    fn close(&self, cause: &Cause, kind: GrantKind, object: &str, reason: &str) -> GrantChange {
-        GrantChange::Close {
-            iam_id: cause.iam_id.clone(),
-            kind,
-            object: object.into(),
-            end: self.end(cause, reason),
-        }
-    }
-
-    fn end(&self, cause: &Cause, reason: &str) -> GrantEnd {
-        GrantEnd {
-            ended_by: format!("{}:{}", cause.kind, cause.event_id),
-            reason: reason.into(),
-        }
-    }
-
-    fn workspace(&self) -> String {
-        format!("workspace:{}", self.team_id)
     }
 }
 

@@ -245,3 +245,26 @@ async fn a_contract_end_that_passed_while_the_worker_was_down_is_applied_at_star
     assert!(open_grants(&app, CARLOS).await.is_empty());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_re_enabled_person_is_provisioned_again() {
+    let app = spawn_app().await;
+    send(&app, &fixture_json("iam/01-joiner-employee.json")).await;
+    assert_eq!(
+        send(&app, &fixture_json("iam/05-disable.json")).await,
+        "removed_member"
+    );
+    assert!(open_grants(&app, JANE).await.is_empty());
+
+    let outcome = send(&app, &fixture_json("iam/06-reenable.json")).await;
+
+    assert_eq!(outcome, "applied");
+    let state = app.sandbox.state();
+    let jane = state
+        .find_by_email("jane.doe@example.com")
+        .expect("jane is back");
+    assert_eq!(state.shares_of_user(jane.id).len(), 2);
+    assert_eq!(state.group_members("All staff"), Some(vec![jane.id]));
+    assert_eq!(open_grants(&app, JANE).await.len(), 5);
+    app.stop().await;
+}
