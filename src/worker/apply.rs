@@ -266,10 +266,16 @@ impl Applier<'_> {
                     end: self.end(cause, "level changed"),
                     grant,
                 };
+                // A lower level takes access away: the brake counts downgrades, not upgrades.
+                let action = if to < from {
+                    "clickup.downgrade_share"
+                } else {
+                    "clickup.change_share"
+                };
                 self.record(
                     cause,
                     change,
-                    "clickup.change_share",
+                    action,
                     Some(user_id),
                     json!({"from": from.as_v2(), "to": to.as_v2()}),
                 )

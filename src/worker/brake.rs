@@ -18,7 +18,7 @@ use crate::{
 
 /// Audit actions that take access away because of rules (not leavers).
 const RULE_REMOVALS: &str =
-    "'clickup.unshare', 'clickup.remove_from_group', 'clickup.change_share', 'grant.close'";
+    "'clickup.unshare', 'clickup.remove_from_group', 'clickup.downgrade_share', 'grant.close'";
 
 #[derive(Clone, Debug)]
 pub struct Brake {
@@ -170,4 +170,93 @@ async fn recent_people(store: &Store, since: i64, except: &str) -> Result<usize,
         .fetch_one(store.pool())
         .await?;
     Ok(row.get::<i64, _>(0) as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::config::StoreSettings;
+
+    async fn store() -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("brake.db").display());
+        let settings = StoreSettings {
+            database_url: url.parse().unwrap(),
+        };
+        (Store::open(&settings).await.unwrap(), dir)
+    }
+
+    fn removal(person: usize, action: &str, cause: &str) -> AuditEntry {
+        AuditEntry {
+            actor: ROUTER_ACTOR.into(),
+            action: action.into(),
+            subject: Some(format!("user:p{person}")),
+            object: Some("list:1".into()),
+            outcome: "applied".into(),
+            correlation_id: "c".into(),
+            event_id: format!("e{person}"),
+            detail: json!({ "cause": cause }),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_brake_counts_people_whose_access_rules_took_away_within_the_window() {
+        let brake = Brake {
+            settings: BrakeSettings {
+                max_people: 3,
+                max_percent: 5.0,
+                window: Duration::from_secs(600),
+            },
+        };
+        let cases: [(&[(&str, &str)], bool); 6] = [
+            (&[], false),
+            (&[("clickup.unshare", "event"); 2], false),
+            (&[("clickup.unshare", "event"); 3], true),
+            (&[("clickup.remove_member", "leaver"); 5], false),
+            (&[("clickup.change_share", "event"); 5], false),
+            (&[("clickup.downgrade_share", "rules-reload"); 3], true),
+        ];
+
+        for (earlier, held) in cases {
+            let (store, _dir) = store().await;
+            for (person, (action, cause)) in earlier.iter().enumerate() {
+                store
+                    .append_audit(&removal(person, action, cause))
+                    .await
+                    .unwrap();
+            }
+
+            let verdict = brake.check(&store, "next", Utc::now()).await.unwrap();
+
+            assert_eq!(matches!(verdict, Verdict::Hold { .. }), held, "{earlier:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_limit_grows_with_the_managed_identities() {
+        let (store, _dir) = store().await;
+        let brake = Brake {
+            settings: BrakeSettings {
+                max_people: 10,
+                max_percent: 5.0,
+                window: Duration::from_secs(600),
+            },
+        };
+        for n in 0..400 {
+            sqlx::query("INSERT INTO grants (iam_id, kind, object, level, rule, event_id, since) VALUES (?1, 'role', 'w', 'member', 'r', 'e', 0)")
+                .bind(format!("p{n}"))
+                .execute(store.pool())
+                .await
+                .unwrap();
+        }
+
+        assert_eq!(brake.limit(&store).await.unwrap(), 20);
+        assert!(matches!(
+            brake.check_batch(&store, 21).await.unwrap(),
+            Verdict::Hold { .. }
+        ));
+        assert_eq!(brake.check_batch(&store, 20).await.unwrap(), Verdict::Pass);
+    }
 }
