@@ -98,6 +98,8 @@ pub struct IdentityRecord {
     pub attributes: serde_json::Value,
     pub clickup_user_id: Option<i64>,
     pub event_time: i64,
+    /// When the IAM last re-enabled or rehired the person (epoch ms of that event).
+    pub enabled_at: Option<i64>,
 }
 
 impl Store {
@@ -105,11 +107,12 @@ impl Store {
     /// of order); returns whether this state was stored.
     pub async fn save_identity(&self, record: &IdentityRecord) -> Result<bool, StoreError> {
         let stored = sqlx::query(
-            "INSERT INTO identities (iam_id, email, status, attributes, clickup_user_id, event_time, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            "INSERT INTO identities (iam_id, email, status, attributes, clickup_user_id, event_time, updated_at, enabled_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
              ON CONFLICT (iam_id) DO UPDATE SET email = excluded.email, status = excluded.status,
                  attributes = excluded.attributes, event_time = excluded.event_time,
                  clickup_user_id = COALESCE(excluded.clickup_user_id, identities.clickup_user_id),
+                 enabled_at = COALESCE(excluded.enabled_at, identities.enabled_at),
                  updated_at = excluded.updated_at
              WHERE excluded.event_time >= identities.event_time",
         )
@@ -120,6 +123,7 @@ impl Store {
         .bind(record.clickup_user_id)
         .bind(record.event_time)
         .bind(Utc::now().timestamp_millis())
+        .bind(record.enabled_at)
         .execute(self.pool())
         .await?;
         Ok(stored.rows_affected() == 1)
@@ -127,7 +131,7 @@ impl Store {
 
     pub async fn identity(&self, iam_id: &str) -> Result<Option<IdentityRecord>, StoreError> {
         let row = sqlx::query(
-            "SELECT iam_id, email, status, attributes, clickup_user_id, event_time FROM identities WHERE iam_id = ?1",
+            "SELECT iam_id, email, status, attributes, clickup_user_id, event_time, enabled_at FROM identities WHERE iam_id = ?1",
         )
         .bind(iam_id)
         .fetch_optional(self.pool())
@@ -139,6 +143,7 @@ impl Store {
             attributes: serde_json::from_str(row.get::<&str, _>(3)).unwrap_or_default(),
             clickup_user_id: row.get(4),
             event_time: row.get(5),
+            enabled_at: row.get(6),
         }))
     }
 

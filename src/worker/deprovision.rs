@@ -90,6 +90,23 @@ impl Deprovisioner {
             Ok(stored) => stored,
             Err(e) => return self.retry(format!("store unavailable: {e}")),
         };
+        let re_enabled_later = stored
+            .as_ref()
+            .and_then(|s| s.enabled_at)
+            .is_some_and(|at| at > envelope.time.timestamp_millis());
+        if re_enabled_later {
+            // Events cross lanes: a re-enable may be handled before an older disable. Only an
+            // explicit re-enable outranks a removal; no other newer event does, so a leaver
+            // is never skipped over clock skew between IAM sources.
+            let mut audit = self.audit(envelope, &data, None, "stale");
+            audit.detail["reason"] = json!("the IAM re-enabled the person after this event");
+            return Outcome {
+                outcome: "stale",
+                detail: "the IAM re-enabled the person after this event".into(),
+                audit: Some(audit),
+                disposition: Disposition::Ack,
+            };
+        }
         let (user_id, emails) = account_keys(&raw["user"], stored.as_ref());
         if user_id.is_none() && emails.is_empty() {
             return self.failed(
@@ -291,6 +308,7 @@ impl Deprovisioner {
             attributes: merged,
             clickup_user_id: None,
             event_time: envelope.time.timestamp_millis(),
+            enabled_at: None,
         };
         self.store.save_identity(&record).await?;
         self.store.set_clickup_user(iam_id, None).await?;
@@ -374,7 +392,7 @@ impl Handler for Deprovisioner {
         if outcome.disposition == Disposition::Retry {
             return Disposition::Retry;
         }
-        if outcome.disposition == Disposition::Ack {
+        if outcome.disposition == Disposition::Ack && outcome.outcome != "stale" {
             if let Err(e) = self.close_record(&envelope).await {
                 error!(error = %e, "could not close the leaver's grants; the leaver goes back to the queue");
                 return Disposition::Retry;

@@ -163,6 +163,8 @@ impl Provisioner {
             attributes: merged,
             clickup_user_id: None,
             event_time: envelope.time.timestamp_millis(),
+            enabled_at: re_enables(&envelope.event_type, &data)
+                .then(|| envelope.time.timestamp_millis()),
         };
         if !self.store.save_identity(&record).await? {
             return Ok((
@@ -274,6 +276,12 @@ pub fn current_access(grants: &[Grant]) -> CurrentAccess {
         }
     }
     current
+}
+
+/// Whether the event gives a disabled or departed person their access back.
+fn re_enables(event_type: &str, data: &Value) -> bool {
+    let lifecycle = data["lifecycle"].as_str().unwrap_or_default();
+    event_type.contains(".user.enabled.") || matches!(lifecycle, "enable" | "rehire")
 }
 
 /// Whether the person's access must end: no longer active, or past their end date.

@@ -268,3 +268,45 @@ async fn a_re_enabled_person_is_provisioned_again() {
     assert_eq!(open_grants(&app, JANE).await.len(), 5);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_disable_older_than_the_re_enable_already_applied_removes_nothing() {
+    let app = spawn_app().await;
+    send(&app, &fixture_json("iam/01-joiner-employee.json")).await;
+    send(&app, &fixture_json("iam/06-reenable.json")).await;
+
+    let outcome = send(&app, &fixture_json("iam/05-disable.json")).await;
+
+    assert_eq!(outcome, "stale");
+    assert!(app
+        .sandbox
+        .state()
+        .find_by_email("jane.doe@example.com")
+        .is_some());
+    assert_eq!(open_grants(&app, JANE).await.len(), 5);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_leaver_older_than_an_ordinary_update_still_removes() {
+    let app = spawn_app().await;
+    send(&app, &fixture_json("iam/01-joiner-employee.json")).await;
+    send(&app, &fixture_json("iam/03-mover-dept-title-role.json")).await;
+    let mut leaver = fixture_json("iam/04-leaver-terminated.json");
+    leaver["time"] = json!("2026-05-01T00:00:00Z");
+    leaver["subject"] = json!(format!("user:{JANE}"));
+    leaver["data"]["user"] = json!({"id": JANE, "email": "jane.doe@example.com"});
+
+    let outcome = send(&app, &leaver).await;
+
+    assert_eq!(
+        outcome, "removed_member",
+        "clock skew never keeps a leaver's access"
+    );
+    assert!(app
+        .sandbox
+        .state()
+        .find_by_email("jane.doe@example.com")
+        .is_none());
+    app.stop().await;
+}
