@@ -156,6 +156,38 @@ impl Store {
         )
     }
 
+    /// Whether an action for this person failed permanently since `since` (epoch ms).
+    pub async fn failed_since(&self, iam_id: &str, since: i64) -> Result<bool, StoreError> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit WHERE subject = ?1 AND action = 'plan.action_failed' AND at >= ?2",
+        )
+        .bind(format!("user:{iam_id}"))
+        .bind(since)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(count > 0)
+    }
+
+    /// Identities linked to one ClickUp account.
+    pub async fn identities_linked_to(&self, user_id: i64) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT iam_id FROM identities WHERE clickup_user_id = ?1 ORDER BY iam_id",
+        )
+        .bind(user_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Sets the status on record, whatever the order of events (an account removal is a fact).
+    pub async fn set_status(&self, iam_id: &str, status: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE identities SET status = ?2 WHERE iam_id = ?1")
+            .bind(iam_id)
+            .bind(status)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     pub async fn set_clickup_user(
         &self,
         iam_id: &str,
@@ -201,6 +233,17 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         Ok(rows.iter().map(grant).collect())
+    }
+
+    /// Whether the reminder for this person and end time was sent.
+    pub async fn reminder_sent(&self, iam_id: &str, until: i64) -> Result<bool, StoreError> {
+        let count: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM reminders WHERE iam_id = ?1 AND until = ?2")
+                .bind(iam_id)
+                .bind(until)
+                .fetch_one(self.pool())
+                .await?;
+        Ok(count > 0)
     }
 
     /// Records a reminder once per person and end time; false when it was already sent.

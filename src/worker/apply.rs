@@ -71,14 +71,24 @@ impl Applier<'_> {
         let mut account = self.account(cause).await?;
         let mut groups: HashMap<String, String> = HashMap::new();
 
+        // A refused action (one ClickUp's API cannot do) must not keep the rest of the plan,
+        // removals above all, from being applied: note it and go on. A transient failure
+        // stops the plan; the retry resumes from the record.
+        let mut refused = Vec::new();
         for action in actions {
             if let Err(error) = self
                 .apply_one(cause, action, &mut account, &mut groups)
                 .await
             {
                 self.audit_failure(cause, action, &error).await;
-                return Err(error);
+                if error.is_transient() {
+                    return Err(error);
+                }
+                refused.push(format!("{}: {error}", action.describe()));
             }
+        }
+        if !refused.is_empty() {
+            return Err(ApplyError::Refused(refused.join("; ")));
         }
         Ok(actions.len())
     }
@@ -109,9 +119,16 @@ impl Applier<'_> {
                 custom_role_id,
                 rule,
             } => {
-                let member = self.invite(cause, *role, *custom_role_id).await?;
+                let (member, linked) = self.invite(cause, *role, *custom_role_id).await?;
+                // A linked account keeps the role it has; a difference shows in the next plan.
+                let actual = match member.role() {
+                    Role::Guest => WorkspaceRole::Guest,
+                    Role::Admin | Role::Owner => WorkspaceRole::Admin,
+                    Role::Member => WorkspaceRole::Member,
+                };
+                let actual = if linked { actual } else { *role };
                 account.user_id = Some(member.id);
-                account.guest = *role == WorkspaceRole::Guest;
+                account.guest = actual == WorkspaceRole::Guest;
                 self.store
                     .set_clickup_user(&cause.iam_id, Some(member.id as i64))
                     .await?;
@@ -119,17 +136,22 @@ impl Applier<'_> {
                     cause,
                     GrantKind::Role,
                     self.workspace(),
-                    role_name(*role),
+                    role_name(actual),
                     *custom_role_id,
                     rule,
                     cause.ends_at,
                 );
+                let action = if linked {
+                    "clickup.link"
+                } else {
+                    "clickup.invite"
+                };
                 self.record(
                     cause,
                     GrantChange::Open(grant),
-                    "clickup.invite",
+                    action,
                     Some(member.id),
-                    json!({"role": role_name(*role)}),
+                    json!({"role": role_name(actual), "asked": role_name(*role)}),
                 )
                 .await
             }
@@ -302,7 +324,7 @@ impl Applier<'_> {
         cause: &Cause,
         role: WorkspaceRole,
         custom_role_id: Option<u64>,
-    ) -> Result<Member, ApplyError> {
+    ) -> Result<(Member, bool), ApplyError> {
         let email = cause
             .email
             .as_deref()
@@ -310,7 +332,7 @@ impl Applier<'_> {
 
         // Link an existing account with the same email instead of inviting twice.
         if let Some(existing) = self.clickup.find_member(self.team_id, email).await? {
-            return Ok(existing);
+            return Ok((existing, true));
         }
         let member = match role {
             WorkspaceRole::Guest => {
@@ -329,7 +351,7 @@ impl Applier<'_> {
                     .await?
             }
         };
-        Ok(member)
+        Ok((member, false))
     }
 
     async fn remove_account(&self, cause: &Cause, account: &mut Account) -> Result<(), ApplyError> {

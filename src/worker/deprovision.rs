@@ -286,7 +286,11 @@ impl Deprovisioner {
 
 impl Deprovisioner {
     /// After the account is gone: the person's status on record, and every open grant closed.
-    async fn close_record(&self, envelope: &Envelope) -> Result<(), crate::store::StoreError> {
+    async fn close_record(
+        &self,
+        envelope: &Envelope,
+        removed: Option<u64>,
+    ) -> Result<(), crate::store::StoreError> {
         let Ok(data) = serde_json::from_str::<serde_json::Value>(envelope.data.get()) else {
             return Ok(());
         };
@@ -310,9 +314,29 @@ impl Deprovisioner {
             event_time: envelope.time.timestamp_millis(),
             enabled_at: None,
         };
+        // The account is gone whatever the order of events: the record says so too.
         self.store.save_identity(&record).await?;
-        self.store.set_clickup_user(iam_id, None).await?;
+        self.store.set_status(iam_id, status).await?;
 
+        // Every identity linked to the removed account lost its access with it.
+        let mut people = vec![iam_id.to_string()];
+        if let Some(user_id) = removed {
+            people.extend(self.store.identities_linked_to(user_id as i64).await?);
+        }
+        people.dedup();
+        for person in &people {
+            self.close_grants(envelope, person, status).await?;
+            self.store.set_clickup_user(person, None).await?;
+        }
+        Ok(())
+    }
+
+    async fn close_grants(
+        &self,
+        envelope: &Envelope,
+        iam_id: &str,
+        status: &str,
+    ) -> Result<(), crate::store::StoreError> {
         for grant in self.store.open_grants(iam_id).await? {
             let end = GrantEnd {
                 ended_by: format!("leaver:{}", envelope.dedup_key()),
@@ -393,7 +417,11 @@ impl Handler for Deprovisioner {
             return Disposition::Retry;
         }
         if outcome.disposition == Disposition::Ack && outcome.outcome != "stale" {
-            if let Err(e) = self.close_record(&envelope).await {
+            let removed = outcome
+                .audit
+                .as_ref()
+                .and_then(|a| a.detail["clickup_user_id"].as_u64());
+            if let Err(e) = self.close_record(&envelope, removed).await {
                 error!(error = %e, "could not close the leaver's grants; the leaver goes back to the queue");
                 return Disposition::Retry;
             }

@@ -21,6 +21,9 @@ use crate::{
     worker::deprovision::ROUTER_ACTOR,
 };
 
+/// How long a person whose expiry ClickUp partly refused waits before the next attempt.
+const FAILED_EXPIRY_BACKOFF: Duration = Duration::from_secs(600);
+
 /// Name of the stored fingerprint of the rules last applied to everyone.
 const RULES_FINGERPRINT: &str = "rules_fingerprint";
 
@@ -54,13 +57,23 @@ pub async fn expire_due(
         .store
         .people_with_due_grants(now.timestamp_millis())
         .await?;
+    let backoff_since = now.timestamp_millis() - FAILED_EXPIRY_BACKOFF.as_millis() as i64;
     for iam_id in &due {
+        // A plan ClickUp refused part of is applied as far as it can be; try it again later,
+        // not on every tick.
+        if provisioner
+            .store
+            .failed_since(iam_id, backoff_since)
+            .await?
+        {
+            continue;
+        }
         match provisioner
             .reconcile_stored(iam_id, "expiry", now, BrakeMode::Bypass)
             .await
         {
             Ok(done) => info!(applied = done.applied, "expired access revoked"),
-            Err(e) => warn!(error = %e, "expiry could not be applied; retried next tick"),
+            Err(e) => warn!(error = %e, "expiry not fully applied; tried again later"),
         }
     }
     Ok(due.len())
@@ -81,9 +94,9 @@ pub async fn send_reminders(
     for grant in provisioner.store.grants_ending_before(horizon).await? {
         let Some(until) = grant.until else { continue };
         if until <= now.timestamp_millis()
-            || !provisioner
+            || provisioner
                 .store
-                .record_reminder(&grant.iam_id, until)
+                .reminder_sent(&grant.iam_id, until)
                 .await?
         {
             continue;
@@ -130,6 +143,11 @@ pub async fn send_reminders(
             .await
         {
             Ok(task_id) => {
+                // Recorded after the task exists: a failed creation is tried again next tick.
+                provisioner
+                    .store
+                    .record_reminder(&grant.iam_id, until)
+                    .await?;
                 sent += 1;
                 let audit = AuditEntry {
                     actor: ROUTER_ACTOR.into(),
@@ -228,6 +246,16 @@ pub async fn release_brake(
             .reconcile_stored(&hold.iam_id, "brake-release", now, BrakeMode::Bypass)
             .await
         {
+            // Refused actions are audited and stay visible there; keeping the hold would keep
+            // the brake engaged for everyone.
+            Err(e) if !e.is_transient() => {
+                warn!(error = %e, "a released removal was partly refused by ClickUp");
+                provisioner
+                    .brake
+                    .mark_released(&provisioner.store, hold.id, by)
+                    .await?;
+                released += 1;
+            }
             Ok(_) => {
                 provisioner
                     .brake

@@ -310,3 +310,90 @@ async fn a_leaver_older_than_an_ordinary_update_still_removes() {
         .is_none());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_existing_guest_account_is_linked_as_the_guest_it_is() {
+    let app = spawn_app().await;
+    let state = app.sandbox.state();
+    let guest = state.add_guest("jane.doe@example.com", "Jane Doe");
+
+    send(&app, &fixture_json("iam/01-joiner-employee.json")).await;
+
+    assert_eq!(
+        state.find_by_email("jane.doe@example.com").unwrap().id,
+        guest,
+        "not invited twice"
+    );
+    let grants = open_grants(&app, JANE).await;
+    assert!(
+        grants.contains(&(
+            GrantKind::Role,
+            format!("workspace:{}", app.team_id),
+            "guest".into()
+        )),
+        "{grants:?}"
+    );
+    let linked: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit WHERE action = 'clickup.link'")
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(linked, 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_contractor_turned_employee_loses_the_contract_access_even_though_the_role_cannot_change()
+{
+    let app = spawn_app().await;
+    send(&app, &contractor_ending_in(600)).await;
+    let mut employee = fixture_json("iam/02-joiner-contractor-end-date.json");
+    employee["id"] = json!("contractor-hired");
+    employee["time"] = json!("2026-11-01T00:00:00Z");
+    let profile = &mut employee["data"]["user"]["profile"];
+    profile["employment_type"] = json!("employee");
+    profile["end_at"] = Value::Null;
+    profile["end_date"] = Value::Null;
+
+    let outcome = send(&app, &employee).await;
+
+    assert_eq!(
+        outcome, "failed",
+        "the guest-to-member change is refused and said so"
+    );
+    let state = app.sandbox.state();
+    let carlos = state.find_by_email("carlos.rivera@example.com").unwrap();
+    let shares = state.shares_of_user(carlos.id);
+    assert!(
+        !shares.iter().any(|s| s.object_id == "901100000510"),
+        "{shares:?}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn removing_an_account_closes_the_grants_of_every_identity_linked_to_it() {
+    let app = spawn_app().await;
+    send(&app, &fixture_json("iam/01-joiner-employee.json")).await;
+
+    let outcome = send(
+        &app,
+        &fixture_json("iam/10-from-ssf-risc-account-disabled.json"),
+    )
+    .await;
+
+    assert_eq!(outcome, "removed_member");
+    assert!(
+        open_grants(&app, JANE).await.is_empty(),
+        "jane's grants went with her account"
+    );
+    let linked = app
+        .store
+        .identity(JANE)
+        .await
+        .unwrap()
+        .unwrap()
+        .clickup_user_id;
+    assert_eq!(linked, None);
+    app.stop().await;
+}
