@@ -39,7 +39,7 @@ pub fn explain_event(event: &Path, dir: &Path) -> anyhow::Result<()> {
     let event: Value = serde_json::from_str(&text).context("the event is not JSON")?;
     let event_type = event["type"].as_str().unwrap_or_default();
 
-    let person = people::merge(None, event_type, &event["data"]);
+    let person = people::merge(None, event_type, &event["data"], 0);
     let identity = Identity::from_iam_user(&person).map_err(|e| anyhow::anyhow!("{e}"))?;
     let now = Utc::now();
     println!(

@@ -103,18 +103,18 @@ pub struct IdentityRecord {
 }
 
 impl Store {
-    /// Stores a person's latest state unless a newer event already did (events may arrive out
-    /// of order); returns whether this state was stored.
+    /// Stores a person's state, merged by the caller field by field in event-time order
+    /// (`worker::people`); returns whether a row was written.
     pub async fn save_identity(&self, record: &IdentityRecord) -> Result<bool, StoreError> {
         let stored = sqlx::query(
             "INSERT INTO identities (iam_id, email, status, attributes, clickup_user_id, event_time, updated_at, enabled_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
              ON CONFLICT (iam_id) DO UPDATE SET email = excluded.email, status = excluded.status,
-                 attributes = excluded.attributes, event_time = excluded.event_time,
+                 attributes = excluded.attributes,
+                 event_time = MAX(excluded.event_time, identities.event_time),
                  clickup_user_id = COALESCE(excluded.clickup_user_id, identities.clickup_user_id),
                  enabled_at = COALESCE(excluded.enabled_at, identities.enabled_at),
-                 updated_at = excluded.updated_at
-             WHERE excluded.event_time >= identities.event_time",
+                 updated_at = excluded.updated_at",
         )
         .bind(&record.iam_id)
         .bind(&record.email)

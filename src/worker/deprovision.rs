@@ -303,6 +303,7 @@ impl Deprovisioner {
             stored.as_ref().map(|s| &s.attributes),
             &envelope.event_type,
             &data,
+            envelope.time.timestamp_millis(),
         );
         let status = people::status_of(&envelope.event_type).unwrap_or("terminated");
         let record = IdentityRecord {

@@ -1,29 +1,52 @@
-//! A person's latest IAM state, kept as the `data.user` JSON of their events merged in order.
+//! A person's latest IAM state, kept as the `data.user` JSON of their events merged field by
+//! field in event-time order.
 //!
-//! Full snapshots replace what is stored; partial ones overlay their fields (profile keys one
-//! by one); membership events add or remove one group; lifecycle types set the status.
+//! Events cross lanes and sources, so they may arrive out of order. Each field (top-level user
+//! fields, profile keys one by one, each group) remembers the time of the event that last set
+//! it, in `_times` and `_groups`; an older event never overwrites a newer value, and a newer
+//! one always does. A full snapshot also clears fields it leaves out, when it is newer than
+//! them. Lifecycle types set the status; membership events add or remove one group.
 
 use serde_json::{json, Map, Value};
 
-/// The state after applying one event of `event_type` with `data` to `stored`.
-pub fn merge(stored: Option<&Value>, event_type: &str, data: &Value) -> Value {
+/// Bookkeeping keys in the stored JSON (not IAM attributes).
+const TIMES: &str = "_times";
+const GROUPS: &str = "_groups";
+
+/// The state after applying one event of `event_type` at `time` (epoch ms) to `stored`.
+pub fn merge(stored: Option<&Value>, event_type: &str, data: &Value, time: i64) -> Value {
+    let mut person = stored
+        .cloned()
+        .filter(Value::is_object)
+        .unwrap_or_else(|| json!({}));
     let incoming = data.get("user").cloned().unwrap_or_else(|| json!({}));
     let full = data.get("snapshot").and_then(Value::as_str) == Some("full");
 
-    let mut person = match stored {
-        Some(stored) if !full => overlay(stored.clone(), &incoming),
-        _ => incoming,
-    };
+    if let Some(fields) = incoming.as_object() {
+        for (key, value) in fields {
+            match (key.as_str(), value.as_object()) {
+                ("profile", Some(profile)) => {
+                    for (name, field) in profile {
+                        set(&mut person, &format!("profile.{name}"), field, time);
+                    }
+                }
+                _ => set(&mut person, key, value, time),
+            }
+        }
+        if full {
+            clear_missing(&mut person, &incoming, time);
+        }
+    }
 
     if let Some(group) = data.get("group") {
         if event_type.contains(".membership.added.") {
-            change_groups(&mut person, group, true);
+            change_group(&mut person, group, true, time);
         } else if event_type.contains(".membership.removed.") {
-            change_groups(&mut person, group, false);
+            change_group(&mut person, group, false, time);
         }
     }
     if let Some(status) = status_of(event_type) {
-        profile_mut(&mut person).insert("status".into(), json!(status));
+        set(&mut person, "profile.status", &json!(status), time);
     }
     person
 }
@@ -42,114 +65,118 @@ pub fn status_of(event_type: &str) -> Option<&'static str> {
         .map(|(_, status)| *status)
 }
 
-fn overlay(mut stored: Value, incoming: &Value) -> Value {
-    let Some(fields) = incoming.as_object() else {
-        return stored;
-    };
-    for (key, value) in fields {
-        if key == "profile" {
-            if let Some(profile) = value.as_object() {
-                let target = profile_mut(&mut stored);
-                for (name, field) in profile {
-                    target.insert(name.clone(), field.clone());
-                }
-            }
-        } else if let Some(target) = stored.as_object_mut() {
-            target.insert(key.clone(), value.clone());
+/// Sets `path` (`key` or `profile.key`) unless a newer event set it already.
+fn set(person: &mut Value, path: &str, value: &Value, time: i64) {
+    if !newer(person, path, time) {
+        return;
+    }
+    let (container, key) = slot(person, path);
+    container.insert(key.to_string(), value.clone());
+    if path == "profile.groups" {
+        // A full group list replaces what membership events said before it.
+        if let Some(groups) = person.get_mut(GROUPS).and_then(Value::as_object_mut) {
+            groups.retain(|_, entry| entry["t"].as_i64().unwrap_or(0) > time);
         }
     }
-    stored
+    stamp(person, path, time);
 }
 
-fn profile_mut(person: &mut Value) -> &mut Map<String, Value> {
+/// A newer full snapshot clears the profile fields it leaves out.
+fn clear_missing(person: &mut Value, incoming: &Value, time: i64) {
+    let present: Vec<String> = incoming["profile"]
+        .as_object()
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default();
+    let stored: Vec<String> = person["profile"]
+        .as_object()
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default();
+    for name in stored.into_iter().filter(|name| !present.contains(name)) {
+        let path = format!("profile.{name}");
+        if newer(person, &path, time) {
+            let (container, key) = slot(person, &path);
+            container.remove(key);
+            stamp(person, &path, time);
+        }
+    }
+}
+
+fn change_group(person: &mut Value, group: &Value, member: bool, time: i64) {
+    let Some(id) = group
+        .get("id")
+        .or(group.get("name"))
+        .and_then(Value::as_str)
+        .map(String::from)
+    else {
+        return;
+    };
+    let groups = object_at(person, GROUPS);
+    let known = groups
+        .get(&id)
+        .and_then(|entry| entry["t"].as_i64())
+        .unwrap_or(i64::MIN);
+    if known > time {
+        return;
+    }
+    groups.insert(id.clone(), json!({ "t": time, "member": member }));
+
+    let (profile, _) = slot(person, "profile.groups");
+    let list = profile.entry("groups").or_insert_with(|| json!([]));
+    if !list.is_array() {
+        *list = json!([]);
+    }
+    if let Some(list) = list.as_array_mut() {
+        list.retain(|existing| {
+            existing
+                .get("id")
+                .or(existing.get("name"))
+                .and_then(Value::as_str)
+                != Some(id.as_str())
+        });
+        if member {
+            list.push(group.clone());
+        }
+    }
+}
+
+fn newer(person: &Value, path: &str, time: i64) -> bool {
+    person[TIMES][path]
+        .as_i64()
+        .is_none_or(|known| time >= known)
+}
+
+fn stamp(person: &mut Value, path: &str, time: i64) {
+    object_at(person, TIMES).insert(path.to_string(), json!(time));
+}
+
+/// The object holding `path`'s value, and the key within it.
+fn slot<'a>(person: &'a mut Value, path: &'a str) -> (&'a mut Map<String, Value>, &'a str) {
+    match path.strip_prefix("profile.") {
+        Some(key) => (object_at(person, "profile"), key),
+        None => (root(person), path),
+    }
+}
+
+fn root(person: &mut Value) -> &mut Map<String, Value> {
     if !person.is_object() {
         *person = json!({});
     }
-    let object = person.as_object_mut().expect("made an object above");
-    let profile = object.entry("profile").or_insert_with(|| json!({}));
-    if !profile.is_object() {
-        *profile = json!({});
+    match person {
+        Value::Object(map) => map,
+        _ => unreachable!("made an object above"),
     }
-    profile.as_object_mut().expect("made an object above")
 }
 
-fn change_groups(person: &mut Value, group: &Value, add: bool) {
-    let same = |a: &Value, b: &Value| {
-        let id = |v: &Value| v.get("id").or(v.get("name")).cloned();
-        id(a).is_some() && id(a) == id(b)
-    };
-    let profile = profile_mut(person);
-    let groups = profile.entry("groups").or_insert_with(|| json!([]));
-    if !groups.is_array() {
-        *groups = json!([]);
+fn object_at<'a>(person: &'a mut Value, key: &str) -> &'a mut Map<String, Value> {
+    let entry = root(person).entry(key).or_insert_with(|| json!({}));
+    if !entry.is_object() {
+        *entry = json!({});
     }
-    let Some(list) = groups.as_array_mut() else {
-        return;
-    };
-    list.retain(|existing| !same(existing, group));
-    if add {
-        list.push(group.clone());
+    match entry {
+        Value::Object(map) => map,
+        _ => unreachable!("made an object above"),
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn partial_events_overlay_and_full_ones_replace() {
-        let stored = json!({"id": "u1", "email": "a@example.com",
-            "profile": {"title": "Engineer", "department": "R&D", "status": "active"}});
-        let cases = [
-            (
-                "partial title change",
-                "com.example.iam.user.updated.v1",
-                json!({"snapshot": "partial", "user": {"id": "u1", "profile": {"title": "Lead"}}}),
-                json!({"id": "u1", "email": "a@example.com",
-                    "profile": {"title": "Lead", "department": "R&D", "status": "active"}}),
-            ),
-            (
-                "full snapshot",
-                "com.example.iam.user.created.v1",
-                json!({"snapshot": "full", "user": {"id": "u1", "profile": {"title": "New"}}}),
-                json!({"id": "u1", "profile": {"title": "New"}}),
-            ),
-            (
-                "terminated",
-                "com.example.iam.user.terminated.v1",
-                json!({"user": {"id": "u1"}}),
-                json!({"id": "u1", "email": "a@example.com",
-                    "profile": {"title": "Engineer", "department": "R&D", "status": "terminated"}}),
-            ),
-            (
-                "group added",
-                "com.example.iam.membership.added.v1",
-                json!({"user": {"id": "u1"}, "group": {"id": "g1", "name": "Ops"}}),
-                json!({"id": "u1", "email": "a@example.com",
-                    "profile": {"title": "Engineer", "department": "R&D", "status": "active",
-                        "groups": [{"id": "g1", "name": "Ops"}]}}),
-            ),
-        ];
-        for (name, event_type, data, expected) in cases {
-            assert_eq!(merge(Some(&stored), event_type, &data), expected, "{name}");
-        }
-    }
-
-    #[test]
-    fn a_removed_group_disappears_and_an_added_one_is_not_doubled() {
-        let stored = json!({"id": "u1", "profile": {"groups": [{"id": "g1"}, {"id": "g2"}]}});
-        let added = merge(
-            Some(&stored),
-            "x.iam.membership.added.v1",
-            &json!({"group": {"id": "g1"}}),
-        );
-        let removed = merge(
-            Some(&added),
-            "x.iam.membership.removed.v1",
-            &json!({"group": {"id": "g2"}}),
-        );
-
-        assert_eq!(removed["profile"]["groups"], json!([{"id": "g1"}]));
-        assert_eq!(merge(None, "x.iam.user.created.v1", &json!({})), json!({}));
-    }
-}
+mod tests;

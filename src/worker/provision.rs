@@ -153,6 +153,7 @@ impl Provisioner {
             stored.as_ref().map(|s| &s.attributes),
             &envelope.event_type,
             &data,
+            envelope.time.timestamp_millis(),
         );
         let identity =
             Identity::from_iam_user(&merged).map_err(|e| ApplyError::Refused(e.to_string()))?;
@@ -166,12 +167,7 @@ impl Provisioner {
             enabled_at: re_enables(&envelope.event_type, &data)
                 .then(|| envelope.time.timestamp_millis()),
         };
-        if !self.store.save_identity(&record).await? {
-            return Ok((
-                "stale",
-                "a newer event for this person was already applied".into(),
-            ));
-        }
+        self.store.save_identity(&record).await?;
 
         let cause = Cause {
             iam_id: iam_id.to_string(),

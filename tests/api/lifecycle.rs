@@ -397,3 +397,25 @@ async fn removing_an_account_closes_the_grants_of_every_identity_linked_to_it() 
     assert_eq!(linked, None);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_mover_that_arrives_before_the_joiner_ends_in_the_same_access() {
+    let app = spawn_app().await;
+    send(&app, &fixture_json("iam/03-mover-dept-title-role.json")).await;
+
+    send(&app, &fixture_json("iam/01-joiner-employee.json")).await;
+
+    let state = app.sandbox.state();
+    let jane = state.find_by_email("jane.doe@example.com").unwrap();
+    assert_eq!(
+        state.shares_of_user(jane.id),
+        vec![
+            share("list", "901100000310", "create", "acl"),
+            share("space", "901100000100", "read", "acl")
+        ],
+        "the joiner's attributes fill in, the mover's newer ones stay"
+    );
+    assert_eq!(state.group_members("Approvers"), Some(vec![jane.id]));
+    assert_eq!(state.group_members("Contributors"), Some(vec![]));
+    app.stop().await;
+}

@@ -1,0 +1,133 @@
+//! Merging IAM events into a person, in and out of order.
+
+use super::*;
+
+fn clean(mut person: Value) -> Value {
+    if let Some(map) = person.as_object_mut() {
+        map.remove(TIMES);
+        map.remove(GROUPS);
+    }
+    person
+}
+
+const UPDATED: &str = "com.example.iam.user.updated.v1";
+const CREATED: &str = "com.example.iam.user.created.v1";
+
+#[test]
+fn events_merge_field_by_field_whatever_their_order() {
+    let joiner = json!({"snapshot": "full", "user": {"id": "u1", "email": "a@example.com",
+        "profile": {"title": "Engineer", "department": "R&D", "employment_type": "employee"}}});
+    let mover = json!({"snapshot": "partial", "user": {"id": "u1", "profile": {"title": "Lead"}}});
+    let expected = json!({"id": "u1", "email": "a@example.com",
+        "profile": {"title": "Lead", "department": "R&D", "employment_type": "employee"}});
+
+    let in_order = merge(
+        Some(&merge(None, CREATED, &joiner, 100)),
+        UPDATED,
+        &mover,
+        200,
+    );
+    let mover_first = merge(
+        Some(&merge(None, UPDATED, &mover, 200)),
+        CREATED,
+        &joiner,
+        100,
+    );
+
+    assert_eq!(clean(in_order), expected);
+    assert_eq!(clean(mover_first), expected);
+}
+
+#[test]
+fn lifecycle_and_snapshots() {
+    let stored = merge(
+        None,
+        CREATED,
+        &json!({"snapshot": "full", "user": {"id": "u1", "profile": {"title": "Engineer", "status": "active"}}}),
+        100,
+    );
+    let cases = [
+        (
+            "terminated later",
+            "x.iam.user.terminated.v1",
+            json!({"user": {"id": "u1"}}),
+            200,
+            json!("terminated"),
+        ),
+        (
+            "terminated earlier",
+            "x.iam.user.terminated.v1",
+            json!({"user": {"id": "u1"}}),
+            50,
+            json!("active"),
+        ),
+        (
+            "enabled later",
+            "x.iam.user.enabled.v1",
+            json!({"user": {"id": "u1"}}),
+            200,
+            json!("active"),
+        ),
+    ];
+    for (name, event_type, data, time, status) in cases {
+        let person = merge(Some(&stored), event_type, &data, time);
+        assert_eq!(person["profile"]["status"], status, "{name}");
+    }
+
+    let newer_full =
+        json!({"snapshot": "full", "user": {"id": "u1", "profile": {"status": "active"}}});
+    let replaced = clean(merge(Some(&stored), CREATED, &newer_full, 300));
+    assert_eq!(
+        replaced,
+        json!({"id": "u1", "profile": {"status": "active"}}),
+        "a newer full snapshot clears what it leaves out"
+    );
+    let older_full = clean(merge(Some(&stored), CREATED, &newer_full, 50));
+    assert_eq!(
+        older_full["profile"]["title"], "Engineer",
+        "an older one clears nothing"
+    );
+}
+
+#[test]
+fn group_events_keep_the_newest_word_on_each_group() {
+    let added = |t| {
+        (
+            "x.iam.membership.added.v1",
+            json!({"group": {"id": "g1", "name": "Ops"}}),
+            t,
+        )
+    };
+    let removed = |t| {
+        (
+            "x.iam.membership.removed.v1",
+            json!({"group": {"id": "g1"}}),
+            t,
+        )
+    };
+    let cases = [
+        ("add then remove", vec![added(1), removed(2)], json!([])),
+        (
+            "remove then older add",
+            vec![removed(2), added(1)],
+            json!([]),
+        ),
+        (
+            "remove then newer add",
+            vec![removed(1), added(2)],
+            json!([{"id": "g1", "name": "Ops"}]),
+        ),
+        (
+            "add twice",
+            vec![added(1), added(2)],
+            json!([{"id": "g1", "name": "Ops"}]),
+        ),
+    ];
+    for (name, events, groups) in cases {
+        let mut person = json!({"id": "u1"});
+        for (event_type, data, time) in events {
+            person = merge(Some(&person), event_type, &data, time);
+        }
+        assert_eq!(person["profile"]["groups"], groups, "{name}");
+    }
+}
