@@ -58,6 +58,10 @@ pub enum RulesCommand {
         /// Folder of rule files.
         #[arg(long, env = "RULES_DIR", default_value = "rules")]
         rules_dir: std::path::PathBuf,
+        /// The router's store, opened read-only: plan against the person and grants on record
+        /// (without it, against an empty record).
+        #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+        database_url: Option<crate::config::RedactedUrl>,
     },
 }
 
@@ -177,9 +181,11 @@ impl Cli {
             Command::Demo(args) => crate::demo::run(args).await,
             Command::Sandbox(args) => crate::sandbox::run_until_stopped(args, shutdown).await,
             Command::Rules(RulesCommand::Check { dir }) => crate::operator::check_rules(&dir),
-            Command::Rules(RulesCommand::Explain { event, rules_dir }) => {
-                crate::operator::explain_event(&event, &rules_dir)
-            }
+            Command::Rules(RulesCommand::Explain {
+                event,
+                rules_dir,
+                database_url,
+            }) => crate::operator::explain_event(&event, &rules_dir, database_url).await,
             Command::Brake(BrakeCommand::Status { store }) => {
                 crate::operator::brake_status(&store).await
             }

@@ -12,10 +12,15 @@ use serde_json::Value;
 use crate::{
     app::Settings,
     clickup::ClickUpClient,
-    config::StoreSettings,
+    config::{RedactedUrl, StoreSettings},
     rules::{self, CurrentAccess, Identity, RuleSet},
     store::Store,
-    worker::{self, brake::Brake, people, provision::has_ended},
+    worker::{
+        self,
+        brake::Brake,
+        people,
+        provision::{current_access, has_ended},
+    },
 };
 
 /// `rules check DIR`: loads and compiles the rules; the error names file, line and reason.
@@ -31,15 +36,41 @@ pub fn check_rules(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `rules explain --event FILE`: prints the plan and the rule behind each action.
-pub fn explain_event(event: &Path, dir: &Path) -> anyhow::Result<()> {
+/// `rules explain --event FILE`: prints the plan and the rule behind each action, against
+/// the record in `database_url` (opened read-only) or an empty one.
+pub async fn explain_event(
+    event: &Path,
+    dir: &Path,
+    database_url: Option<RedactedUrl>,
+) -> anyhow::Result<()> {
     let rules = RuleSet::load_dir(dir).map_err(|e| anyhow::anyhow!("{e}"))?;
     let text =
         std::fs::read_to_string(event).with_context(|| format!("reading {}", event.display()))?;
     let event: Value = serde_json::from_str(&text).context("the event is not JSON")?;
     let event_type = event["type"].as_str().unwrap_or_default();
+    let iam_id = event["data"]["user"]["id"].as_str().unwrap_or_default();
+    let time = event["time"]
+        .as_str()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map_or(0, |t| t.timestamp_millis());
 
-    let person = people::merge(None, event_type, &event["data"], 0);
+    let (stored, current, against) = match database_url {
+        Some(url) => {
+            let store = Store::open_read_only(&StoreSettings { database_url: url }).await?;
+            let stored = store
+                .identity(iam_id)
+                .await?
+                .map(|record| record.attributes);
+            let current = current_access(&store.open_grants(iam_id).await?);
+            (stored, current, "the router's record")
+        }
+        None => (
+            None,
+            CurrentAccess::default(),
+            "an empty record (a joiner's view)",
+        ),
+    };
+    let person = people::merge(stored.as_ref(), event_type, &event["data"], time);
     let identity = Identity::from_iam_user(&person).map_err(|e| anyhow::anyhow!("{e}"))?;
     let now = Utc::now();
     println!(
@@ -50,18 +81,20 @@ pub fn explain_event(event: &Path, dir: &Path) -> anyhow::Result<()> {
 
     if has_ended(&identity, now) {
         println!(
-            "lifecycle: access ends (status {}, end {:?})",
+            "lifecycle: access ends (status {}, end {:?}); leavers are never held by the brake",
             identity.status, identity.end_at
         );
-        println!("plan: remove the ClickUp account with the person's email (member deactivated, guest removed)");
-        println!("      and close every open grant; leavers are never held by the brake");
+        println!("plan against {against}: remove the ClickUp account (member deactivated, guest removed), close every open grant");
+        for action in rules::plan_removal(&current) {
+            println!("  {}", action.describe());
+        }
         return Ok(());
     }
     let desired = rules
         .desired(&identity, now)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let plan = rules::plan(&desired, &CurrentAccess::default(), now);
-    println!("plan against an empty record (a joiner's view):");
+    let plan = rules::plan(&desired, &current, now);
+    println!("plan against {against}:");
     println!("{}", rules::explain(&desired, &plan));
     Ok(())
 }

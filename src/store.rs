@@ -95,6 +95,18 @@ impl Store {
         Ok(Self { pool })
     }
 
+    /// Opens an existing database read-only, without migrating it (for dry runs).
+    pub async fn open_read_only(settings: &StoreSettings) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(settings.database_url.expose())?
+            .read_only(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+
     /// Claims a dedup key for publishing, with a lease that frees it if this process dies.
     pub async fn claim_receipt(&self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
         let now = Utc::now().timestamp_millis();

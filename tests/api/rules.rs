@@ -222,3 +222,47 @@ async fn a_rules_reload_that_would_remove_fifty_people_is_held_until_released() 
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn rules_explain_against_the_record_shows_the_difference_and_changes_nothing() {
+    let app = spawn_app_with(Options::default()).await;
+    let joiner = fixture_json("iam/01-joiner-employee.json");
+    app.post_iam(&serde_json::to_vec(&joiner).unwrap()).await;
+    app.wait_processed(&joiner).await;
+    let audit_rows = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit")
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap()
+    };
+    let before = audit_rows().await;
+    let database = app.settings.store.database_url.expose().to_string();
+
+    let output = router(&[
+        "rules",
+        "explain",
+        "--event",
+        "tests/fixtures/iam/03-mover-dept-title-role.json",
+        "--database-url",
+        &database,
+    ]);
+
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(text.contains("plan against the router's record"), "{text}");
+    assert!(
+        text.contains("remove from group \"Contributors\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("change list:901100000310 from edit to create"),
+        "{text}"
+    );
+    assert!(!text.contains("invite"), "{text}");
+    assert_eq!(audit_rows().await, before, "explain changed nothing");
+    app.stop().await;
+}
