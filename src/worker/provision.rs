@@ -290,7 +290,8 @@ pub fn has_ended(identity: &Identity, now: DateTime<Utc>) -> bool {
     inactive || past_end
 }
 
-fn display_name(identity: &Identity) -> String {
+/// The name to show for a person: display name, user name, or IAM id.
+pub fn display_name(identity: &Identity) -> String {
     identity
         .display_name
         .clone()

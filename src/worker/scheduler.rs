@@ -13,7 +13,7 @@ use tracing::{info, warn};
 
 use super::{
     brake::Verdict,
-    provision::{BrakeMode, Provisioner},
+    provision::{display_name, BrakeMode, Provisioner},
 };
 use crate::{
     rules::Identity,
@@ -126,12 +126,12 @@ pub async fn send_reminders(
         };
         let name = format!(
             "Access of {} ends on {}",
-            display(&identity),
+            display_name(&identity),
             ends.format("%Y-%m-%d")
         );
         let description = format!(
             "ClickUp access of {} ({}) ends at {} (grant: {} by rule {}). Ask the IAM to extend the end date if it should continue.",
-            display(&identity),
+            display_name(&identity),
             identity.id,
             ends.to_rfc3339(),
             grant.object,
@@ -279,11 +279,4 @@ pub fn fingerprint(sources: &[(String, String)]) -> String {
         hasher.update([0]);
     }
     hex::encode(hasher.finalize())
-}
-
-fn display(identity: &Identity) -> String {
-    identity
-        .display_name
-        .clone()
-        .unwrap_or_else(|| identity.id.clone())
 }
