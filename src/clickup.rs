@@ -114,6 +114,17 @@ impl ClickUpClient {
         team_id: u64,
         email: &str,
     ) -> Result<Option<Member>, ClickUpError> {
+        self.find_account(team_id, None, &[email.to_string()]).await
+    }
+
+    /// The account with this user id, else the first with one of these emails, from one
+    /// `GET /v2/team` (a workspace's member list is large; read it once per lookup).
+    pub async fn find_account(
+        &self,
+        team_id: u64,
+        user_id: Option<u64>,
+        emails: &[String],
+    ) -> Result<Option<Member>, ClickUpError> {
         let teams = self.teams().await?;
         let team = teams
             .into_iter()
@@ -123,26 +134,19 @@ impl ClickUpClient {
                 ecode: "OAUTH_023".into(),
                 message: format!("workspace {team_id} is not authorised for the router's token"),
             })?;
-        Ok(team.members.into_iter().map(|m| m.user).find(|user| {
-            user.email
-                .as_deref()
-                .is_some_and(|e| e.eq_ignore_ascii_case(email))
-        }))
-    }
+        let members: Vec<Member> = team.members.into_iter().map(|m| m.user).collect();
 
-    /// The active member or guest of a workspace with this user id.
-    pub async fn find_member_by_id(
-        &self,
-        team_id: u64,
-        user_id: u64,
-    ) -> Result<Option<Member>, ClickUpError> {
-        let teams = self.teams().await?;
-        Ok(teams
-            .into_iter()
-            .filter(|team| team.id == team_id.to_string())
-            .flat_map(|team| team.members)
-            .map(|m| m.user)
-            .find(|user| user.id == user_id))
+        let by_id = user_id.and_then(|id| members.iter().find(|m| m.id == id));
+        let by_email = || {
+            emails.iter().find_map(|email| {
+                members.iter().find(|m| {
+                    m.email
+                        .as_deref()
+                        .is_some_and(|e| e.eq_ignore_ascii_case(email))
+                })
+            })
+        };
+        Ok(by_id.or_else(by_email).cloned())
     }
 
     /// `DELETE /v2/team/{team_id}/user/{user_id}`: deactivates a member.

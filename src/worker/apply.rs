@@ -355,31 +355,22 @@ impl Applier<'_> {
     }
 
     async fn remove_account(&self, cause: &Cause, account: &mut Account) -> Result<(), ApplyError> {
-        let user_id = match account.user_id {
-            Some(id) => Some(id),
-            None => match cause.email.as_deref() {
-                Some(email) => self
-                    .clickup
-                    .find_member(self.team_id, email)
-                    .await?
-                    .map(|m| m.id),
-                None => None,
-            },
-        };
-        if let Some(user_id) = user_id {
-            let member = self
-                .clickup
-                .find_member_by_id(self.team_id, user_id)
-                .await?;
-            if member.as_ref().is_some_and(|m| m.role() == Role::Owner) {
+        let emails: Vec<String> = cause.email.iter().cloned().collect();
+        let member = self
+            .clickup
+            .find_account(self.team_id, account.user_id, &emails)
+            .await?;
+        let user_id = member.as_ref().map(|m| m.id).or(account.user_id);
+        if let Some(member) = &member {
+            if member.role() == Role::Owner {
                 return Err(ApplyError::Refused(format!(
-                    "ClickUp user {user_id} owns the workspace and cannot be removed"
+                    "ClickUp user {} owns the workspace and cannot be removed",
+                    member.id
                 )));
             }
-            match member.map(|m| m.role()) {
-                Some(Role::Guest) => self.clickup.remove_guest(self.team_id, user_id).await?,
-                Some(_) => self.clickup.remove_member(self.team_id, user_id).await?,
-                None => crate::clickup::Removal::AlreadyGone,
+            match member.role() {
+                Role::Guest => self.clickup.remove_guest(self.team_id, member.id).await?,
+                _ => self.clickup.remove_member(self.team_id, member.id).await?,
             };
         }
 

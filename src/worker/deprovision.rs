@@ -118,7 +118,11 @@ impl Deprovisioner {
         }
 
         let found = match self.require_enterprise().await {
-            Ok(()) => self.find_account(user_id, &emails).await,
+            Ok(()) => {
+                self.clickup
+                    .find_account(self.team_id, user_id, &emails)
+                    .await
+            }
             Err(e) => Err(e),
         };
         let member = match found {
@@ -158,25 +162,6 @@ impl Deprovisioner {
             }
             Err(e) => self.clickup_failed(envelope, &data, Some(&member), e),
         }
-    }
-
-    /// The account by its ClickUp id when known, else by each candidate email in turn.
-    async fn find_account(
-        &self,
-        user_id: Option<u64>,
-        emails: &[String],
-    ) -> Result<Option<Member>, ClickUpError> {
-        if let Some(id) = user_id {
-            if let Some(member) = self.clickup.find_member_by_id(self.team_id, id).await? {
-                return Ok(Some(member));
-            }
-        }
-        for email in emails {
-            if let Some(member) = self.clickup.find_member(self.team_id, email).await? {
-                return Ok(Some(member));
-            }
-        }
-        Ok(None)
     }
 
     fn retry(&self, reason: String) -> Outcome {
