@@ -12,6 +12,7 @@ pub mod clickup;
 pub mod config;
 pub mod demo;
 pub mod http;
+pub mod iam;
 pub mod ingest;
 pub mod operator;
 pub mod rules;

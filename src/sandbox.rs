@@ -24,6 +24,7 @@ mod gate;
 mod groups;
 mod guests;
 mod hierarchy;
+pub mod iam;
 mod limits;
 mod members;
 mod routes;
