@@ -23,7 +23,8 @@ use crate::{
     },
 };
 
-/// `rules check DIR`: loads and compiles the rules; the error names file, line and reason.
+/// `rules check DIR`: loads and compiles the rules, then names the mappings and the
+/// access-request areas; the error names file, line and reason.
 pub fn check_rules(dir: &Path) -> anyhow::Result<()> {
     let rules = RuleSet::load_dir(dir).map_err(|e| anyhow::anyhow!("{e}"))?;
     let names = rules.mapping_names();
@@ -33,6 +34,18 @@ pub fn check_rules(dir: &Path) -> anyhow::Result<()> {
         names.len(),
         names.join(", ")
     );
+    match rules.access_policy() {
+        Some(policy) => {
+            let areas: Vec<&str> = policy.areas.iter().map(|area| area.name.as_str()).collect();
+            println!(
+                "{}: {} access-request area(s): {}",
+                dir.display(),
+                areas.len(),
+                areas.join(", ")
+            );
+        }
+        None => println!("{}: no access-request areas", dir.display()),
+    }
     Ok(())
 }
 

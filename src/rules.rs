@@ -3,11 +3,14 @@
 //! [`RuleSet`] loads and checks `rules/*.yaml` once (CEL compiled at load, errors placed at
 //! file:line:column); [`RuleSet::desired`] evaluates every mapping for an [`Identity`] and
 //! merges the matches into a [`Desired`] with [`Explanation`]s; [`plan`] diffs that against the
-//! [`CurrentAccess`] on record; [`explain`] puts a plan in words.
+//! [`CurrentAccess`] on record; [`explain`] puts a plan in words. [`RuleSet::access_policy`]
+//! gives the access-request policy: areas, who may ask, approvers per step, reading the
+//! request form from a task and decisions from comments.
 //!
 //! Invariant: no IO here except reading rule files in [`RuleSet::load_dir`]; evaluation never
 //! panics and a failing rule only fails to match.
 
+mod approval;
 mod desired;
 mod explain;
 mod expr;
@@ -20,11 +23,16 @@ use std::{fmt, path::Path};
 
 use chrono::{DateTime, Utc};
 
+pub use approval::{
+    parse_decision_comment, AccessPolicy, ApprovalStep, ApproverRef, Area, CommentDecision,
+    DecideIn, DecisionStatuses, FieldRef, FormError, Intake, IntakeFields, OnTimeout, RequestForm,
+    Timeout,
+};
 pub use desired::{
     Desired, EvalError, Explanation, RoleGrant, ShareGrant, BUILT_IN, INACTIVE_STATUSES,
 };
 pub use explain::explain;
-pub use expr::{ExprError, PERSON_FIELDS};
+pub use expr::{ExprError, AREA_FIELDS, PERSON_FIELDS};
 pub use file::{
     parse_duration, BrakeSettings, ReminderSettings, RuleSettings, RulesError, SourcePos,
 };
@@ -39,6 +47,7 @@ pub struct RuleSet {
     cel: Cel,
     mappings: Vec<Mapping>,
     settings: RuleSettings,
+    access: Option<AccessPolicy>,
 }
 
 impl RuleSet {
@@ -61,6 +70,7 @@ impl RuleSet {
             cel,
             mappings: compiled.mappings,
             settings: compiled.settings,
+            access: compiled.access,
         })
     }
 
@@ -83,9 +93,22 @@ impl RuleSet {
         &self.settings
     }
 
+    /// The access-request policy, when a rule file has an `access_requests:` section.
+    pub fn access_policy(&self) -> Option<&AccessPolicy> {
+        self.access.as_ref()
+    }
+
     /// What `identity` should have at `now`. Rule failures are explained, not returned.
     pub fn desired(&self, identity: &Identity, now: DateTime<Utc>) -> Result<Desired, EvalError> {
         desired::evaluate(&self.cel, &self.mappings, identity, now)
+    }
+}
+
+impl RuleSet {
+    /// Names of the access-request areas (no approvers: those are people's addresses).
+    fn access_area_names(&self) -> Vec<&str> {
+        let areas = self.access.iter().flat_map(|policy| policy.areas.iter());
+        areas.map(|area| area.name.as_str()).collect()
     }
 }
 
@@ -94,6 +117,7 @@ impl fmt::Debug for RuleSet {
         f.debug_struct("RuleSet")
             .field("mappings", &self.mapping_names())
             .field("settings", &self.settings)
+            .field("access_areas", &self.access_area_names())
             .finish()
     }
 }

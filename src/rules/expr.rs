@@ -1,21 +1,23 @@
 //! CEL for rules: one environment, expressions compiled and checked once at load.
 //!
-//! Expressions see two variables, `person` and `now`. At load every `person.<field>` an
-//! expression reads is checked against the known attributes, so a misspelt attribute fails the
-//! load instead of silently never matching; the paths read are kept for explanations. At run
-//! time an error is a value (`Err(String)`), never a panic.
+//! Mapping expressions see two variables, `person` and `now`; access-request policies also see
+//! `area` ([`Scope`]). At load every `person.<field>` (and `area.<field>`) an expression reads
+//! is checked against the known attributes, so a misspelt attribute fails the load instead of
+//! silently never matching; the paths read are kept for explanations. At run time an error is
+//! a value (`Err(String)`), never a panic.
 
+mod names;
 mod person;
 
 use std::sync::Arc;
 
-use cel::{
-    common::ast::{EntryExpr, Expr as Node, IdedEntryExpr, IdedExpr},
-    Context, Env, Program, Value,
-};
+use cel::{Context, Env, Program, Value};
 use chrono::{DateTime, Utc};
 
+pub use names::Scope;
 pub use person::{person_value, render_attribute};
+
+use self::names::Names;
 
 /// Attributes of `person`; `manager` and `sponsor` have `id`, `email` and `display_name`.
 pub const PERSON_FIELDS: [&str; 21] = [
@@ -42,26 +44,9 @@ pub const PERSON_FIELDS: [&str; 21] = [
     "custom",
 ];
 
-const PERSON_REF_FIELDS: [&str; 3] = ["id", "email", "display_name"];
-
-/// Names an expression may use besides `person` and `now`: type names and function namespaces.
-const OTHER_NAMES: [&str; 15] = [
-    "bool",
-    "bytes",
-    "double",
-    "duration",
-    "dyn",
-    "int",
-    "list",
-    "map",
-    "null_type",
-    "string",
-    "timestamp",
-    "type",
-    "uint",
-    "strings",
-    "optional",
-];
+/// Attributes of `area` in access-request policies: its name, its security approvers (a list)
+/// and its object (`folder:901100000200`).
+pub const AREA_FIELDS: [&str; 3] = ["name", "approvers", "object"];
 
 /// Why an expression does not compile; `line` and `column` are 1-based within the expression.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -73,6 +58,8 @@ pub struct ExprError {
 }
 
 /// The CEL environment: the standard library plus the strings extension (`lowerAscii`, ...).
+/// Cloning shares the environment.
+#[derive(Clone)]
 pub struct Cel {
     env: Arc<Env>,
 }
@@ -98,8 +85,13 @@ impl Cel {
         Cel { env: Arc::new(env) }
     }
 
-    /// Parses `source` and checks the names it uses.
+    /// Parses `source` and checks the names it uses, with `person` and `now` in scope.
     pub fn compile(&self, source: &str) -> Result<Expr, ExprError> {
+        self.compile_in(source, Scope::Person)
+    }
+
+    /// Parses `source` and checks the names it uses against the variables of `scope`.
+    pub fn compile_in(&self, source: &str, scope: Scope) -> Result<Expr, ExprError> {
         let program = self.env.compile(source).map_err(|errors| {
             let first = errors.errors.first();
             let (line, column) = first.map_or((1, 1), |error| error.pos);
@@ -110,7 +102,7 @@ impl Cel {
             }
         })?;
 
-        let mut names = Names::default();
+        let mut names = Names::new(scope);
         names.walk(program.expression(), &mut Vec::new());
         if let Some((message, id)) = names.problem {
             let offset = program
@@ -138,6 +130,24 @@ impl Cel {
         context.add_variable_from_value("person", person);
         context.add_variable_from_value("now", Value::Timestamp(now.fixed_offset()));
         context
+    }
+
+    /// The variables of [`Scope::Area`]: those of [`Cel::context`] and `area`.
+    pub fn area_context(
+        &self,
+        person: Value,
+        area: Value,
+        now: DateTime<Utc>,
+    ) -> Context<'static, 'static> {
+        let mut context = self.context(person, now);
+        context.add_variable_from_value("area", area);
+        context
+    }
+}
+
+impl std::fmt::Debug for Cel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Cel")
     }
 }
 
@@ -175,124 +185,32 @@ impl Expr {
             Err(error) => Err(error.to_string()),
         }
     }
-}
 
-/// Walks an expression: collects the `person` paths it reads and the first unknown name.
-#[derive(Default)]
-struct Names {
-    reads: Vec<String>,
-    problem: Option<(String, u64)>,
-}
-
-impl Names {
-    fn walk(&mut self, expr: &IdedExpr, bound: &mut Vec<String>) {
-        if let Some(path) = person_path(expr, bound) {
-            self.read(path, expr.id);
-            return;
-        }
-
-        match &expr.expr {
-            Node::Ident(name) => self.name(name, expr.id, bound),
-            Node::Select(select) => self.walk(&select.operand, bound),
-            Node::Call(call) => {
-                call.target
-                    .iter()
-                    .for_each(|target| self.walk(target, bound));
-                call.args.iter().for_each(|arg| self.walk(arg, bound));
-            }
-            Node::List(list) => list.elements.iter().for_each(|item| self.walk(item, bound)),
-            Node::Map(map) => map
-                .entries
-                .iter()
-                .for_each(|entry| self.entry(entry, bound)),
-            Node::Struct(fields) => fields
-                .entries
-                .iter()
-                .for_each(|entry| self.entry(entry, bound)),
-            Node::Comprehension(loop_) => {
-                self.walk(&loop_.iter_range, bound);
-                self.walk(&loop_.accu_init, bound);
-                let depth = bound.len();
-                bound.extend([loop_.iter_var.clone(), loop_.accu_var.clone()]);
-                bound.extend(loop_.iter_var2.clone());
-                for part in [&loop_.loop_cond, &loop_.loop_step, &loop_.result] {
-                    self.walk(part, bound);
-                }
-                bound.truncate(depth);
-            }
-            Node::Literal(_) | Node::Unspecified => {}
-        }
-    }
-
-    fn entry(&mut self, entry: &IdedEntryExpr, bound: &mut Vec<String>) {
-        match &entry.expr {
-            EntryExpr::MapEntry(entry) => {
-                self.walk(&entry.key, bound);
-                self.walk(&entry.value, bound);
-            }
-            EntryExpr::StructField(field) => self.walk(&field.value, bound),
-        }
-    }
-
-    fn name(&mut self, name: &str, id: u64, bound: &[String]) {
-        let known = matches!(name, "person" | "now") || OTHER_NAMES.contains(&name);
-        if !known && !bound.iter().any(|bound| bound == name) {
-            self.problem(
-                format!("unknown name `{name}`: use `person.<attribute>` or `now`"),
-                id,
-            );
-        }
-    }
-
-    fn read(&mut self, path: Vec<&str>, id: u64) {
-        let field = path.get(1).copied().unwrap_or_default();
-        if !PERSON_FIELDS.contains(&field) {
-            let known = PERSON_FIELDS.join(", ");
-            self.problem(
-                format!("unknown attribute `person.{field}` (known: {known})"),
-                id,
-            );
-            return;
-        }
-        let is_ref = matches!(field, "manager" | "sponsor");
-        if let (true, Some(sub)) = (is_ref, path.get(2)) {
-            if !PERSON_REF_FIELDS.contains(sub) {
-                self.problem(format!("unknown attribute `person.{field}.{sub}`"), id);
-                return;
-            }
-        }
-
-        let nested = matches!(field, "manager" | "sponsor" | "custom");
-        let depth = if nested { 3 } else { 2 };
-        let path = path[..path.len().min(depth)].join(".");
-        if !self.reads.contains(&path) {
-            self.reads.push(path);
-        }
-    }
-
-    fn problem(&mut self, message: String, id: u64) {
-        self.problem.get_or_insert((message, id));
+    /// Evaluates to strings: a string, or a list of strings (nested lists are flattened).
+    pub fn strings(&self, context: &Context) -> Result<Vec<String>, String> {
+        let value = self.program.execute(context).map_err(|e| e.to_string())?;
+        let mut strings = Vec::new();
+        collect_strings(&value, &mut strings)?;
+        Ok(strings)
     }
 }
 
-/// `person.a.b` (or `has(person.a.b)`) as `["person", "a", "b"]`, unless `person` is rebound.
-fn person_path<'e>(expr: &'e IdedExpr, bound: &[String]) -> Option<Vec<&'e str>> {
-    let mut segments = Vec::new();
-    let mut node = &expr.expr;
-    loop {
-        match node {
-            Node::Select(select) => {
-                segments.push(select.field.as_str());
-                node = &select.operand.expr;
+fn collect_strings(value: &Value, into: &mut Vec<String>) -> Result<(), String> {
+    match value {
+        Value::String(text) => into.push(text.as_str().to_owned()),
+        Value::List(items) => {
+            for item in items.iter() {
+                collect_strings(item, into)?;
             }
-            Node::Ident(name) if name == "person" && !bound.iter().any(|b| b == "person") => {
-                segments.push("person");
-                segments.reverse();
-                return (segments.len() > 1).then_some(segments);
-            }
-            _ => return None,
+        }
+        other => {
+            return Err(format!(
+                "gave {}, not a string or a list of strings",
+                other.type_of()
+            ))
         }
     }
+    Ok(())
 }
 
 /// 1-based line and column (in characters) of byte `offset` in `source`.

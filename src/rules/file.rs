@@ -1,9 +1,11 @@
-//! Rule files: the YAML model, reading a directory of them, and checking them into mappings.
+//! Rule files: the YAML model, reading a directory of them, and checking them into mappings,
+//! settings and the access-request policy.
 //!
 //! The YAML is first read into plain structs (unknown fields, roles and levels fail there, with
 //! serde_yaml_ng's position); then names, targets and expressions are checked, and a failure
 //! is placed on its node with [`locate`]. The first error stops the load.
 
+mod access;
 mod locate;
 mod mapping;
 mod settings;
@@ -15,11 +17,13 @@ use serde::Deserialize;
 pub use settings::{parse_duration, BrakeSettings, ReminderSettings, RuleSettings};
 
 use self::{
+    access::{check_access, RawAccessRequests},
     locate::{inside_scalar, locate, Step},
     mapping::RawMapping,
     settings::RawSettings,
 };
 use crate::rules::{
+    approval::AccessPolicy,
     expr::{Cel, Expr, ExprError},
     grant::{Level, ObjectRef, WorkspaceRole},
 };
@@ -65,6 +69,13 @@ pub enum RulesError {
         mapping: String,
         reason: String,
     },
+    /// An access-request area of `access_requests.areas` is not valid.
+    #[error("{at}: area `{area}`: {reason}")]
+    Area {
+        at: SourcePos,
+        area: String,
+        reason: String,
+    },
 }
 
 /// A checked access mapping: when `when` holds, the person gets the rest.
@@ -91,6 +102,7 @@ pub struct Share {
 pub struct Compiled {
     pub mappings: Vec<Mapping>,
     pub settings: RuleSettings,
+    pub access: Option<AccessPolicy>,
 }
 
 #[derive(Deserialize)]
@@ -99,6 +111,7 @@ struct RawFile {
     settings: Option<RawSettings>,
     #[serde(default)]
     mappings: Vec<RawMapping>,
+    access_requests: Option<RawAccessRequests>,
 }
 
 /// Reads every `*.yaml` and `*.yml` file of `dir` (not its subdirectories), sorted by name.
@@ -135,6 +148,7 @@ pub fn compile_sources(sources: &[(&str, &str)], cel: &Cel) -> Result<Compiled, 
     let mut mappings: Vec<Mapping> = Vec::new();
     let mut first_use: HashMap<String, (Source, usize)> = HashMap::new();
     let mut settings: Option<(RuleSettings, Source)> = None;
+    let mut access: Option<(AccessPolicy, Source)> = None;
 
     for &(file, text) in sources {
         let source = Source { file, text };
@@ -144,6 +158,12 @@ pub fn compile_sources(sources: &[(&str, &str)], cel: &Cel) -> Result<Compiled, 
             let earlier = settings.as_ref().map(|(_, earlier)| earlier);
             let resolved = check_settings(&source, raw_settings, earlier)?;
             settings = Some((resolved, source));
+        }
+
+        if let Some(raw_access) = raw.access_requests {
+            let earlier = access.as_ref().map(|(_, earlier)| earlier);
+            let policy = check_access(&source, raw_access, earlier, cel)?;
+            access = Some((policy, source));
         }
 
         for (index, raw_mapping) in raw.mappings.into_iter().enumerate() {
@@ -159,7 +179,12 @@ pub fn compile_sources(sources: &[(&str, &str)], cel: &Cel) -> Result<Compiled, 
     }
 
     let settings = settings.map(|(settings, _)| settings).unwrap_or_default();
-    Ok(Compiled { mappings, settings })
+    let access = access.map(|(access, _)| access);
+    Ok(Compiled {
+        mappings,
+        settings,
+        access,
+    })
 }
 
 /// The settings `source` gives, unless an `earlier` file gave some.
@@ -209,6 +234,7 @@ impl Source<'_> {
         Ok(document.unwrap_or(RawFile {
             settings: None,
             mappings: Vec::new(),
+            access_requests: None,
         }))
     }
 

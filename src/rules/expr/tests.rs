@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{person_value, render_attribute, Cel, ExprError};
+use super::{person_value, render_attribute, Cel, ExprError, Scope};
 use crate::rules::tests::person;
 
 fn reads(source: &str) -> Vec<String> {
@@ -148,5 +148,73 @@ fn conditions_and_ends_evaluate_against_person_and_now() {
     assert_eq!(
         compile("person.end_at").timestamp_or_null(&context),
         Ok(None)
+    );
+}
+
+#[test]
+fn area_is_a_variable_only_in_the_area_scope() {
+    let cel = Cel::new();
+    let cases = [
+        (
+            "area.name == 'Legal'",
+            Scope::Person,
+            Some("unknown name `area`"),
+        ),
+        ("area.name == 'Legal'", Scope::Area, None),
+        (
+            "area.approvers.size() > 0 && person.title != ''",
+            Scope::Area,
+            None,
+        ),
+        (
+            "area.owner",
+            Scope::Area,
+            Some("unknown attribute `area.owner`"),
+        ),
+        (
+            "person.titel",
+            Scope::Area,
+            Some("unknown attribute `person.titel`"),
+        ),
+        ("[1].all(area, area > 0)", Scope::Person, None),
+    ];
+    for (source, scope, refused) in cases {
+        let compiled = cel.compile_in(source, scope);
+        let message = compiled.err().map(|error| error.message);
+        let prefix = message
+            .as_deref()
+            .map(|m| m.split(" (").next().unwrap_or(m));
+        let prefix = prefix.map(|m| m.split(':').next().unwrap_or(m));
+        assert_eq!(prefix, refused, "{source} in {scope:?}");
+    }
+}
+
+#[test]
+fn string_results_are_a_string_or_lists_of_strings() {
+    let cel = Cel::new();
+    let now: DateTime<Utc> = "2026-06-01T00:00:00Z"
+        .parse()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let area = cel::Value::from(std::collections::HashMap::from([(
+        "approvers".to_owned(),
+        cel::Value::from(vec!["a@example.com".to_owned()]),
+    )]));
+    let context = cel.area_context(person_value(&person(&[])), area, now);
+    let strings = |source: &str| {
+        cel.compile_in(source, Scope::Area)
+            .unwrap_or_else(|e| panic!("{source}: {e}"))
+            .strings(&context)
+    };
+
+    let owned = |items: &[&str]| Ok(items.iter().map(|item| item.to_string()).collect());
+    assert_eq!(strings("'x'"), owned(&["x"]));
+    assert_eq!(
+        strings("['x', area.approvers]"),
+        owned(&["x", "a@example.com"])
+    );
+    assert_eq!(strings("[]"), owned(&[]));
+    assert_eq!(
+        strings("true"),
+        Err("gave bool, not a string or a list of strings".to_owned())
     );
 }

@@ -149,22 +149,32 @@ impl Checker<'_, '_> {
 impl RawShare {
     /// The one object the share names, or the key at fault (none: the share itself) and why.
     fn object(&self) -> Result<ObjectRef, (Option<&'static str>, String)> {
-        let named: Vec<(ObjectKind, &'static str, &str)> = [
-            (ObjectKind::Space, "space", &self.space),
-            (ObjectKind::Folder, "folder", &self.folder),
-            (ObjectKind::List, "list", &self.list),
-        ]
-        .into_iter()
-        .filter_map(|(kind, key, id)| id.as_deref().map(|id| (kind, key, id.trim())))
-        .collect();
+        let ids = [&self.space, &self.folder, &self.list].map(Option::as_deref);
+        object_of("a share", ids)
+    }
+}
 
-        let targets = "`space`, `folder` or `list`";
-        match named.as_slice() {
-            [(kind, _, id)] if is_numeric_id(id) => Ok(ObjectRef::new(*kind, *id)),
-            [(_, key, "")] => Err((Some(key), format!("the `{key}` id is empty"))),
-            [(_, key, id)] => Err((Some(key), format!("`{id}` is not a numeric ClickUp id"))),
-            [] => Err((None, format!("a share needs one of {targets}"))),
-            _ => Err((None, format!("a share names only one of {targets}"))),
-        }
+/// The one object of `space`, `folder` and `list` (`ids`, in that order) that `what` names, or
+/// the key at fault (none: `what` itself) and why.
+pub(super) fn object_of(
+    what: &str,
+    [space, folder, list]: [Option<&str>; 3],
+) -> Result<ObjectRef, (Option<&'static str>, String)> {
+    let named: Vec<(ObjectKind, &'static str, &str)> = [
+        (ObjectKind::Space, "space", space),
+        (ObjectKind::Folder, "folder", folder),
+        (ObjectKind::List, "list", list),
+    ]
+    .into_iter()
+    .filter_map(|(kind, key, id)| id.map(|id| (kind, key, id.trim())))
+    .collect();
+
+    let targets = "`space`, `folder` or `list`";
+    match named.as_slice() {
+        [(kind, _, id)] if is_numeric_id(id) => Ok(ObjectRef::new(*kind, *id)),
+        [(_, key, "")] => Err((Some(key), format!("the `{key}` id is empty"))),
+        [(_, key, id)] => Err((Some(key), format!("`{id}` is not a numeric ClickUp id"))),
+        [] => Err((None, format!("{what} needs one of {targets}"))),
+        _ => Err((None, format!("{what} names only one of {targets}"))),
     }
 }
