@@ -8,16 +8,24 @@
 //! per-token rate limit first. Tests seed and inspect the workspace through
 //! [`SandboxState`], and [`Sandbox::deliver`] sends a signed webhook delivery.
 //!
-//! Invariants: every response body is JSON in ClickUp's shapes; the state lock is never held
-//! across an `.await`; the sandbox serves only on loopback and delivers only to loopback.
+//! Task changes, through the API (made by the token's owner) or by a user a test plays
+//! ([`Sandbox::as_user`]), fire the webhook events ClickUp sends; a background task per
+//! sandbox delivers them in order, and [`Sandbox::settle`] waits for it.
+//!
+//! Invariants: every response body is JSON in ClickUp's shapes, except DeleteTask's empty
+//! 204; the state lock is never held across an `.await`; API handlers never wait for a
+//! delivery; the sandbox serves only on loopback and delivers only to loopback.
 
 mod access;
 mod acls;
+mod actor;
 mod body;
 mod command;
 mod delivery;
 mod directory;
+mod dispatch;
 mod errors;
+mod events;
 mod example;
 mod fields;
 mod gate;
@@ -40,11 +48,14 @@ use std::{fmt, net::SocketAddr};
 
 use actix_web::{dev::ServerHandle, middleware::from_fn, web, App, HttpServer};
 use anyhow::Context;
+use dispatch::Dispatcher;
 use tokio::task::JoinHandle;
 
 pub use access::SandboxShare;
+pub use actor::{ActError, Actor};
 pub use command::run_until_stopped;
 pub use directory::{Role, SandboxUser};
+pub use dispatch::SandboxDelivery;
 pub use fields::{CustomFieldType, SandboxCustomField, SandboxFieldOption};
 pub use groups::SandboxGroup;
 pub use hierarchy::ListParent;
@@ -139,14 +150,15 @@ impl fmt::Debug for SandboxConfig {
     }
 }
 
-/// A running sandbox server. Dropping it stops the server without waiting; prefer
-/// [`Sandbox::stop`].
+/// A running sandbox server and its delivery task. Dropping it stops both without waiting;
+/// prefer [`Sandbox::stop`].
 pub struct Sandbox {
     address: SocketAddr,
     state: SandboxState,
     client: reqwest::Client,
     handle: ServerHandle,
     server: Option<JoinHandle<std::io::Result<()>>>,
+    dispatcher: Dispatcher,
 }
 
 impl Sandbox {
@@ -182,6 +194,7 @@ impl Sandbox {
 
         let handle = server.handle();
         let server = tokio::spawn(server);
+        let dispatcher = Dispatcher::start(state.clone(), client.clone());
         tracing::info!(%address, plan = config.plan.name(), "clickup sandbox started");
         Ok(Sandbox {
             address,
@@ -189,6 +202,7 @@ impl Sandbox {
             client,
             handle,
             server: Some(server),
+            dispatcher,
         })
     }
 
@@ -202,7 +216,16 @@ impl Sandbox {
         self.state.clone()
     }
 
-    /// Stops accepting requests, lets in-flight ones finish, and waits for the server task.
+    /// Returns once every webhook delivery queued so far has been attempted (answered,
+    /// refused or timed out); `SandboxState::deliveries` then lists them.
+    pub async fn settle(&self) {
+        let queued = self.state.with(|ws| ws.outbox.queued());
+        dispatch::attempted(&self.state, queued).await;
+    }
+
+    /// Stops accepting requests, lets in-flight ones finish, and waits for the server task;
+    /// then stops the delivery task, dropping deliveries not yet attempted (call
+    /// [`Sandbox::settle`] first to have them sent).
     pub async fn stop(mut self) {
         self.handle.stop(true).await;
 
@@ -213,6 +236,7 @@ impl Sandbox {
                 Err(error) => tracing::warn!(%error, "clickup sandbox task failed"),
             }
         }
+        self.dispatcher.stop().await;
     }
 
     /// Delivers `body` to a webhook the way ClickUp does and returns the receiver's status.

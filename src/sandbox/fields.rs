@@ -6,7 +6,7 @@
 //! drop-down as its option's orderindex (writes take the option UUID or that index), a
 //! number as a string, a date as a millisecond string. Only fields on the task's List
 //! apply: the field endpoint refuses others, task creation skips them (ClickUp saves only
-//! applicable values).
+//! applicable values). A write that changes the stored value publishes `taskUpdated`.
 
 use actix_web::{web, HttpResponse};
 use anyhow::ensure;
@@ -16,9 +16,11 @@ use super::{
     access::ObjectKind,
     body::Body,
     errors::ApiError,
+    events::{self, Change},
     hierarchy::Task,
     routes::{parse_id, resource},
-    state::{now_ms, SandboxState},
+    state::{now_ms, SandboxState, Workspace},
+    tasks::find_task,
 };
 
 /// A Custom Field type the sandbox models.
@@ -324,23 +326,8 @@ async fn set_field_value(
         .ok_or_else(|| ApiError::missing_field("value"))?;
 
     state.with(|ws| {
-        let task = ws
-            .hierarchy
-            .task(&task_id)
-            .ok_or_else(ApiError::task_not_found)?;
-        let field = ws
-            .fields
-            .applicable(&task.list_id, &field_id)
-            .ok_or_else(ApiError::field_not_on_task)?;
-        let stored = field.accept(value)?;
-        let field_id = field.id().to_owned();
-
-        let task = ws
-            .hierarchy
-            .task_mut(&task_id)
-            .ok_or_else(ApiError::task_not_found)?;
-        store_value(task, &field_id, stored);
-        task.date_updated = now_ms();
+        let owner = ws.owner_id;
+        write_value(ws, owner, &task_id, &field_id, Some(value))?;
         Ok(HttpResponse::Ok().json(json!({})))
     })
 }
@@ -353,24 +340,44 @@ async fn remove_field_value(
     let (task_id, field_id) = path.into_inner();
 
     state.with(|ws| {
-        let task = ws
-            .hierarchy
-            .task(&task_id)
-            .ok_or_else(ApiError::task_not_found)?;
-        let field_id = ws
-            .fields
-            .applicable(&task.list_id, &field_id)
-            .map(|field| field.id().to_owned())
-            .ok_or_else(ApiError::field_not_on_task)?;
-
-        let task = ws
-            .hierarchy
-            .task_mut(&task_id)
-            .ok_or_else(ApiError::task_not_found)?;
-        task.custom_fields.retain(|(id, _)| *id != field_id);
-        task.date_updated = now_ms();
+        let owner = ws.owner_id;
+        write_value(ws, owner, &task_id, &field_id, None)?;
         Ok(HttpResponse::Ok().json(json!({})))
     })
+}
+
+/// Sets (`Some`) or clears (`None`) a task's value for a field on its List, as `actor` (not
+/// checked here); publishes the change when the stored value changed.
+pub(crate) fn write_value(
+    ws: &mut Workspace,
+    actor: u64,
+    task_id: &str,
+    field_id: &str,
+    value: Option<&Value>,
+) -> Result<(), ApiError> {
+    let task = find_task(ws, task_id)?;
+    let field = ws
+        .fields
+        .applicable(&task.list_id, field_id)
+        .ok_or_else(ApiError::field_not_on_task)?;
+    let stored = value.map(|value| field.accept(value)).transpose()?;
+    let field_id = field.id().to_owned();
+
+    let task = ws
+        .hierarchy
+        .task_mut(task_id)
+        .ok_or_else(ApiError::task_not_found)?;
+    let before = stored_value(task, &field_id).cloned();
+    match stored.clone() {
+        Some(stored) => store_value(task, &field_id, stored),
+        None => task.custom_fields.retain(|(id, _)| *id != field_id),
+    }
+    task.date_updated = now_ms();
+
+    if before != stored {
+        events::publish(ws, actor, task_id, Change::Field { field_id, before });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,14 +1,17 @@
 //! The Space → Folder → List → task hierarchy that tests seed, and the lookups the read,
 //! share and ACL endpoints make in it. The read endpoints are in `hierarchy/reads.rs`, the
-//! JSON shapes in `hierarchy/render.rs`.
+//! JSON shapes in `hierarchy/render.rs`, task deletion and a task's place for webhook
+//! matching in `hierarchy/removal.rs`.
 //!
 //! Ids follow ClickUp's types: numeric strings for Spaces, Folders and Lists, short
 //! alphanumeric strings for tasks. A List sits either in a Folder or directly in its Space
 //! (ClickUp's "folderless" List, shown in the Space's hidden folder). Generated ids never
 //! collide with ids seeded explicitly. Every List has a status set (ClickUp's defaults until
-//! a test sets its own), and every task is in one of its List's statuses.
+//! a test sets its own), and every task is in one of its List's statuses. A deleted task's
+//! id is remembered and never reused.
 
 mod reads;
+mod removal;
 mod render;
 
 use anyhow::{bail, ensure};
@@ -20,6 +23,7 @@ use super::{
 };
 
 pub(crate) use reads::configure;
+pub(crate) use removal::TaskScope;
 pub(crate) use render::{render_task, shared_folder_json, shared_list_json, shared_task_json};
 
 /// Where a List lives.
@@ -88,6 +92,8 @@ pub(crate) struct Hierarchy {
     folders: Vec<Folder>,
     lists: Vec<List>,
     tasks: Vec<Task>,
+    /// Ids of deleted tasks, which are never handed out again.
+    deleted_tasks: Vec<String>,
     next_number: u64,
 }
 
@@ -98,6 +104,7 @@ impl Default for Hierarchy {
             folders: Vec::new(),
             lists: Vec::new(),
             tasks: Vec::new(),
+            deleted_tasks: Vec::new(),
             next_number: 1,
         }
     }
@@ -131,7 +138,7 @@ impl Hierarchy {
     }
 
     fn task_taken(&self, id: &str) -> bool {
-        self.task(id).is_some()
+        self.task(id).is_some() || self.was_deleted(id)
     }
 
     fn hidden_folder_id(&mut self) -> String {

@@ -1,5 +1,6 @@
 //! Shared sandbox state: the workspace with its users, groups, hierarchy, grants, Custom
-//! Fields, comments and webhooks, plus the call log, the rate limiter and scheduled failures.
+//! Fields, comments and webhooks, plus the call log, the rate limiter, scheduled failures
+//! and the outbox of webhook deliveries.
 //!
 //! Everything sits behind one std mutex. Handlers lock it through [`SandboxState::with`] for
 //! a few map operations and never across an `.await`; a poisoned lock is recovered, since a
@@ -20,6 +21,8 @@ use serde_json::{json, Value};
 use super::{
     access::{Access, Principal},
     directory::{Directory, Enrollment, Role, SandboxUser},
+    dispatch::Outbox,
+    events::HistoryIds,
     fields::CustomFields,
     groups::UserGroups,
     hierarchy::Hierarchy,
@@ -67,6 +70,9 @@ pub(crate) struct Workspace {
     /// Flat arrays sent as UpdateTask's `assignees` or `group_assignees` and ignored.
     pub ignored_assignee_arrays: usize,
     pub webhooks: Vec<WebhookRecord>,
+    /// Webhook deliveries queued by task changes, and the log of attempted ones.
+    pub outbox: Outbox,
+    pub history_ids: HistoryIds,
     tokens: Vec<String>,
     limiter: RateLimiter,
     calls: Vec<RecordedCall>,
@@ -155,6 +161,8 @@ impl SandboxState {
             comments: Comments::default(),
             ignored_assignee_arrays: 0,
             webhooks: Vec::new(),
+            outbox: Outbox::default(),
+            history_ids: HistoryIds::default(),
             tokens: config.tokens.clone(),
             limiter: RateLimiter::new(limit, config.rate_window),
             calls: Vec::new(),

@@ -1,15 +1,19 @@
 //! Task writes: `POST /v2/list/{list_id}/task` (CreateTask) here, `PUT /v2/task/{task_id}`
-//! (UpdateTask) in `tasks/update.rs`, and the comments in `tasks/comments.rs`. The task
-//! reads stay in `hierarchy`, whose task object takes its status, assignee, priority and
-//! tag shapes from `tasks/render.rs`; both writes answer with that same object.
+//! (UpdateTask) in `tasks/update.rs`, `DELETE /v2/task/{task_id}` in `tasks/delete.rs`, and
+//! the comments in `tasks/comments.rs`. The task reads stay in `hierarchy`, whose task
+//! object takes its status, assignee, priority and tag shapes from `tasks/render.rs`; both
+//! writes answer with that same object. Each write is a function of the workspace and the
+//! acting user, shared by the handler (acting as the token's owner) and `Sandbox::as_user`,
+//! and publishes the webhook events of what it changed.
 //!
 //! Invariants: assignees are active members or guests and group assignees existing user
 //! groups, each listed once; a task's status is one of its List's statuses; the creator is
-//! the token's owner. An update changes assignees only through the `{add, rem}` diff: a flat
+//! the acting user. An update changes assignees only through the `{add, rem}` diff: a flat
 //! array answers 200 and changes nothing, as ClickUp does, and is counted so tests can see
-//! that it happened.
+//! that it happened. A deleted task answers 404 wherever a task is looked up.
 
 mod comments;
+mod delete;
 mod input;
 pub(crate) mod render;
 mod update;
@@ -18,9 +22,10 @@ use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
 use super::{
-    access::Level,
+    access::{Level, ObjectKind},
     body::Body,
     errors::ApiError,
+    events::{self, Change},
     fields::{self, read_values},
     hierarchy::{render_task, Task},
     routes::parse_id,
@@ -29,9 +34,10 @@ use super::{
 };
 
 pub use comments::SandboxComment;
-pub(crate) use comments::{configure, Comments};
-use input::NewTask;
-pub(crate) use update::update_task;
+pub(crate) use comments::{configure, post_comment, CommentRecord, Comments, Draft};
+pub(crate) use delete::{delete, delete_task};
+pub(crate) use input::{NewTask, SetChange, TaskChanges};
+pub(crate) use update::{update, update_task};
 
 /// A task as tests see it.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,6 +77,17 @@ impl SandboxTask {
             custom_fields: read_values(&ws.fields, task),
         }
     }
+}
+
+/// The task with this id; a deleted task answers 404, an unknown one ClickUp's 401.
+pub(crate) fn find_task<'a>(ws: &'a Workspace, task_id: &str) -> Result<&'a Task, ApiError> {
+    ws.hierarchy.task(task_id).ok_or_else(|| {
+        if ws.hierarchy.was_deleted(task_id) {
+            ApiError::object_not_found(ObjectKind::Task)
+        } else {
+            ApiError::task_not_found()
+        }
+    })
 }
 
 /// Refuses user ids that name no active member or guest, listing them all.
@@ -173,10 +190,7 @@ pub(super) fn move_to(task: &mut Task, status: Status, now: u64) {
 /// The task object both writes answer with, plus `markdown_description` as CreateTask's
 /// example shows it.
 pub(super) fn task_answer(ws: &Workspace, task_id: &str) -> Result<HttpResponse, ApiError> {
-    let task = ws
-        .hierarchy
-        .task(task_id)
-        .ok_or_else(ApiError::task_not_found)?;
+    let task = find_task(ws, task_id)?;
 
     let mut answer = render_task(ws, task, Level::Create);
     answer["markdown_description"] = json!(task.markdown.as_deref().unwrap_or(&task.description));
@@ -193,36 +207,48 @@ pub(crate) async fn create_task(
     let new_task = NewTask::parse(&body)?;
 
     state.with(|ws| {
-        ws.hierarchy
-            .list_statuses(&list_id)
-            .ok_or_else(ApiError::list_not_found)?;
-        let status = resolve_status(ws, &list_id, new_task.status.as_deref())?;
-        ensure_assignable(ws, &new_task.assignees)?;
-        let groups = canonical_groups(ws, &new_task.group_assignees)?;
-        check_parent(ws, &list_id, new_task.parent.as_deref())?;
-        let values = applicable_values(ws, &list_id, &new_task.custom_fields)?;
-
-        let (creator, now) = (ws.owner_id, now_ms());
-        let id = ws
-            .hierarchy
-            .add_task(&list_id, &new_task.name, creator, now);
-        let task = ws
-            .hierarchy
-            .task_mut(&id)
-            .ok_or_else(ApiError::task_not_found)?;
-        fill(
-            task,
-            NewTask {
-                group_assignees: groups,
-                ..new_task
-            },
-            status,
-            values,
-            now,
-        );
-
+        let owner = ws.owner_id;
+        let id = create(ws, owner, &list_id, new_task)?;
         task_answer(ws, &id)
     })
+}
+
+/// Creates a task made by `actor` (not checked here) and publishes `taskCreated`; returns
+/// its id. Nothing changes when the List, a status, person, parent or value is refused.
+pub(crate) fn create(
+    ws: &mut Workspace,
+    actor: u64,
+    list_id: &str,
+    new_task: NewTask,
+) -> Result<String, ApiError> {
+    ws.hierarchy
+        .list_statuses(list_id)
+        .ok_or_else(ApiError::list_not_found)?;
+    let status = resolve_status(ws, list_id, new_task.status.as_deref())?;
+    ensure_assignable(ws, &new_task.assignees)?;
+    let groups = canonical_groups(ws, &new_task.group_assignees)?;
+    check_parent(ws, list_id, new_task.parent.as_deref())?;
+    let values = applicable_values(ws, list_id, &new_task.custom_fields)?;
+
+    let now = now_ms();
+    let id = ws.hierarchy.add_task(list_id, &new_task.name, actor, now);
+    let task = ws
+        .hierarchy
+        .task_mut(&id)
+        .ok_or_else(ApiError::task_not_found)?;
+    fill(
+        task,
+        NewTask {
+            group_assignees: groups,
+            ..new_task
+        },
+        status,
+        values,
+        now,
+    );
+
+    events::publish(ws, actor, &id, Change::Created);
+    Ok(id)
 }
 
 fn fill(

@@ -1,24 +1,24 @@
 //! Test helpers: start a sandbox on `127.0.0.1:0` and call it over HTTP with reqwest, seed a
-//! small hierarchy and spell ACL entries, and start a loopback webhook receiver that
-//! verifies signatures independently of the sandbox.
+//! small hierarchy and spell ACL entries, register webhooks, and (in `testing/receiver.rs`)
+//! start a loopback webhook receiver that verifies signatures independently of the sandbox;
+//! `testing/hooks.rs` seeds an intake List and checks history items.
 //!
-//! Every reply is parsed as JSON, so each test also checks that the sandbox answered JSON.
+//! Every reply of [`call`] and [`send`] is parsed as JSON, so each test also checks that the
+//! sandbox answered JSON; [`send_raw`] is for the one empty answer (DeleteTask's 204).
 //! A fresh client per call keeps connection pools from outliving a test's runtime.
 
-use std::sync::{
-    atomic::{AtomicU16, Ordering},
-    Arc, Mutex,
-};
+mod hooks;
+mod receiver;
 
-use actix_web::{
-    dev::ServerHandle, http::StatusCode, web, App, HttpRequest, HttpResponse, HttpServer,
-};
-use hmac::{Hmac, Mac};
 use reqwest::{header::HeaderMap, Method};
 use serde_json::{json, Value};
-use sha2::Sha256;
 
 use super::{Plan, Sandbox, SandboxConfig, SandboxShare};
+
+pub(crate) use hooks::{
+    check_envelope, events, health, hook, seed_intake, uncoloured, user_object,
+};
+pub(crate) use receiver::{start_receiver, Receiver};
 
 pub(crate) const TOKEN: &str = "pk_sandbox_token";
 pub(crate) const TEAM: &str = "9012345678";
@@ -113,6 +113,34 @@ pub(crate) async fn send(
     }
 }
 
+/// Calls `{base_url}{path}` with the default token and no body; returns the status and the
+/// raw answer, for answers that need not be JSON.
+pub(crate) async fn send_raw(sandbox: &Sandbox, method: Method, path: &str) -> (u16, Vec<u8>) {
+    let url = format!("{}{path}", sandbox.base_url());
+    let response = client()
+        .request(method, url)
+        .header("Authorization", TOKEN)
+        .send()
+        .await
+        .expect("the sandbox answers");
+
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.expect("read the answer");
+    (status, bytes.to_vec())
+}
+
+/// Registers a webhook through the API with `body` (endpoint, events, location); returns
+/// its id and secret.
+pub(crate) async fn register_webhook(sandbox: &Sandbox, body: Value) -> (String, String) {
+    let path = format!("/v2/team/{TEAM}/webhook");
+    let reply = call(sandbox, Method::POST, &path, Some(body)).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+
+    let id = reply.body["id"].as_str().expect("webhook id").to_owned();
+    let secret = reply.body["webhook"]["secret"].as_str().expect("secret");
+    (id, secret.to_owned())
+}
+
 /// The keys of a JSON object, sorted, to compare with the fields the spec requires.
 pub(crate) fn keys(object: &Value) -> Vec<&str> {
     let mut keys: Vec<&str> = object
@@ -180,112 +208,5 @@ pub(crate) fn share(object_type: &str, object_id: &str, level: &str, via: &str) 
         object_id: object_id.to_owned(),
         level: level.to_owned(),
         via: via.to_owned(),
-    }
-}
-
-/// One request the receiver got.
-#[derive(Debug, Clone)]
-pub(crate) struct Seen {
-    pub signature: String,
-    pub content_type: String,
-    pub body: Vec<u8>,
-    pub signature_valid: bool,
-}
-
-/// What the receiver shares with the test: the secret it checks with, the status it
-/// answers valid deliveries with, and what it saw.
-#[derive(Clone)]
-struct Inbox {
-    secret: Arc<Mutex<String>>,
-    status: Arc<AtomicU16>,
-    seen: Arc<Mutex<Vec<Seen>>>,
-}
-
-/// A webhook receiver on loopback that checks `X-Signature` itself.
-pub(crate) struct Receiver {
-    pub url: String,
-    inbox: Inbox,
-    handle: ServerHandle,
-}
-
-impl Receiver {
-    pub fn set_secret(&self, secret: &str) {
-        *self.inbox.secret.lock().expect("secret lock") = secret.to_owned();
-    }
-
-    pub fn answer_with(&self, status: u16) {
-        self.inbox.status.store(status, Ordering::SeqCst);
-    }
-
-    pub fn seen(&self) -> Vec<Seen> {
-        self.inbox.seen.lock().expect("seen lock").clone()
-    }
-
-    pub async fn stop(self) {
-        self.handle.stop(false).await;
-    }
-}
-
-/// Verifies `X-Signature` from scratch: hex-decode, then constant-time HMAC comparison
-/// over the raw body bytes. A bad signature gets 403, as our own receiver will answer.
-async fn receive(inbox: web::Data<Inbox>, request: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let header = |name: &str| {
-        request
-            .headers()
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let signature = header("x-signature");
-    let secret = inbox.secret.lock().expect("secret lock").clone();
-
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
-    mac.update(&body);
-    let signature_valid =
-        hex::decode(&signature).is_ok_and(|bytes| mac.verify_slice(&bytes).is_ok());
-    inbox.seen.lock().expect("seen lock").push(Seen {
-        signature,
-        content_type: header("content-type"),
-        body: body.to_vec(),
-        signature_valid,
-    });
-
-    let status = if signature_valid {
-        inbox.status.load(Ordering::SeqCst)
-    } else {
-        403
-    };
-    HttpResponse::build(StatusCode::from_u16(status).expect("test status")).finish()
-}
-
-/// Starts a receiver on `127.0.0.1:0` that answers 200 to correctly signed deliveries.
-pub(crate) async fn start_receiver() -> Receiver {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-    let address = listener.local_addr().expect("receiver address");
-    let inbox = Inbox {
-        secret: Arc::default(),
-        status: Arc::new(AtomicU16::new(200)),
-        seen: Arc::default(),
-    };
-
-    let data = web::Data::new(inbox.clone());
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(data.clone())
-            .route("/hooks/clickup", web::post().to(receive))
-    })
-    .workers(1)
-    .disable_signals()
-    .listen(listener)
-    .expect("receiver listens")
-    .run();
-    let handle = server.handle();
-    tokio::spawn(server);
-
-    Receiver {
-        url: format!("http://{address}/hooks/clickup"),
-        inbox,
-        handle,
     }
 }

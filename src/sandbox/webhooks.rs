@@ -3,7 +3,8 @@
 //!
 //! Invariants: a webhook belongs to the token owner; one endpoint, event set and location
 //! can be registered once (`OAUTH_171`); only the most specific location given is kept, and
-//! location ids come back as strings although the create body takes integers.
+//! location ids come back as strings although the create body takes integers. Which
+//! webhooks hear a task event is decided here too ([`WebhookRecord::hears`]).
 
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
@@ -11,6 +12,7 @@ use serde_json::{json, Value};
 use super::{
     body::Body,
     errors::ApiError,
+    hierarchy::TaskScope,
     routes::{authorise_team, resource},
     state::{random_code, SandboxState, Workspace},
 };
@@ -102,6 +104,27 @@ impl Location {
         };
         Ok(location)
     }
+
+    /// Whether a task in `scope` is in this location; no location is the whole workspace.
+    pub fn contains(&self, scope: &TaskScope) -> bool {
+        let same = |mine: &Option<String>, theirs: Option<&str>| mine.as_deref() == theirs;
+
+        match self {
+            Location {
+                task_id: Some(_), ..
+            } => same(&self.task_id, Some(&scope.task_id)),
+            Location {
+                list_id: Some(_), ..
+            } => same(&self.list_id, Some(&scope.list_id)),
+            Location {
+                folder_id: Some(_), ..
+            } => same(&self.folder_id, scope.folder_id.as_deref()),
+            Location {
+                space_id: Some(_), ..
+            } => same(&self.space_id, scope.space_id.as_deref()),
+            _ => true,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -132,6 +155,17 @@ impl WebhookRecord {
             "health": { "status": self.health.as_str(), "fail_count": self.fail_count },
             "secret": self.secret
         })
+    }
+
+    /// Whether this webhook is sent `event` for a task in `scope`: it must not be suspended,
+    /// must subscribe to the event or to `"*"`, and its location must contain the task.
+    pub fn hears(&self, event: &str, scope: &TaskScope) -> bool {
+        self.health != Health::Suspended
+            && self
+                .events
+                .iter()
+                .any(|wanted| wanted == "*" || wanted == event)
+            && self.location.contains(scope)
     }
 
     fn same_config(&self, endpoint: &str, events: &[String], location: &Location) -> bool {

@@ -2,7 +2,7 @@
 //! `GET /v2/space/{space_id}/folder`, `GET /v2/space/{space_id}/list` (folderless Lists),
 //! `GET /v2/folder/{folder_id}/list`, `GET /v2/list/{list_id}` (with its statuses),
 //! `GET /v2/list/{list_id}/task` and `GET /v2/task/{task_id}`. The task writes that share
-//! these paths (`POST .../task`, `PUT /v2/task/{task_id}`) are routed here to `tasks`.
+//! these paths (`POST .../task`, `PUT|DELETE /v2/task/{task_id}`) are routed here to `tasks`.
 //!
 //! An unknown Space or Folder answers `OAUTH_023`, as ClickUp does for ids the token cannot
 //! see; an unknown List or task answers its observed `ITEM_*` error.
@@ -36,7 +36,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             resource("/v2/task/{task_id}")
                 .route(web::get().to(get_task))
-                .route(web::put().to(tasks::update_task)),
+                .route(web::put().to(tasks::update_task))
+                .route(web::delete().to(tasks::delete_task)),
         );
 }
 
@@ -167,10 +168,7 @@ async fn get_task(
     task_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     state.with(|ws| {
-        let task = ws
-            .hierarchy
-            .task(&task_id)
-            .ok_or_else(ApiError::task_not_found)?;
+        let task = tasks::find_task(ws, &task_id)?;
         Ok(HttpResponse::Ok().json(render_task(ws, task, Level::Create)))
     })
 }

@@ -1,6 +1,6 @@
 //! Seeding and inspection of what the task endpoints write: a List's statuses, its Custom
-//! Fields, a task with its assignees and field values, the comments on a task, and how many
-//! flat assignee arrays UpdateTask has ignored.
+//! Fields, a task with its assignees and field values, the comments on a task, how many
+//! flat assignee arrays UpdateTask has ignored, and the webhook deliveries attempted.
 //!
 //! Field values read back the way the API shows them (a drop-down as its option's
 //! orderindex, a number as a string), so a test can compare them with a task read.
@@ -10,6 +10,7 @@ use anyhow::ensure;
 use super::{
     super::{
         access::ObjectKind,
+        dispatch::SandboxDelivery,
         fields::{CustomFieldType, SandboxCustomField},
         statuses::parse_statuses,
         tasks::{SandboxComment, SandboxTask},
@@ -95,5 +96,11 @@ impl SandboxState {
     /// and, like ClickUp, answered with 200 while changing nothing.
     pub fn ignored_assignee_arrays(&self) -> usize {
         self.with(|ws| ws.ignored_assignee_arrays)
+    }
+
+    /// Every webhook delivery attempted so far, in the order of the attempts (which is the
+    /// order the changes happened); `Sandbox::settle` waits for the ones queued so far.
+    pub fn deliveries(&self) -> Vec<SandboxDelivery> {
+        self.with(|ws| ws.outbox.deliveries())
     }
 }

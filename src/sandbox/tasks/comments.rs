@@ -1,6 +1,7 @@
 //! Task comments: `POST /v2/task/{task_id}/comment` and `GET /v2/task/{task_id}/comment`.
 //!
-//! Comments are written as the token's owner. Reads list them newest first, 25 at a time;
+//! The API writes comments as the token's owner, `Sandbox::as_user` as the chosen user;
+//! either way `taskCommentPosted` is published. Reads list them newest first, 25 at a time;
 //! `start_id` (sent with `start`, as ClickUp requires) pages to the older ones after that
 //! comment. Comment ids and history ids are numeric strings, the create answer's `date` an
 //! integer and the read's `date` a millisecond string, as in ClickUp's spec.
@@ -12,10 +13,11 @@ use super::{
     super::{
         body::Body,
         errors::ApiError,
+        events::{self, Change},
         routes::resource,
         state::{now_ms, SandboxState, Workspace},
     },
-    canonical_groups, ensure_assignable,
+    canonical_groups, ensure_assignable, find_task,
 };
 
 /// Comments per page of `GET /v2/task/{task_id}/comment`.
@@ -81,6 +83,11 @@ impl Comments {
         &self.comments[self.comments.len() - 1]
     }
 
+    /// The comment with this id.
+    pub fn get(&self, id: &str) -> Option<&CommentRecord> {
+        self.comments.iter().find(|comment| comment.id == id)
+    }
+
     /// The comments on a task, oldest first.
     pub fn on_task<'a>(&'a self, task_id: &'a str) -> impl Iterator<Item = &'a CommentRecord> {
         self.comments
@@ -122,6 +129,14 @@ fn comment_json(ws: &Workspace, comment: &CommentRecord) -> Value {
     })
 }
 
+/// A comment to post: its text and whom it is assigned to, if anyone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Draft {
+    pub text: String,
+    pub assignee: Option<u64>,
+    pub group_assignee: Option<String>,
+}
+
 async fn create_comment(
     state: web::Data<SandboxState>,
     task_id: web::Path<String>,
@@ -130,35 +145,54 @@ async fn create_comment(
     let body = Body::parse(&bytes)?;
     let text = body.required_str("comment_text")?;
     body.required_bool("notify_all")?;
-    let assignee = body.optional_integer("assignee")?;
-    let group_assignee = body.optional_str("group_assignee")?.map(str::to_owned);
-    if text.trim().is_empty() {
-        return Err(ApiError::invalid_value("comment_text must not be empty"));
-    }
+    let draft = Draft {
+        text: text.to_owned(),
+        assignee: body.optional_integer("assignee")?,
+        group_assignee: body.optional_str("group_assignee")?.map(str::to_owned),
+    };
 
     state.with(|ws| {
-        ws.hierarchy
-            .task(&task_id)
-            .ok_or_else(ApiError::task_not_found)?;
-        ensure_assignable(ws, assignee.as_slice())?;
-        let group_assignee = canonical_groups(ws, group_assignee.as_slice())?.pop();
-
-        let comment = ws.comments.add(CommentRecord {
-            id: String::new(),
-            hist_id: String::new(),
-            task_id: task_id.into_inner(),
-            user_id: ws.owner_id,
-            text: text.to_owned(),
-            assignee,
-            group_assignee,
-            date: now_ms(),
-        });
+        let owner = ws.owner_id;
+        let comment = post_comment(ws, owner, &task_id, draft)?;
         Ok(HttpResponse::Ok().json(json!({
             "id": comment.id,
             "hist_id": comment.hist_id,
             "date": comment.date
         })))
     })
+}
+
+/// Posts a comment by `author` (not checked here) and publishes `taskCommentPosted`.
+pub(crate) fn post_comment(
+    ws: &mut Workspace,
+    author: u64,
+    task_id: &str,
+    draft: Draft,
+) -> Result<CommentRecord, ApiError> {
+    if draft.text.trim().is_empty() {
+        return Err(ApiError::invalid_value("comment_text must not be empty"));
+    }
+    find_task(ws, task_id)?;
+    ensure_assignable(ws, draft.assignee.as_slice())?;
+    let group_assignee = canonical_groups(ws, draft.group_assignee.as_slice())?.pop();
+
+    let comment = ws
+        .comments
+        .add(CommentRecord {
+            id: String::new(),
+            hist_id: String::new(),
+            task_id: task_id.to_owned(),
+            user_id: author,
+            text: draft.text,
+            assignee: draft.assignee,
+            group_assignee,
+            date: now_ms(),
+        })
+        .clone();
+
+    let comment_id = comment.id.clone();
+    events::publish(ws, author, task_id, Change::CommentPosted { comment_id });
+    Ok(comment)
 }
 
 async fn get_comments(
@@ -171,9 +205,7 @@ async fn get_comments(
         .map(|(_, value)| value.into_owned());
 
     state.with(|ws| {
-        ws.hierarchy
-            .task(&task_id)
-            .ok_or_else(ApiError::task_not_found)?;
+        find_task(ws, &task_id)?;
 
         let mut newest_first: Vec<&CommentRecord> = ws.comments.on_task(&task_id).collect();
         newest_first.reverse();

@@ -14,7 +14,7 @@ use super::super::{
 
 /// A checked CreateTask body.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct NewTask {
+pub(crate) struct NewTask {
     pub name: String,
     /// Plain text, and the Markdown it came from when `markdown_content` was sent (which
     /// wins over `description`, as the spec says).
@@ -51,11 +51,29 @@ impl NewTask {
             custom_fields: custom_fields(body)?,
         })
     }
+
+    /// A task as a ClickUp form creates it: a name and Custom Field values, the rest empty.
+    pub fn from_form(name: &str, custom_fields: Vec<(String, Value)>) -> Result<Self, ApiError> {
+        Ok(NewTask {
+            name: checked_name(name)?,
+            description: String::new(),
+            markdown: None,
+            assignees: Vec::new(),
+            group_assignees: Vec::new(),
+            tags: Vec::new(),
+            status: None,
+            priority: None,
+            due_date: None,
+            parent: None,
+            custom_fields,
+        })
+    }
 }
 
 /// How an update changes a set of assignees.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum SetChange<T> {
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) enum SetChange<T> {
+    #[default]
     Keep,
     Diff {
         add: Vec<T>,
@@ -75,8 +93,8 @@ impl<T> SetChange<T> {
 }
 
 /// A checked UpdateTask body; `None` leaves a field as it is.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct TaskChanges {
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct TaskChanges {
     pub name: Option<String>,
     pub description: Option<(String, Option<String>)>,
     pub status: Option<String>,

@@ -1,11 +1,16 @@
-//! Tests of webhook management: the webhook object, duplicates, validation, update, delete.
+//! Tests of webhook management: the webhook object, duplicates, validation, update, delete,
+//! and which task events a webhook hears.
 
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use super::super::{
-    testing::{call, owner_id, start_default, start_on, TEAM},
-    Plan,
+use super::{
+    super::{
+        hierarchy::TaskScope,
+        testing::{call, owner_id, start_default, start_on, TEAM},
+        Plan,
+    },
+    Health, Location, WebhookRecord,
 };
 
 fn hooks_path() -> String {
@@ -238,4 +243,82 @@ async fn update_requires_endpoint_events_and_a_known_status() {
         assert_eq!(reply.body["ECODE"], ecode, "{body}");
     }
     sandbox.stop().await;
+}
+
+#[test]
+fn a_webhook_hears_events_it_subscribes_to_for_tasks_in_its_location() {
+    let scope = TaskScope {
+        task_id: "86abc0001".to_owned(),
+        list_id: "901100000001".to_owned(),
+        folder_id: Some("90130000002".to_owned()),
+        space_id: Some("90110000003".to_owned()),
+    };
+    let at = |field: &str, id: &str| {
+        let id = Some(id.to_owned());
+        match field {
+            "task" => Location {
+                task_id: id,
+                ..Location::default()
+            },
+            "list" => Location {
+                list_id: id,
+                ..Location::default()
+            },
+            "folder" => Location {
+                folder_id: id,
+                ..Location::default()
+            },
+            _ => Location {
+                space_id: id,
+                ..Location::default()
+            },
+        }
+    };
+    // (events, location, health, hears taskStatusUpdated)
+    let cases = [
+        (vec!["*"], Location::default(), Health::Active, true),
+        (
+            vec!["taskStatusUpdated"],
+            Location::default(),
+            Health::Failing,
+            true,
+        ),
+        (
+            vec!["taskUpdated", "taskCreated"],
+            Location::default(),
+            Health::Active,
+            false,
+        ),
+        (vec!["*"], Location::default(), Health::Suspended, false),
+        (vec!["*"], at("task", "86abc0001"), Health::Active, true),
+        (vec!["*"], at("task", "86abc0002"), Health::Active, false),
+        (vec!["*"], at("list", "901100000001"), Health::Active, true),
+        (vec!["*"], at("list", "901100000009"), Health::Active, false),
+        (vec!["*"], at("folder", "90130000002"), Health::Active, true),
+        (
+            vec!["*"],
+            at("folder", "90130000009"),
+            Health::Active,
+            false,
+        ),
+        (vec!["*"], at("space", "90110000003"), Health::Active, true),
+        (vec!["*"], at("space", "90110000009"), Health::Active, false),
+    ];
+
+    for (events, location, health, hears) in cases {
+        let webhook = WebhookRecord {
+            id: "hook".to_owned(),
+            userid: 1,
+            endpoint: "http://127.0.0.1:9/a".to_owned(),
+            events: events.iter().map(|event| (*event).to_owned()).collect(),
+            location: location.clone(),
+            health,
+            fail_count: 0,
+            secret: "secret".to_owned(),
+        };
+
+        let heard = webhook.hears("taskStatusUpdated", &scope);
+
+        assert_eq!(heard, hears, "{events:?} {location:?} {health:?}");
+    }
 }

@@ -1,13 +1,20 @@
 //! Tests of task updates: status moves checked against the List's own statuses, the
 //! `{add, rem}` assignee diff, the flat array that is answered 200 and ignored, the other
-//! fields with `null` clearing, and the body checks.
+//! fields with `null` clearing, the body checks, and which differences become changes.
 
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use super::super::{
-    super::testing::{call, start_default},
-    tests::{create, ids, seed, update},
+use super::{
+    super::{
+        super::{
+            events::Change,
+            hierarchy::Task,
+            testing::{call, start_default},
+        },
+        tests::{create, ids, seed, update},
+    },
+    changes_between,
 };
 
 #[tokio::test]
@@ -264,4 +271,67 @@ async fn update_sets_fields_clears_with_null_and_refuses_bad_bodies() {
     );
     assert_eq!(sandbox.state().ignored_assignee_arrays(), 0);
     sandbox.stop().await;
+}
+
+#[test]
+fn only_fields_that_really_changed_become_changes_in_history_order() {
+    let mut hierarchy = crate::sandbox::hierarchy::Hierarchy::default();
+    let id = hierarchy.add_task("901100000001", "Grant VPN", 1, 0);
+    let mut base = hierarchy.task(&id).expect("task").clone();
+    base.assignees = vec![7, 8];
+    let was = json!({ "status": "to do" });
+    type Edit = fn(&mut Task);
+    let cases: [(&str, Edit, Vec<Change>); 5] = [
+        ("nothing", |_| {}, vec![]),
+        (
+            "name and status",
+            |t| {
+                t.status = "complete".to_owned();
+                t.name = "Grant VPN to Carol".to_owned();
+            },
+            vec![
+                Change::Name {
+                    before: "Grant VPN".to_owned(),
+                },
+                Change::Status {
+                    before: json!({ "status": "to do" }),
+                },
+            ],
+        ),
+        (
+            "priority, due date and description",
+            |t| {
+                t.due_date = Some(5);
+                t.priority = Some(1);
+                t.description = "Needs VPN".to_owned();
+            },
+            vec![
+                Change::Content {
+                    before: String::new(),
+                },
+                Change::Priority { before: None },
+                Change::DueDate { before: None },
+            ],
+        ),
+        (
+            "assignees swapped",
+            |t| t.assignees = vec![8, 9],
+            vec![
+                Change::AssigneesAdded(vec![9]),
+                Change::AssigneesRemoved(vec![7]),
+            ],
+        ),
+        ("assignees reordered", |t| t.assignees = vec![8, 7], vec![]),
+    ];
+
+    for (label, edit, expected) in cases {
+        let mut after = base.clone();
+        edit(&mut after);
+
+        assert_eq!(
+            changes_between(&base, &after, was.clone()),
+            expected,
+            "{label}"
+        );
+    }
 }
