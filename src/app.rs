@@ -131,12 +131,17 @@ impl Application {
 
         if let Some(rules) = self.rules {
             let clickup = ClickUpClient::new(&self.settings.clickup)?;
+            let iam = match self.settings.rules.iam_api.to_settings()? {
+                Some(settings) => Some(crate::iam::IamClient::new(&settings)?),
+                None => None,
+            };
             let team_id = self.settings.clickup.clickup_team_id;
             let consumer = self.bus.clone();
             let store = self.store.clone();
             let token = shutdown.clone();
             tasks.push(tokio::spawn(async move {
-                worker::run_until_stopped(consumer, store, clickup, team_id, rules, token).await
+                worker::run_until_stopped(consumer, store, clickup, team_id, rules, iam, token)
+                    .await
             }));
             info!("worker consuming");
         }

@@ -149,6 +149,9 @@ pub struct RulesSettings {
     /// How often the scheduler looks for due expiries and reminders.
     #[arg(long, env = "SCHEDULER_TICK_MS", default_value_t = 5_000)]
     pub scheduler_tick_ms: u64,
+
+    #[command(flatten)]
+    pub iam_api: IamApiArgs,
 }
 
 impl Default for RulesSettings {
@@ -156,7 +159,81 @@ impl Default for RulesSettings {
         Self {
             rules_dir: "rules".into(),
             scheduler_tick_ms: 5_000,
+            iam_api: IamApiArgs::default(),
         }
+    }
+}
+
+/// The IAM's Identity Applications REST API (OSP sign-in), for access requests decided or
+/// reported there. Without a URL, requests are decided in ClickUp only.
+#[derive(clap::Args, Clone, Debug)]
+pub struct IamApiArgs {
+    /// Base URL of Identity Applications, e.g. `https://idapps.example.com:8543`.
+    #[arg(long, env = "IAM_API_URL", default_value = "")]
+    pub iam_api_url: String,
+
+    /// OSP client id (Basic client authentication at the token endpoint).
+    #[arg(long, env = "IAM_API_CLIENT_ID", default_value = "rbpmrest")]
+    pub iam_api_client_id: String,
+
+    #[arg(
+        long,
+        env = "IAM_API_CLIENT_SECRET",
+        default_value = "",
+        hide_env_values = true
+    )]
+    pub iam_api_client_secret: Secret,
+
+    /// The service account the router signs in as (password grant).
+    #[arg(long, env = "IAM_API_USERNAME", default_value = "")]
+    pub iam_api_username: String,
+
+    #[arg(
+        long,
+        env = "IAM_API_PASSWORD",
+        default_value = "",
+        hide_env_values = true
+    )]
+    pub iam_api_password: Secret,
+
+    /// Timeout of one call to the IAM, in milliseconds.
+    #[arg(long, env = "IAM_API_TIMEOUT_MS", default_value_t = 10_000)]
+    pub iam_api_timeout_ms: u64,
+}
+
+impl Default for IamApiArgs {
+    fn default() -> Self {
+        Self {
+            iam_api_url: String::new(),
+            iam_api_client_id: "rbpmrest".into(),
+            iam_api_client_secret: Secret::new(""),
+            iam_api_username: String::new(),
+            iam_api_password: Secret::new(""),
+            iam_api_timeout_ms: 10_000,
+        }
+    }
+}
+
+impl IamApiArgs {
+    /// The client settings, or `None` when no IAM API is configured.
+    pub fn to_settings(&self) -> anyhow::Result<Option<crate::iam::IamApiSettings>> {
+        if self.iam_api_url.trim().is_empty() {
+            return Ok(None);
+        }
+        let base_url = url::Url::parse(self.iam_api_url.trim())
+            .map_err(|e| anyhow::anyhow!("IAM_API_URL is not a URL: {e}"))?;
+        anyhow::ensure!(
+            !self.iam_api_username.is_empty() && !self.iam_api_password.is_empty(),
+            "IAM_API_USERNAME and IAM_API_PASSWORD are required with IAM_API_URL"
+        );
+        Ok(Some(crate::iam::IamApiSettings {
+            base_url,
+            client_id: self.iam_api_client_id.clone(),
+            client_secret: self.iam_api_client_secret.clone(),
+            username: self.iam_api_username.clone(),
+            password: self.iam_api_password.clone(),
+            timeout: std::time::Duration::from_millis(self.iam_api_timeout_ms),
+        }))
     }
 }
 

@@ -12,16 +12,20 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     app::{Application, Settings},
-    bus::{rabbitmq::RabbitMq, Lane},
+    bus::rabbitmq::RabbitMq,
     cli::DemoArgs,
     config::{
-        BusSettings, ClickUpSettings, HttpSettings, IamSettings, RulesSettings, Secret,
+        BusSettings, ClickUpSettings, HttpSettings, IamApiArgs, IamSettings, RulesSettings, Secret,
         StoreSettings, WebhookSecrets,
     },
-    sandbox::{Sandbox, SandboxConfig},
+    sandbox::{
+        iam::{IamNotify, IamSandbox, IamSandboxConfig, IamSandboxUser},
+        Sandbox, SandboxConfig,
+    },
 };
 
 mod lifecycle;
+mod requests;
 mod scenario;
 
 use scenario::{Row, Scenario};
@@ -71,6 +75,7 @@ async fn run_in(args: &DemoArgs, workdir: &Path) -> anyhow::Result<Vec<Row>> {
     )
     .await?;
     let iam_secret = scenario::new_iam_secret();
+    let iam = start_iam(&router_url, &iam_secret).await?;
 
     let mut webhook_secrets = WebhookSecrets::default();
     webhook_secrets.insert(webhook_id.clone(), webhook_secret);
@@ -113,6 +118,14 @@ async fn run_in(args: &DemoArgs, workdir: &Path) -> anyhow::Result<Vec<Row>> {
         rules: RulesSettings {
             rules_dir: args.rules_dir.clone(),
             scheduler_tick_ms: 200,
+            iam_api: IamApiArgs {
+                iam_api_url: iam.base_url(),
+                iam_api_client_id: IAM_CLIENT.0.into(),
+                iam_api_client_secret: Secret::new(IAM_CLIENT.1),
+                iam_api_username: IAM_SERVICE.0.into(),
+                iam_api_password: Secret::new(IAM_SERVICE.1),
+                iam_api_timeout_ms: 5_000,
+            },
         },
         run_worker: true,
     };
@@ -130,22 +143,51 @@ async fn run_in(args: &DemoArgs, workdir: &Path) -> anyhow::Result<Vec<Row>> {
         store,
         timeout: Duration::from_secs(args.timeout_secs),
     };
-    let rows = scenario.play().await;
+    let rows = match scenario.play().await {
+        Ok(mut rows) => requests::rows(&scenario, &iam).await.map(|more| {
+            rows.extend(more);
+            rows
+        }),
+        Err(e) => Err(e),
+    };
 
     let broker = RabbitMq::new(bus);
-    let clickup_depth = broker
-        .queue_depth(&broker.names().queue(Lane::ClickUp))
-        .await;
     shutdown.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(15), running).await;
     if let Err(e) = broker.delete_topology().await {
         eprintln!("demo: could not delete its queues: {e:#}");
     }
     sandbox.stop().await;
+    iam.stop().await;
+    rows
+}
 
-    let mut rows = rows?;
-    scenario::check_queued(&mut rows, vec![(Lane::ClickUp, clickup_depth)]);
-    Ok(rows)
+/// The demo's IAM client and service account in the IAM stand-in (made-up credentials).
+const IAM_CLIENT: (&str, &str) = ("rbpmrest", "demo-client-secret");
+const IAM_SERVICE: (&str, &str) = ("svc-clickup", "demo-service-password");
+
+/// The IAM stand-in, pushing decisions to the router's IAM receiver.
+async fn start_iam(router_url: &str, iam_secret: &str) -> anyhow::Result<IamSandbox> {
+    let mut users = requests::iam_users();
+    users.push(IamSandboxUser {
+        dn: "cn=svc-clickup,ou=sa,o=data".into(),
+        id: "00000000000000000000000000005ec0".into(),
+        username: IAM_SERVICE.0.into(),
+        password: Some(IAM_SERVICE.1.into()),
+        email: "svc-clickup@example.com".into(),
+        display_name: "ClickUp router service".into(),
+    });
+    let config = IamSandboxConfig {
+        client_id: IAM_CLIENT.0.into(),
+        client_secret: IAM_CLIENT.1.into(),
+        users,
+        token_ttl: Duration::from_secs(60),
+        notify: Some(IamNotify {
+            url: format!("{router_url}/webhooks/iam"),
+            secret: iam_secret.into(),
+        }),
+    };
+    IamSandbox::start(TcpListener::bind("127.0.0.1:0")?, config).await
 }
 
 fn print_table(rows: &[Row]) {

@@ -26,7 +26,7 @@ mod directory;
 mod dispatch;
 mod errors;
 mod events;
-mod example;
+pub mod example;
 mod fields;
 mod gate;
 mod groups;

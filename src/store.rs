@@ -15,8 +15,10 @@ use sqlx::{
 use crate::config::StoreSettings;
 
 pub mod access;
+pub mod requests;
 
 pub use access::{Grant, GrantChange, GrantEnd, GrantKind, IdentityRecord, NewGrant};
+pub use requests::{AccessRequest, Decision, RequestState};
 
 /// Store failures.
 #[derive(Debug, thiserror::Error)]

@@ -14,31 +14,35 @@ use crate::{
     bus::{Consumer, Lane},
     clickup::ClickUpClient,
     config::RulesSettings,
+    iam::IamClient,
     rules::RuleSet,
     store::Store,
 };
 
 pub mod apply;
+pub mod approvals;
 pub mod brake;
 pub mod deprovision;
 pub mod people;
 pub mod provision;
 pub mod scheduler;
 
+pub use approvals::Approvals;
 pub use deprovision::Deprovisioner;
 pub use provision::Provisioner;
 
-/// Applies changed rules to everyone, then runs the deprovision and provision lanes and the
-/// scheduler until the token is cancelled.
+/// Applies changed rules to everyone, then runs the deprovision, provision, ClickUp task and
+/// approval lanes and the schedulers until the token is cancelled.
 ///
-/// Approval and ClickUp task lanes keep their messages queued durably for the handlers that
-/// later issues add.
+/// Without an access-request policy in the rules, the ClickUp task and approval lanes keep
+/// their messages queued durably for the handlers that later issues add.
 pub async fn run_until_stopped(
     consumer: Arc<dyn Consumer>,
     store: Store,
     clickup: ClickUpClient,
     team_id: u64,
     rules: LoadedRules,
+    iam: Option<IamClient>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let LoadedRules {
@@ -60,13 +64,37 @@ pub async fn run_until_stopped(
         info!(affected, held, "rules changed since they were last applied");
     }
 
+    let approvals = Approvals::start(
+        clickup.clone(),
+        store.clone(),
+        provisioner.rules.clone(),
+        provisioner.clone(),
+        iam,
+    )
+    .await?
+    .map(Arc::new);
+    let requests = async {
+        let Some(approvals) = approvals else {
+            return Ok(());
+        };
+        let tasks = Arc::new(approvals::TaskEvents(approvals.clone()));
+        let decisions = Arc::new(approvals::IamDecisions(approvals.clone()));
+        let (tasks, decisions, schedule) = tokio::join!(
+            consumer.consume_until_stopped(Lane::ClickUp, tasks, shutdown.clone()),
+            consumer.consume_until_stopped(Lane::Approvals, decisions, shutdown.clone()),
+            approvals::timeouts::run_until_stopped(approvals, tick, shutdown.clone()),
+        );
+        tasks.and(decisions).and(schedule)
+    };
+
     let deprovisioner = Arc::new(Deprovisioner::new(clickup, store, team_id));
-    let (deprovision, provision, schedule) = tokio::join!(
+    let (deprovision, provision, schedule, requests) = tokio::join!(
         consumer.consume_until_stopped(Lane::Deprovision, deprovisioner, shutdown.clone()),
         consumer.consume_until_stopped(Lane::Provision, provisioner.clone(), shutdown.clone()),
         scheduler::run_until_stopped(provisioner, tick, shutdown.clone()),
+        requests,
     );
-    deprovision.and(provision).and(schedule)
+    deprovision.and(provision).and(schedule).and(requests)
 }
 
 /// A provisioner over the given rules.

@@ -1,18 +1,39 @@
 //! The example workspace the shipped rules (`rules/*.yaml`) name: spaces, folders, lists and
 //! user groups with fixed ids, for the demo, the tests and `sandbox --seed-examples`.
 
-use super::{ListParent, SandboxState};
+use super::{fields::CustomFieldType, ListParent, SandboxState};
 
 /// Spaces, by id and name.
-const SPACES: [(&str, &str); 4] = [
+const SPACES: [(&str, &str); 6] = [
     ("901100000100", "Company"),
     ("901100000300", "Customers"),
     ("901100000400", "Marketing campaigns"),
     ("901100000500", "Data platform"),
+    ("901100000600", "Legal"),
+    ("901100000700", "Finance"),
 ];
 
+/// Folders, by id, space and name.
+const FOLDERS: [(&str, &str, &str); 2] = [
+    ("901100000200", "901100000100", "Process documentation"),
+    ("901100000610", "901100000600", "Contracts"),
+];
+
+/// The access-request intake List: its statuses and its form's Custom Fields.
+pub const INTAKE_LIST: &str = "901100000901";
+const INTAKE_STATUSES: [(&str, &str); 5] = [
+    ("open", "open"),
+    ("pending approval", "custom"),
+    ("approved", "custom"),
+    ("denied", "done"),
+    ("closed", "closed"),
+];
+/// The areas people may ask for (the shipped `rules/access-requests.yaml` maps each name).
+pub const INTAKE_AREAS: [&str; 3] = ["Legal contracts", "Finance close", "Product launch"];
+pub const INTAKE_LEVELS: [&str; 4] = ["read", "comment", "edit", "create"];
+
 /// Lists, by id, parent and name.
-const LISTS: [(&str, Parent, &str); 8] = [
+const LISTS: [(&str, Parent, &str); 10] = [
     (
         "901100000210",
         Parent::Folder("901100000200"),
@@ -53,6 +74,16 @@ const LISTS: [(&str, Parent, &str); 8] = [
         Parent::Space("901100000100"),
         "Access requests",
     ),
+    (
+        "901100000710",
+        Parent::Space("901100000700"),
+        "Quarter close",
+    ),
+    (
+        "901100000430",
+        Parent::Space("901100000400"),
+        "Product launch",
+    ),
 ];
 
 /// User groups the shipped rules put people in.
@@ -70,7 +101,9 @@ impl SandboxState {
         for (id, name) in SPACES {
             self.insert_space(id, name)?;
         }
-        self.insert_folder("901100000200", "901100000100", "Process documentation")?;
+        for (id, space, name) in FOLDERS {
+            self.insert_folder(id, space, name)?;
+        }
         for (id, parent, name) in LISTS {
             let parent = match parent {
                 Parent::Space(space) => ListParent::Space(space.into()),
@@ -81,6 +114,32 @@ impl SandboxState {
         for group in GROUPS {
             self.add_group(group, &[]);
         }
+        self.seed_intake()
+    }
+
+    /// The intake List's statuses and form: Area and Access level drop-downs, a Duration in
+    /// days and a Justification.
+    fn seed_intake(&self) -> anyhow::Result<()> {
+        self.set_list_statuses(INTAKE_LIST, &INTAKE_STATUSES)?;
+        self.add_custom_field(
+            INTAKE_LIST,
+            "Area",
+            CustomFieldType::DropDown,
+            &INTAKE_AREAS,
+        );
+        self.add_custom_field(
+            INTAKE_LIST,
+            "Access level",
+            CustomFieldType::DropDown,
+            &INTAKE_LEVELS,
+        );
+        self.add_custom_field(INTAKE_LIST, "Duration (days)", CustomFieldType::Number, &[]);
+        self.add_custom_field(
+            INTAKE_LIST,
+            "Justification",
+            CustomFieldType::ShortText,
+            &[],
+        );
         Ok(())
     }
 }
@@ -97,6 +156,15 @@ mod tests {
         state.seed_examples().unwrap();
 
         assert_eq!(state.groups().len(), GROUPS.len());
+        let fields: Vec<String> = state
+            .custom_fields(INTAKE_LIST)
+            .into_iter()
+            .map(|f| f.name)
+            .collect();
+        assert_eq!(
+            fields,
+            ["Area", "Access level", "Duration (days)", "Justification"]
+        );
         assert!(
             state.seed_examples().is_err(),
             "ids are taken the second time"

@@ -104,10 +104,12 @@ impl Provisioner {
         if has_ended(identity, now) {
             return Ok(rules::plan_removal(&current));
         }
-        let desired = self
+        let mut desired = self
             .rules
             .desired(identity, now)
             .map_err(|e| ApplyError::Refused(format!("rules could not be evaluated: {e}")))?;
+        let requests = self.store.granted_requests(&identity.id).await?;
+        super::approvals::add_requests(&mut desired, &requests, now);
         Ok(rules::plan(&desired, &current, now))
     }
 

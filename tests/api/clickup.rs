@@ -5,7 +5,16 @@ use std::collections::HashSet;
 use clickup_iam_router::{bus::Lane, ingest::clickup::normalise};
 use serde_json::Value;
 
-use crate::helpers::{fixture, json_with_status, spawn_app, WEBHOOK_SECRET};
+use crate::helpers::{fixture, json_with_status, spawn_app_with, Options, TestApp, WEBHOOK_SECRET};
+
+/// Receivers only: these tests count what reached the broker, so nothing may consume it.
+async fn receivers_only() -> TestApp {
+    spawn_app_with(Options {
+        without_worker: true,
+        ..Options::default()
+    })
+    .await
+}
 
 fn event_fixtures() -> Vec<(String, Vec<u8>)> {
     let dir = format!("{}/tests/fixtures/clickup", env!("CARGO_MANIFEST_DIR"));
@@ -23,7 +32,7 @@ fn event_fixtures() -> Vec<(String, Vec<u8>)> {
 
 #[tokio::test]
 async fn every_clickup_event_is_accepted_and_queued_once_per_history_item() {
-    let app = spawn_app().await;
+    let app = receivers_only().await;
     let mut keys = HashSet::new();
     let mut events = HashSet::new();
 
@@ -51,7 +60,7 @@ async fn every_clickup_event_is_accepted_and_queued_once_per_history_item() {
 
 #[tokio::test]
 async fn a_reserialised_delivery_with_the_original_signature_is_refused_and_not_queued() {
-    let app = spawn_app().await;
+    let app = receivers_only().await;
     let compact = fixture("clickup/event-taskStatusUpdated.json");
     let value: Value = serde_json::from_slice(&compact).unwrap();
     let compact = serde_json::to_vec(&value).unwrap();
@@ -76,7 +85,7 @@ type Refusal = (&'static str, Vec<u8>, Option<String>, u16, &'static str);
 
 #[tokio::test]
 async fn refusals_are_json_and_never_401_or_410() {
-    let app = spawn_app().await;
+    let app = receivers_only().await;
     let body = fixture("clickup/event-taskCreated.json");
     let good = clickup_iam_router::ingest::signature::sign_clickup(WEBHOOK_SECRET, &body);
     let other_webhook = String::from_utf8(body.clone()).unwrap().replace(
@@ -182,7 +191,7 @@ async fn refusals_are_json_and_never_401_or_410() {
 
 #[tokio::test]
 async fn the_same_delivery_twice_gives_one_message() {
-    let app = spawn_app().await;
+    let app = receivers_only().await;
     let body = fixture("clickup/event-taskAssigneeUpdated-add.json");
 
     let first = json_with_status(app.post_clickup_signed(&body).await, 202).await;

@@ -6,11 +6,14 @@ use clickup_iam_router::{
     app::{Application, Settings},
     bus::{rabbitmq::RabbitMq, Lane},
     config::{
-        BusSettings, ClickUpSettings, HttpSettings, IamSettings, RulesSettings, Secret,
+        BusSettings, ClickUpSettings, HttpSettings, IamApiArgs, IamSettings, RulesSettings, Secret,
         StoreSettings, WebhookSecrets,
     },
     ingest::signature::{sign_clickup, StandardKey},
-    sandbox::{Plan, Sandbox, SandboxConfig},
+    sandbox::{
+        iam::{IamNotify, IamSandbox, IamSandboxConfig, IamSandboxUser},
+        Plan, Sandbox, SandboxConfig,
+    },
     store::{Processed, Store},
 };
 use serde_json::Value;
@@ -36,7 +39,15 @@ pub struct Options {
     pub rules_dir: Option<std::path::PathBuf>,
     /// The sandbox's rate limit: requests per window, and the window's length.
     pub rate_limit: Option<(u32, Duration)>,
+    /// Register a ClickUp webhook for every event, pointing at the router (access requests).
+    pub clickup_webhook: bool,
+    /// Start the IAM stand-in and connect the router's IAM API to it.
+    pub iam: Option<Vec<IamSandboxUser>>,
 }
+
+/// The IAM stand-in's client and the router's service account in it.
+pub const IAM_CLIENT: (&str, &str) = ("rbpmrest", "client-secret-for-tests");
+pub const IAM_SERVICE: (&str, &str) = ("svc-clickup", "service-password-for-tests");
 
 pub struct TestApp {
     pub url: String,
@@ -46,6 +57,9 @@ pub struct TestApp {
     pub proxy: Option<BrokerProxy>,
     pub team_id: u64,
     pub settings: Settings,
+    /// The ClickUp webhook registered for the router, when asked for.
+    pub webhook_id: Option<String>,
+    pub iam: Option<IamSandbox>,
     http: reqwest::Client,
     shutdown: CancellationToken,
     running: JoinHandle<anyhow::Result<()>>,
@@ -94,6 +108,19 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     secrets.insert(WEBHOOK_ID, WEBHOOK_SECRET);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
+    sandbox.state().seed_examples().unwrap();
+    let webhook_id = match options.clickup_webhook {
+        true => {
+            let (id, secret) = register_webhook(&sandbox, team_id, &token, &url).await;
+            secrets.insert(&id, &secret);
+            Some(id)
+        }
+        false => None,
+    };
+    let iam = match options.iam.clone() {
+        Some(users) => Some(start_iam(users, &url).await),
+        None => None,
+    };
     let settings = Settings {
         http: Some(HttpSettings {
             http_addr: url.clone(),
@@ -131,11 +158,11 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
                 .clone()
                 .unwrap_or_else(|| format!("{}/rules", env!("CARGO_MANIFEST_DIR")).into()),
             scheduler_tick_ms: 100,
+            iam_api: iam.as_ref().map(iam_api).unwrap_or_default(),
         },
         run_worker: !options.without_worker,
     };
 
-    sandbox.state().seed_examples().unwrap();
     let (store, bus, shutdown, running) = start(settings.clone(), listener).await;
 
     let app = TestApp {
@@ -146,6 +173,8 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         proxy,
         team_id,
         settings,
+        webhook_id,
+        iam,
         http: reqwest::Client::new(),
         shutdown,
         running,
@@ -277,8 +306,21 @@ impl TestApp {
         tokio::time::sleep(pause).await;
 
         change(&mut self.settings);
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        self.url = format!("http://{}", listener.local_addr().unwrap());
+        // The same address when it is free again, so webhooks registered for it still arrive.
+        let listener = TcpListener::bind(self.url.trim_start_matches("http://"))
+            .unwrap_or_else(|_| TcpListener::bind("127.0.0.1:0").unwrap());
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        if let (true, Some(webhook_id)) = (url != self.url, &self.webhook_id) {
+            let token = self.settings.clickup.clickup_token.expose().to_owned();
+            reqwest::Client::new()
+                .put(format!("{}/v2/webhook/{webhook_id}", self.sandbox.base_url()))
+                .header("Authorization", token)
+                .json(&serde_json::json!({ "endpoint": format!("{url}/webhooks/clickup"), "events": ["*"], "status": "active" }))
+                .send()
+                .await
+                .unwrap();
+        }
+        self.url = url;
         let (store, bus, shutdown, running) = start(self.settings.clone(), listener).await;
         self.store = store;
         self.bus = bus;
@@ -302,6 +344,71 @@ impl TestApp {
         }
         self.bus.delete_topology().await.unwrap();
         self.sandbox.stop().await;
+        if let Some(iam) = self.iam {
+            iam.stop().await;
+        }
+    }
+}
+
+/// Registers a webhook for every event at the router, through the sandbox API as ClickUp
+/// users do; returns its id and secret.
+async fn register_webhook(
+    sandbox: &Sandbox,
+    team_id: u64,
+    token: &str,
+    url: &str,
+) -> (String, String) {
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{}/v2/team/{team_id}/webhook", sandbox.base_url()))
+        .header("Authorization", token)
+        .json(
+            &serde_json::json!({ "endpoint": format!("{url}/webhooks/clickup"), "events": ["*"] }),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let webhook = &answer["webhook"];
+    (
+        webhook["id"].as_str().unwrap().to_owned(),
+        webhook["secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn start_iam(mut users: Vec<IamSandboxUser>, url: &str) -> IamSandbox {
+    users.push(IamSandboxUser {
+        dn: "cn=svc-clickup,ou=sa,o=data".into(),
+        id: "00000000000000000000000000005ec0".into(),
+        username: IAM_SERVICE.0.into(),
+        password: Some(IAM_SERVICE.1.into()),
+        email: "svc-clickup@example.com".into(),
+        display_name: "ClickUp router service".into(),
+    });
+    let config = IamSandboxConfig {
+        client_id: IAM_CLIENT.0.into(),
+        client_secret: IAM_CLIENT.1.into(),
+        users,
+        token_ttl: Duration::from_secs(60),
+        notify: Some(IamNotify {
+            url: format!("{url}/webhooks/iam"),
+            secret: IAM_SECRET.into(),
+        }),
+    };
+    IamSandbox::start(TcpListener::bind("127.0.0.1:0").unwrap(), config)
+        .await
+        .unwrap()
+}
+
+fn iam_api(iam: &IamSandbox) -> IamApiArgs {
+    IamApiArgs {
+        iam_api_url: iam.base_url(),
+        iam_api_client_id: IAM_CLIENT.0.into(),
+        iam_api_client_secret: Secret::new(IAM_CLIENT.1),
+        iam_api_username: IAM_SERVICE.0.into(),
+        iam_api_password: Secret::new(IAM_SERVICE.1),
+        iam_api_timeout_ms: 5_000,
     }
 }
 

@@ -9,4 +9,6 @@ mod hostile;
 mod iam;
 mod lifecycle;
 mod proxy;
+mod request_kit;
+mod requests;
 mod rules;

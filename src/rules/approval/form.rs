@@ -60,7 +60,8 @@ impl FieldRef {
         }
     }
 
-    fn matches(&self, field: &Value) -> bool {
+    /// Whether a task's custom-field entry is the field this names.
+    pub fn matches(&self, field: &Value) -> bool {
         let text = |key: &str| field.get(key).and_then(Value::as_str).map(str::trim);
         match self {
             FieldRef::Id(id) => text("id").is_some_and(|given| given.eq_ignore_ascii_case(id)),

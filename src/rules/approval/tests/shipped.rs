@@ -41,14 +41,14 @@ fn the_shipped_policy_has_the_three_kinds_of_area() {
     assert_eq!(
         summary,
         [
-            "Customer handover list:901100000310 ClickUp [manager]",
-            "Process documentation folder:901100000200 ClickUp [manager, security]",
-            "Data platform space:901100000500 Iam [manager, data owners]",
+            "Legal contracts folder:901100000610 ClickUp [manager]",
+            "Finance close list:901100000710 ClickUp [manager, security]",
+            "Product launch list:901100000430 Iam [manager, launch owners]",
         ]
     );
 
     let docs = policy
-        .area("process documentation")
+        .area("finance close")
         .unwrap_or_else(|| panic!("no docs"));
     let timeout = docs.timeout.clone().unwrap_or_else(|| panic!("no timeout"));
     assert_eq!(
@@ -58,7 +58,7 @@ fn the_shipped_policy_has_the_three_kinds_of_area() {
         }
     );
     let data = policy
-        .area("Data platform")
+        .area("Product launch")
         .unwrap_or_else(|| panic!("no data"));
     assert!(data.iam_prd.is_some() && data.max_duration.is_none());
     assert_eq!(data.decide_in, DecideIn::Iam);
@@ -79,22 +79,22 @@ fn the_shipped_areas_find_approvers_and_check_requests() {
     let unmanaged = person(&[("employment_type", "employee"), ("manager.id", "iam-9")]);
     let area = |name: &str| policy.area(name).unwrap_or_else(|| panic!("no {name}"));
 
-    let handover = area("Customer handover");
+    let handover = area("Legal contracts");
     let found = policy.approvers(handover, 0, &managed, now);
     assert_eq!(
         found,
         Ok(vec![ApproverRef::Email("boss@example.com".into())])
     );
     let fallback = policy.approvers(handover, 0, &unmanaged, now);
-    let security = ApproverRef::Email("sec-customers@example.com".into());
+    let security = ApproverRef::Email("sec-legal@example.com".into());
     assert_eq!(fallback, Ok(vec![security]));
 
-    let docs = area("Process documentation");
+    let docs = area("Finance close");
     let by_id = policy.approvers(docs, 0, &unmanaged, now);
     assert_eq!(by_id, Ok(vec![ApproverRef::IamId("iam-9".into())]));
     let second = policy.approvers(docs, 1, &managed, now);
     let expected = vec![
-        ApproverRef::Email("sec-ops@example.com".into()),
+        ApproverRef::Email("sec-finance@example.com".into()),
         ApproverRef::Group("ClickUp-Security".into()),
     ];
     assert_eq!(second, Ok(expected));
@@ -107,6 +107,6 @@ fn the_shipped_areas_find_approvers_and_check_requests() {
     };
     assert_eq!(policy.check_eligible(docs, &form, &managed, now), Ok(()));
     let no_department = policy.check_eligible(docs, &form, &unmanaged, now);
-    let refused = vec!["the requester may not ask for Process documentation".to_owned()];
+    let refused = vec!["the requester may not ask for Finance close".to_owned()];
     assert_eq!(no_department, Err(refused));
 }

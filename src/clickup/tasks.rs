@@ -1,0 +1,95 @@
+//! Task calls the approval worker makes: read a task, set its status, change its assignees,
+//! comment, and read a List's statuses; plus `GET /v2/user` for the router's own account.
+//!
+//! Assignees always travel as the `{add, rem}` diff of integer ids: ClickUp answers 200 to a
+//! flat array and ignores it.
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{ClickUpClient, ClickUpError};
+
+#[derive(Deserialize)]
+struct Me {
+    user: MeUser,
+}
+
+#[derive(Deserialize)]
+struct MeUser {
+    id: u64,
+}
+
+#[derive(Deserialize)]
+struct ListStatuses {
+    #[serde(default)]
+    statuses: Vec<StatusName>,
+}
+
+#[derive(Deserialize)]
+struct StatusName {
+    status: String,
+}
+
+impl ClickUpClient {
+    /// `GET /v2/user`: the id of the account the token belongs to (the router's own).
+    pub async fn me(&self) -> Result<u64, ClickUpError> {
+        let me: Me = self.call(Method::GET, "/v2/user", None).await?;
+        Ok(me.user.id)
+    }
+
+    /// `GET /v2/task/{id}`: the task as ClickUp shows it, or `None` when it is gone.
+    pub async fn task(&self, task_id: &str) -> Result<Option<Value>, ClickUpError> {
+        let path = format!("/v2/task/{task_id}");
+        match self.call::<Value>(Method::GET, &path, None).await {
+            Ok(task) => Ok(Some(task)),
+            Err(ClickUpError::Api { status: 404, .. }) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// `PUT /v2/task/{id}` with a status name of the task's List.
+    pub async fn set_task_status(&self, task_id: &str, status: &str) -> Result<(), ClickUpError> {
+        let body = json!({ "status": status });
+        let path = format!("/v2/task/{task_id}");
+        self.call::<Value>(Method::PUT, &path, Some(&body)).await?;
+        Ok(())
+    }
+
+    /// `PUT /v2/task/{id}` adding and removing assignees (integer user ids).
+    pub async fn change_assignees(
+        &self,
+        task_id: &str,
+        add: &[u64],
+        rem: &[u64],
+    ) -> Result<(), ClickUpError> {
+        if add.is_empty() && rem.is_empty() {
+            return Ok(());
+        }
+        let body = json!({ "assignees": { "add": add, "rem": rem } });
+        let path = format!("/v2/task/{task_id}");
+        self.call::<Value>(Method::PUT, &path, Some(&body)).await?;
+        Ok(())
+    }
+
+    /// `POST /v2/task/{id}/comment`; returns the comment id.
+    pub async fn comment(&self, task_id: &str, text: &str) -> Result<String, ClickUpError> {
+        let body = json!({ "comment_text": text, "notify_all": true });
+        let path = format!("/v2/task/{task_id}/comment");
+        let answer: Value = self.call(Method::POST, &path, Some(&body)).await?;
+        match &answer["id"] {
+            Value::String(id) => Ok(id.clone()),
+            Value::Number(id) => Ok(id.to_string()),
+            _ => Err(ClickUpError::Contract(
+                "a comment answer without an id".into(),
+            )),
+        }
+    }
+
+    /// The status names of a List, in workflow order, as the List spells them.
+    pub async fn list_statuses(&self, list_id: &str) -> Result<Vec<String>, ClickUpError> {
+        let path = format!("/v2/list/{list_id}");
+        let list: ListStatuses = self.call(Method::GET, &path, None).await?;
+        Ok(list.statuses.into_iter().map(|s| s.status).collect())
+    }
+}
