@@ -70,6 +70,7 @@ pub async fn run_until_stopped(
         provisioner.rules.clone(),
         provisioner.clone(),
         iam,
+        tick * 6,
     )
     .await?
     .map(Arc::new);

@@ -191,24 +191,35 @@ impl Store {
         Ok(row.as_ref().map(request))
     }
 
-    /// Requests in any of `states`, oldest first.
-    pub async fn requests_in(
-        &self,
-        states: &[RequestState],
-    ) -> Result<Vec<AccessRequest>, StoreError> {
-        let names: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
+    /// Requests the scheduler still has work for: open ones, granted ones with an end or an
+    /// effect left, and finished ones whose outcome is not yet commented or reported.
+    pub async fn requests_to_tend(&self) -> Result<Vec<AccessRequest>, StoreError> {
+        let effects_left =
+            "(outcome_done = 0 OR (iam_request_id IS NOT NULL AND reported_at IS NULL))";
         let sql = format!(
-            "SELECT {COLUMNS} FROM access_requests WHERE state IN ({}) ORDER BY created_at",
-            names.join(", ")
+            "SELECT {COLUMNS} FROM access_requests
+             WHERE state IN ('pending', 'approved')
+                OR (state = 'granted' AND (until IS NOT NULL OR {effects_left}))
+                OR (state IN ('denied', 'ineligible', 'expired') AND {effects_left})
+             ORDER BY created_at"
         );
         let rows = sqlx::query(&sql).fetch_all(self.pool()).await?;
         Ok(rows.iter().map(request).collect())
     }
 
-    /// A person's approved or granted requests: part of their desired access.
+    /// A person's approved or granted requests: part of their desired access. Requests
+    /// decided before the IAM last re-enabled the person do not come back with them.
     pub async fn granted_requests(&self, iam_id: &str) -> Result<Vec<AccessRequest>, StoreError> {
+        let columns: Vec<String> = COLUMNS
+            .split(',')
+            .map(|c| format!("r.{}", c.trim()))
+            .collect();
         let sql = format!(
-            "SELECT {COLUMNS} FROM access_requests WHERE iam_id = ?1 AND state IN ('approved', 'granted') ORDER BY created_at"
+            "SELECT {} FROM access_requests r LEFT JOIN identities i ON i.iam_id = r.iam_id
+             WHERE r.iam_id = ?1 AND r.state IN ('approved', 'granted')
+               AND (i.enabled_at IS NULL OR r.decided_at IS NULL OR r.decided_at >= i.enabled_at)
+             ORDER BY r.created_at",
+            columns.join(", ")
         );
         let rows = sqlx::query(&sql)
             .bind(iam_id)
@@ -392,3 +403,6 @@ fn request(row: &sqlx::sqlite::SqliteRow) -> AccessRequest {
         correlation_id: row.get(24),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -20,7 +20,11 @@ mod people;
 pub mod timeouts;
 mod wanted;
 
-use std::sync::Arc;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
 use chrono::{DateTime, Utc};
 
@@ -77,6 +81,11 @@ pub struct Approvals {
     pub router_user: u64,
     /// The decision statuses as the intake List spells them.
     pub statuses: DecisionStatuses,
+    /// How often the IAM is asked about one request it decides (its push is the fast path).
+    pub poll_every: Duration,
+    /// When each request was last polled. Only paces the polls: after a restart every
+    /// request is simply polled again, so no outcome depends on it.
+    last_poll: Mutex<HashMap<String, Instant>>,
 }
 
 impl Approvals {
@@ -88,6 +97,7 @@ impl Approvals {
         rules: Arc<RuleSet>,
         provisioner: Arc<Provisioner>,
         iam: Option<IamClient>,
+        poll_every: Duration,
     ) -> anyhow::Result<Option<Approvals>> {
         let Some(policy) = rules.access_policy() else {
             return Ok(None);
@@ -112,6 +122,8 @@ impl Approvals {
             iam,
             router_user,
             statuses,
+            poll_every,
+            last_poll: Mutex::default(),
         }))
     }
 
@@ -126,6 +138,19 @@ impl Approvals {
         self.policy()?.area(name).ok_or_else(|| {
             ApprovalError::Refused(format!("area {name:?} is no longer in the rules"))
         })
+    }
+
+    /// Whether the IAM may be asked about this request now (and notes that it is).
+    fn poll_due(&self, task_id: &str) -> bool {
+        // A poisoned lock only loses pacing, never an outcome.
+        let mut polled = self.last_poll.lock().unwrap_or_else(|e| e.into_inner());
+        let due = polled
+            .get(task_id)
+            .is_none_or(|at| at.elapsed() >= self.poll_every);
+        if due {
+            polled.insert(task_id.to_owned(), Instant::now());
+        }
+        due
     }
 
     /// An audit row about a request.

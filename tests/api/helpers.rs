@@ -43,6 +43,8 @@ pub struct Options {
     pub clickup_webhook: bool,
     /// Start the IAM stand-in and connect the router's IAM API to it.
     pub iam: Option<Vec<IamSandboxUser>>,
+    /// The IAM stand-in does not push decisions: the router has to poll for them.
+    pub iam_silent: bool,
 }
 
 /// The IAM stand-in's client and the router's service account in it.
@@ -118,7 +120,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         false => None,
     };
     let iam = match options.iam.clone() {
-        Some(users) => Some(start_iam(users, &url).await),
+        Some(users) => Some(start_iam(users, &url, !options.iam_silent).await),
         None => None,
     };
     let settings = Settings {
@@ -377,7 +379,7 @@ async fn register_webhook(
     )
 }
 
-async fn start_iam(mut users: Vec<IamSandboxUser>, url: &str) -> IamSandbox {
+async fn start_iam(mut users: Vec<IamSandboxUser>, url: &str, push: bool) -> IamSandbox {
     users.push(IamSandboxUser {
         dn: "cn=svc-clickup,ou=sa,o=data".into(),
         id: "00000000000000000000000000005ec0".into(),
@@ -391,7 +393,7 @@ async fn start_iam(mut users: Vec<IamSandboxUser>, url: &str) -> IamSandbox {
         client_secret: IAM_CLIENT.1.into(),
         users,
         token_ttl: Duration::from_secs(60),
-        notify: Some(IamNotify {
+        notify: push.then(|| IamNotify {
             url: format!("{url}/webhooks/iam"),
             secret: IAM_SECRET.into(),
         }),

@@ -35,6 +35,8 @@ pub struct Variant {
     pub timeout: bool,
     /// The duration is read from a text field "Duration" (so a test can ask for seconds).
     pub text_duration: bool,
+    /// The IAM stand-in does not push its decisions; the router polls.
+    pub iam_silent: bool,
 }
 
 pub struct Kit {
@@ -155,6 +157,7 @@ impl Kit {
             rules_dir: Some(rules.path().to_path_buf()),
             clickup_webhook: true,
             iam: Some(iam_users),
+            iam_silent: variant.iam_silent,
             ..Options::default()
         };
         let app = if variant.text_duration {

@@ -504,6 +504,78 @@ async fn an_ineligible_request_is_closed_with_the_reason() {
     kit.app.stop().await;
 }
 
+#[tokio::test]
+async fn an_iam_decision_that_is_not_pushed_is_learnt_by_polling() {
+    let kit = Kit::start(Variant {
+        iam_silent: true,
+        ..Variant::default()
+    })
+    .await;
+    let task = kit.ask("Product launch", "edit", None).await;
+    let pending = kit.wait_state(&task, RequestState::Pending).await;
+    let iam = kit.app.iam.as_ref().unwrap();
+
+    let pushed = iam
+        .decide(
+            pending.iam_request_id.as_deref().unwrap(),
+            &dn(CISO),
+            false,
+            "not this launch",
+        )
+        .await
+        .unwrap();
+    let denied = kit.wait_state(&task, RequestState::Denied).await;
+
+    assert_eq!(pushed, None, "nothing was pushed");
+    assert_eq!(denied.reason.as_deref(), Some("not this launch"));
+    assert!(kit
+        .shares(REQUESTER)
+        .await
+        .iter()
+        .all(|s| s.object_id != "901100000430"));
+    assert_eq!(kit.status(&task), "denied");
+    kit.app.stop().await;
+}
+
+#[tokio::test]
+async fn an_approval_that_arrives_after_the_requester_left_grants_nothing() {
+    let kit = Kit::start(Variant::default()).await;
+    let manager = kit.user(MANAGER).await;
+    let task = kit.ask("Legal contracts", "read", None).await;
+    kit.wait_state(&task, RequestState::Pending).await;
+    let mut leaver = crate::helpers::fixture_json("iam/04-leaver-terminated.json");
+    leaver["subject"] = json!(format!("user:{REQUESTER}"));
+    leaver["data"]["user"]["id"] = json!(REQUESTER);
+    leaver["data"]["user"]["email"] = json!("riley@example.com");
+    let response = kit
+        .app
+        .post_iam(&serde_json::to_vec(&leaver).unwrap())
+        .await;
+    assert_eq!(response.status().as_u16(), 202);
+    kit.app.wait_processed(&leaver).await;
+
+    kit.app
+        .sandbox
+        .as_user(manager)
+        .set_status(&task, "approved")
+        .await
+        .unwrap();
+    let closed = kit.wait_state(&task, RequestState::Ineligible).await;
+
+    assert_eq!(
+        closed.reason.as_deref(),
+        Some("the requester's IAM identity is now terminated")
+    );
+    assert!(kit
+        .app
+        .store
+        .open_grants(REQUESTER)
+        .await
+        .unwrap()
+        .is_empty());
+    kit.app.stop().await;
+}
+
 async fn wait_step(kit: &Kit, task: &str, step: i64) -> clickup_iam_router::store::AccessRequest {
     for _ in 0..200 {
         let request = kit.app.store.request(task).await.unwrap().unwrap();

@@ -196,6 +196,16 @@ impl Approvals {
             return self.cancel(request, "the task was deleted").await;
         }
         let area = self.area(&request)?;
+        if verdict.approved {
+            // An approval that arrives after the requester left grants nothing.
+            let iam_id = request.iam_id.clone().unwrap_or_default();
+            let status = self.store.identity(&iam_id).await?.map(|r| r.status);
+            if status.as_deref() != Some("active") {
+                let status = status.unwrap_or_else(|| "unknown".into());
+                let why = format!("the requester's IAM identity is now {status}");
+                return self.ineligible(request, vec![why]).await;
+            }
+        }
         let now = Utc::now();
         let decision = Decision {
             task_id: request.task_id.clone(),

@@ -39,17 +39,7 @@ pub async fn run_until_stopped(
 
 /// One pass over the open requests; failures are logged and tried again next tick.
 pub async fn tick(approvals: &Approvals, now: DateTime<Utc>) -> Result<(), ApprovalError> {
-    let open = approvals
-        .store
-        .requests_in(&[
-            RequestState::Pending,
-            RequestState::Approved,
-            RequestState::Granted,
-            RequestState::Denied,
-            RequestState::Ineligible,
-            RequestState::Expired,
-        ])
-        .await?;
+    let open = approvals.store.requests_to_tend().await?;
     for request in open {
         let task_id = request.task_id.clone();
         if let Err(error) = approvals.tend(request, now).await {
@@ -90,7 +80,7 @@ impl Approvals {
         now: DateTime<Utc>,
     ) -> Result<(), ApprovalError> {
         let area = self.area(&request)?;
-        if area.decide_in == DecideIn::Iam {
+        if area.decide_in == DecideIn::Iam && self.poll_due(&request.task_id) {
             if let Some(outcome) = self.poll_iam(&request).await? {
                 self.decide(request, outcome).await?;
                 return Ok(());
