@@ -15,9 +15,11 @@ use sqlx::{
 use crate::config::StoreSettings;
 
 pub mod access;
+pub mod assignments;
 pub mod requests;
 
 pub use access::{Grant, GrantChange, GrantEnd, GrantKind, IdentityRecord, NewGrant};
+pub use assignments::{LeaverTasks, NewAssignment, TaskAssignment};
 pub use requests::{AccessRequest, Decision, RequestState};
 
 /// Store failures.

@@ -33,7 +33,7 @@ pub const INTAKE_AREAS: [&str; 3] = ["Legal contracts", "Finance close", "Produc
 pub const INTAKE_LEVELS: [&str; 4] = ["read", "comment", "edit", "create"];
 
 /// Lists, by id, parent and name.
-const LISTS: [(&str, Parent, &str); 10] = [
+const LISTS: [(&str, Parent, &str); 13] = [
     (
         "901100000210",
         Parent::Folder("901100000200"),
@@ -84,7 +84,26 @@ const LISTS: [(&str, Parent, &str); 10] = [
         Parent::Space("901100000400"),
         "Product launch",
     ),
+    (
+        "901100000950",
+        Parent::Space("901100000600"),
+        "Compliance reviews",
+    ),
+    (
+        "901100000960",
+        Parent::Space("901100000100"),
+        "Regional operations",
+    ),
+    (
+        "901100000970",
+        Parent::Space("901100000100"),
+        "Security reviews",
+    ),
 ];
+
+/// The List whose tasks go by region, and the regions its drop-down offers.
+pub const REGIONAL_LIST: &str = "901100000960";
+pub const REGIONS: [&str; 3] = ["EMEA", "APAC", "AMER"];
 
 /// User groups the shipped rules put people in.
 pub const GROUPS: [&str; 4] = ["All staff", "Operations", "Contributors", "Approvers"];
@@ -140,6 +159,7 @@ impl SandboxState {
             CustomFieldType::ShortText,
             &[],
         );
+        self.add_custom_field(REGIONAL_LIST, "Region", CustomFieldType::DropDown, &REGIONS);
         Ok(())
     }
 }

@@ -13,6 +13,7 @@
 mod reads;
 mod removal;
 mod render;
+mod team_tasks;
 
 use anyhow::{bail, ensure};
 use serde_json::Value;

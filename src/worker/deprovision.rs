@@ -308,6 +308,8 @@ impl Deprovisioner {
         let mut people = vec![iam_id.to_string()];
         if let Some(user_id) = removed {
             people.extend(self.store.identities_linked_to(user_id as i64).await?);
+            // Their open tasks are reassigned (or reported) by the assignment scheduler.
+            self.store.note_leaver_tasks(iam_id, user_id as i64).await?;
         }
         people.dedup();
         for person in &people {

@@ -24,6 +24,10 @@ use super::{
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/v2/team/{team_id}/space").route(web::get().to(get_spaces)))
+        .service(
+            resource("/v2/team/{team_id}/task")
+                .route(web::get().to(super::team_tasks::get_team_tasks)),
+        )
         .service(resource("/v2/space/{space_id}/folder").route(web::get().to(get_folders)))
         .service(resource("/v2/space/{space_id}/list").route(web::get().to(get_space_lists)))
         .service(resource("/v2/folder/{folder_id}/list").route(web::get().to(get_folder_lists)))

@@ -1,0 +1,315 @@
+//! Task assignments made by rules, round-robin cursors, and leavers whose tasks wait to be
+//! reassigned.
+//!
+//! Invariants: a task has at most one open assignment (a unique index); a new choice closes
+//! the previous one in the same transaction as its audit row; cursors advance atomically.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use sqlx::Row;
+
+use super::{insert_audit, AuditEntry, Store, StoreError};
+
+/// An assignment as recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskAssignment {
+    pub task_id: String,
+    pub rule: String,
+    pub user_id: Option<i64>,
+    pub group_id: Option<String>,
+    pub iam_id: Option<String>,
+    pub assigned_at: i64,
+}
+
+/// A choice to record.
+#[derive(Clone, Debug)]
+pub struct NewAssignment {
+    pub task_id: String,
+    pub rule: String,
+    pub user_id: Option<i64>,
+    pub group_id: Option<String>,
+    pub iam_id: Option<String>,
+    pub event_id: String,
+}
+
+/// A leaver whose open tasks wait to be reassigned or reported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeaverTasks {
+    pub iam_id: String,
+    pub user_id: i64,
+}
+
+impl Store {
+    pub async fn open_assignment(
+        &self,
+        task_id: &str,
+    ) -> Result<Option<TaskAssignment>, StoreError> {
+        let row = sqlx::query(
+            "SELECT task_id, rule, user_id, group_id, iam_id, assigned_at FROM task_assignments
+             WHERE task_id = ?1 AND ended_at IS NULL",
+        )
+        .bind(task_id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.as_ref().map(assignment))
+    }
+
+    /// Open assignments to one ClickUp account.
+    pub async fn open_assignments_of(
+        &self,
+        user_id: i64,
+    ) -> Result<Vec<TaskAssignment>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT task_id, rule, user_id, group_id, iam_id, assigned_at FROM task_assignments
+             WHERE user_id = ?1 AND ended_at IS NULL ORDER BY assigned_at",
+        )
+        .bind(user_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(assignment).collect())
+    }
+
+    /// Open tasks per account, for least-loaded choices.
+    pub async fn open_loads(&self, user_ids: &[u64]) -> Result<HashMap<u64, u32>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT user_id, COUNT(*) FROM task_assignments WHERE ended_at IS NULL AND user_id IS NOT NULL GROUP BY user_id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut loads: HashMap<u64, u32> = user_ids.iter().map(|&id| (id, 0)).collect();
+        for row in rows {
+            let (user, count): (i64, i64) = (row.get(0), row.get(1));
+            if let Some(load) = loads.get_mut(&(user as u64)) {
+                *load = count as u32;
+            }
+        }
+        Ok(loads)
+    }
+
+    /// Records a choice, closing the task's previous one, with its audit row.
+    pub async fn record_assignment(
+        &self,
+        new: &NewAssignment,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        let now = Utc::now().timestamp_millis();
+        let mut tx = self.pool().begin().await?;
+
+        sqlx::query(
+            "UPDATE task_assignments SET ended_at = ?2, end_reason = 'reassigned'
+             WHERE task_id = ?1 AND ended_at IS NULL",
+        )
+        .bind(&new.task_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO task_assignments (task_id, rule, user_id, group_id, iam_id, event_id, assigned_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .bind(&new.task_id)
+        .bind(&new.rule)
+        .bind(new.user_id)
+        .bind(&new.group_id)
+        .bind(&new.iam_id)
+        .bind(&new.event_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        insert_audit(&mut tx, now, audit).await?;
+
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Ends a task's open assignment (closed, deleted), if it has one.
+    pub async fn end_assignment(&self, task_id: &str, reason: &str) -> Result<bool, StoreError> {
+        let ended = sqlx::query(
+            "UPDATE task_assignments SET ended_at = ?2, end_reason = ?3 WHERE task_id = ?1 AND ended_at IS NULL",
+        )
+        .bind(task_id)
+        .bind(Utc::now().timestamp_millis())
+        .bind(reason)
+        .execute(self.pool())
+        .await?;
+        Ok(ended.rows_affected() > 0)
+    }
+
+    /// The rule's round-robin position, advanced by one.
+    pub async fn next_cursor(&self, rule: &str) -> Result<u64, StoreError> {
+        let next: i64 = sqlx::query_scalar(
+            "INSERT INTO rule_cursors (rule, next) VALUES (?1, 1)
+             ON CONFLICT (rule) DO UPDATE SET next = next + 1
+             RETURNING next - 1",
+        )
+        .bind(rule)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(next as u64)
+    }
+
+    /// Notes a removed account whose tasks must be reassigned (idempotent).
+    pub async fn note_leaver_tasks(&self, iam_id: &str, user_id: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO leaver_tasks (iam_id, user_id, noted_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (iam_id, user_id) DO NOTHING",
+        )
+        .bind(iam_id)
+        .bind(user_id)
+        .bind(Utc::now().timestamp_millis())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn leavers_with_tasks(&self) -> Result<Vec<LeaverTasks>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT iam_id, user_id FROM leaver_tasks WHERE done_at IS NULL ORDER BY noted_at",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|row| LeaverTasks {
+                iam_id: row.get(0),
+                user_id: row.get(1),
+            })
+            .collect())
+    }
+
+    /// Marks a leaver's tasks handled, with the audit row that reports them.
+    pub async fn leaver_tasks_done(
+        &self,
+        leaver: &LeaverTasks,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        let now = Utc::now().timestamp_millis();
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("UPDATE leaver_tasks SET done_at = ?3 WHERE iam_id = ?1 AND user_id = ?2")
+            .bind(&leaver.iam_id)
+            .bind(leaver.user_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        insert_audit(&mut tx, now, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn assignment(row: &sqlx::sqlite::SqliteRow) -> TaskAssignment {
+    TaskAssignment {
+        task_id: row.get(0),
+        rule: row.get(1),
+        user_id: row.get(2),
+        group_id: row.get(3),
+        iam_id: row.get(4),
+        assigned_at: row.get(5),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::StoreSettings;
+
+    async fn store() -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let settings = StoreSettings {
+            database_url: url.parse().unwrap(),
+        };
+        (Store::open(&settings).await.unwrap(), dir)
+    }
+
+    fn audit(action: &str) -> AuditEntry {
+        AuditEntry {
+            actor: "router".into(),
+            action: action.into(),
+            subject: None,
+            object: None,
+            outcome: "ok".into(),
+            correlation_id: "c".into(),
+            event_id: "e".into(),
+            detail: serde_json::json!({}),
+        }
+    }
+
+    fn choice(task: &str, user: i64) -> NewAssignment {
+        NewAssignment {
+            task_id: task.into(),
+            rule: "compliance-reviews".into(),
+            user_id: Some(user),
+            group_id: None,
+            iam_id: None,
+            event_id: "e".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_task_has_one_open_assignment_and_loads_count_open_ones() {
+        let (store, _dir) = store().await;
+
+        store
+            .record_assignment(&choice("t1", 7), &audit("task.assigned"))
+            .await
+            .unwrap();
+        store
+            .record_assignment(&choice("t2", 7), &audit("task.assigned"))
+            .await
+            .unwrap();
+        store
+            .record_assignment(&choice("t1", 8), &audit("task.assigned"))
+            .await
+            .unwrap();
+        store.end_assignment("t2", "closed").await.unwrap();
+
+        assert_eq!(
+            store.open_assignment("t1").await.unwrap().unwrap().user_id,
+            Some(8)
+        );
+        assert_eq!(store.open_assignment("t2").await.unwrap(), None);
+        let loads = store.open_loads(&[7, 8, 9]).await.unwrap();
+        assert_eq!((loads[&7], loads[&8], loads[&9]), (0, 1, 0));
+        assert_eq!(store.open_assignments_of(8).await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn cursors_count_up_from_zero_per_rule() {
+        let (store, _dir) = store().await;
+
+        let a: Vec<u64> = [
+            store.next_cursor("a").await.unwrap(),
+            store.next_cursor("a").await.unwrap(),
+            store.next_cursor("a").await.unwrap(),
+        ]
+        .to_vec();
+        let b = store.next_cursor("b").await.unwrap();
+
+        assert_eq!(a, [0, 1, 2]);
+        assert_eq!(b, 0);
+    }
+
+    #[tokio::test]
+    async fn a_leaver_is_noted_once_and_done_once() {
+        let (store, _dir) = store().await;
+
+        store.note_leaver_tasks("aa01", 9001004).await.unwrap();
+        store.note_leaver_tasks("aa01", 9001004).await.unwrap();
+        let noted = store.leavers_with_tasks().await.unwrap();
+        store
+            .leaver_tasks_done(&noted[0], &audit("task.leaver_reviewed"))
+            .await
+            .unwrap();
+
+        assert_eq!(
+            noted,
+            [LeaverTasks {
+                iam_id: "aa01".into(),
+                user_id: 9001004
+            }]
+        );
+        assert!(store.leavers_with_tasks().await.unwrap().is_empty());
+    }
+}
