@@ -46,6 +46,17 @@ pub fn check_rules(dir: &Path) -> anyhow::Result<()> {
         }
         None => println!("{}: no access-request areas", dir.display()),
     }
+    let assignments: Vec<&str> = rules
+        .assignments()
+        .iter()
+        .map(|r| r.name.as_str())
+        .collect();
+    println!(
+        "{}: {} assignment rule(s): {}",
+        dir.display(),
+        assignments.len(),
+        assignments.join(", ")
+    );
     Ok(())
 }
 

@@ -5,12 +5,15 @@
 //! merges the matches into a [`Desired`] with [`Explanation`]s; [`plan`] diffs that against the
 //! [`CurrentAccess`] on record; [`explain`] puts a plan in words. [`RuleSet::access_policy`]
 //! gives the access-request policy: areas, who may ask, approvers per step, reading the
-//! request form from a task and decisions from comments.
+//! request form from a task and decisions from comments. [`RuleSet::assignment_for`] says which
+//! assignment rule routes a task ([`TaskFacts`]), what its candidates must meet, and [`choose`]
+//! picks one.
 //!
 //! Invariant: no IO here except reading rule files in [`RuleSet::load_dir`]; evaluation never
 //! panics and a failing rule only fails to match.
 
 mod approval;
+mod assign;
 mod desired;
 mod explain;
 mod expr;
@@ -27,6 +30,10 @@ pub use approval::{
     parse_decision_comment, AccessPolicy, ApprovalStep, ApproverRef, Area, CommentDecision,
     DecideIn, DecisionStatuses, FieldRef, FormError, Intake, IntakeFields, OnTimeout, RequestForm,
     Timeout,
+};
+pub use assign::{
+    choose, explain_assignment, AssignmentRule, Candidate, Fallback, FieldValue, Strategy,
+    TaskFacts, ASSIGNMENT_ATTRIBUTES, TASK_EVENTS,
 };
 pub use desired::{
     Desired, EvalError, Explanation, RoleGrant, ShareGrant, BUILT_IN, INACTIVE_STATUSES,
@@ -48,6 +55,7 @@ pub struct RuleSet {
     mappings: Vec<Mapping>,
     settings: RuleSettings,
     access: Option<AccessPolicy>,
+    assignments: Vec<AssignmentRule>,
 }
 
 impl RuleSet {
@@ -71,6 +79,7 @@ impl RuleSet {
             mappings: compiled.mappings,
             settings: compiled.settings,
             access: compiled.access,
+            assignments: compiled.assignments,
         })
     }
 
@@ -110,6 +119,11 @@ impl RuleSet {
         let areas = self.access.iter().flat_map(|policy| policy.areas.iter());
         areas.map(|area| area.name.as_str()).collect()
     }
+
+    fn assignment_names(&self) -> Vec<&str> {
+        let rules = self.assignments.iter();
+        rules.map(|rule| rule.name.as_str()).collect()
+    }
 }
 
 impl fmt::Debug for RuleSet {
@@ -118,6 +132,7 @@ impl fmt::Debug for RuleSet {
             .field("mappings", &self.mapping_names())
             .field("settings", &self.settings)
             .field("access_areas", &self.access_area_names())
+            .field("assignments", &self.assignment_names())
             .finish()
     }
 }

@@ -1,11 +1,12 @@
 //! Rule files: the YAML model, reading a directory of them, and checking them into mappings,
-//! settings and the access-request policy.
+//! settings, the access-request policy and assignment rules.
 //!
 //! The YAML is first read into plain structs (unknown fields, roles and levels fail there, with
 //! serde_yaml_ng's position); then names, targets and expressions are checked, and a failure
 //! is placed on its node with [`locate`]. The first error stops the load.
 
 mod access;
+mod assign;
 mod locate;
 mod mapping;
 mod settings;
@@ -18,12 +19,14 @@ pub use settings::{parse_duration, BrakeSettings, ReminderSettings, RuleSettings
 
 use self::{
     access::{check_access, RawAccessRequests},
+    assign::{Assignments, RawAssignment},
     locate::{inside_scalar, locate, Step},
     mapping::RawMapping,
     settings::RawSettings,
 };
 use crate::rules::{
     approval::AccessPolicy,
+    assign::AssignmentRule,
     expr::{Cel, Expr, ExprError},
     grant::{Level, ObjectRef, WorkspaceRole},
 };
@@ -76,6 +79,13 @@ pub enum RulesError {
         area: String,
         reason: String,
     },
+    /// A rule of an `assignments:` section is not valid.
+    #[error("{at}: assignment `{assignment}`: {reason}")]
+    Assignment {
+        at: SourcePos,
+        assignment: String,
+        reason: String,
+    },
 }
 
 /// A checked access mapping: when `when` holds, the person gets the rest.
@@ -103,6 +113,7 @@ pub struct Compiled {
     pub mappings: Vec<Mapping>,
     pub settings: RuleSettings,
     pub access: Option<AccessPolicy>,
+    pub assignments: Vec<AssignmentRule>,
 }
 
 #[derive(Deserialize)]
@@ -112,6 +123,8 @@ struct RawFile {
     #[serde(default)]
     mappings: Vec<RawMapping>,
     access_requests: Option<RawAccessRequests>,
+    #[serde(default)]
+    assignments: Vec<RawAssignment>,
 }
 
 /// Reads every `*.yaml` and `*.yml` file of `dir` (not its subdirectories), sorted by name.
@@ -149,6 +162,7 @@ pub fn compile_sources(sources: &[(&str, &str)], cel: &Cel) -> Result<Compiled, 
     let mut first_use: HashMap<String, (Source, usize)> = HashMap::new();
     let mut settings: Option<(RuleSettings, Source)> = None;
     let mut access: Option<(AccessPolicy, Source)> = None;
+    let mut assignments = Assignments::default();
 
     for &(file, text) in sources {
         let source = Source { file, text };
@@ -176,6 +190,8 @@ pub fn compile_sources(sources: &[(&str, &str)], cel: &Cel) -> Result<Compiled, 
             first_use.insert(mapping.name.clone(), (source, index));
             mappings.push(mapping);
         }
+
+        assignments.add(source, raw.assignments, cel)?;
     }
 
     let settings = settings.map(|(settings, _)| settings).unwrap_or_default();
@@ -184,6 +200,7 @@ pub fn compile_sources(sources: &[(&str, &str)], cel: &Cel) -> Result<Compiled, 
         mappings,
         settings,
         access,
+        assignments: assignments.rules,
     })
 }
 
@@ -235,6 +252,7 @@ impl Source<'_> {
             settings: None,
             mappings: Vec::new(),
             access_requests: None,
+            assignments: Vec::new(),
         }))
     }
 
@@ -248,6 +266,14 @@ impl Source<'_> {
 
     fn at(&self, path: &[Step]) -> SourcePos {
         self.pos(locate(self.text, path))
+    }
+
+    /// The place of `path`, or of the nearest enclosing node written (for absent keys).
+    fn nearest(&self, path: &[Step]) -> SourcePos {
+        let found = (0..=path.len())
+            .rev()
+            .find_map(|length| locate(self.text, &path[..length]));
+        self.pos(found)
     }
 
     /// Where in the file an expression error is: inside the expression's scalar when possible.

@@ -10,10 +10,7 @@ mod area;
 use serde::Deserialize;
 
 use self::area::RawArea;
-use super::{
-    locate::{locate, Step},
-    RulesError, Source, SourcePos,
-};
+use super::{locate::Step, RulesError, Source, SourcePos};
 use crate::rules::{
     approval::{AccessPolicy, Area, DecisionStatuses, FieldRef, Intake, IntakeFields},
     expr::Cel,
@@ -167,10 +164,7 @@ impl RawIntake {
 
 /// The place of `path` in `source`, or of the nearest enclosing node written there.
 fn nearest(source: &Source, path: &[Step]) -> SourcePos {
-    let found = (0..=path.len())
-        .rev()
-        .find_map(|length| locate(source.text, &path[..length]));
-    source.pos(found)
+    source.nearest(path)
 }
 
 fn invalid(source: &Source, path: &[Step], reason: String) -> RulesError {

@@ -32,7 +32,7 @@ fn malformed_files_are_refused_at_the_offending_node() {
         ("mappings:\n  - name: a\n    role: guest\n",
          "a.yaml:2:5: mappings[0]: missing field `when`"),
         ("mapping:\n  - name: a\n",
-         "a.yaml:1:1: unknown field `mapping`, expected one of `settings`, `mappings`, `access_requests`"),
+         "a.yaml:1:1: unknown field `mapping`, expected one of `settings`, `mappings`, `access_requests`, `assignments`"),
         ("mappings:\n\t- name: a\n",
          "a.yaml:2:1: found character that cannot start any token, while scanning for the next token"),
     ];
