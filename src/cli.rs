@@ -39,6 +39,23 @@ pub enum Command {
     /// The mass-removal brake: see what is held, release it.
     #[command(subcommand)]
     Brake(BrakeCommand),
+    /// The in-memory directory of IAM identities: bring the record in step from a file.
+    #[command(subcommand)]
+    Directory(DirectoryCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DirectoryCommand {
+    /// Validate a file of IAM events and merge them into the identities on record in
+    /// event-time order (an older event never overwrites newer data); changes nothing in
+    /// ClickUp.
+    Resync {
+        /// A JSON array of CloudEvents, or one CloudEvent per line.
+        #[arg(long)]
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        store: StoreSettings,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -191,6 +208,9 @@ impl Cli {
             }
             Command::Brake(BrakeCommand::Release { worker, by }) => {
                 crate::operator::release_brake((*worker).into_settings(), &by).await
+            }
+            Command::Directory(DirectoryCommand::Resync { file, store }) => {
+                crate::directory::resync::run(&file, &store).await
             }
         }
     }

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod clickup;
 pub mod config;
 pub mod demo;
+pub mod directory;
 pub mod http;
 pub mod iam;
 pub mod ingest;
