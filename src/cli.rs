@@ -69,9 +69,12 @@ pub enum RulesCommand {
     /// Print the plan an IAM event would produce and the rule behind each action; changes
     /// nothing.
     Explain {
-        /// A CloudEvents JSON file (one event).
+        /// An IAM CloudEvent, or a ClickUp webhook delivery (explains assignment rules).
         #[arg(long)]
         event: std::path::PathBuf,
+        /// For a ClickUp delivery: the task as `GET /v2/task/{id}` returns it.
+        #[arg(long)]
+        task: Option<std::path::PathBuf>,
         /// Folder of rule files.
         #[arg(long, env = "RULES_DIR", default_value = "rules")]
         rules_dir: std::path::PathBuf,
@@ -200,9 +203,13 @@ impl Cli {
             Command::Rules(RulesCommand::Check { dir }) => crate::operator::check_rules(&dir),
             Command::Rules(RulesCommand::Explain {
                 event,
+                task,
                 rules_dir,
                 database_url,
-            }) => crate::operator::explain_event(&event, &rules_dir, database_url).await,
+            }) => {
+                crate::operator::explain_event(&event, task.as_deref(), &rules_dir, database_url)
+                    .await
+            }
             Command::Brake(BrakeCommand::Status { store }) => {
                 crate::operator::brake_status(&store).await
             }

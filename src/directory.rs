@@ -124,16 +124,7 @@ fn normalise(value: &str) -> String {
 
 /// Every identity on record, indexed.
 pub async fn load(store: &Store) -> Result<Directory, StoreError> {
-    // FIXME(#5): one query per identity (`identity_ids`, then `identity` for each); a store
-    // method reading every identity row in one query would make loading 100,000 people one
-    // round trip instead of 100,001.
-    let ids = store.identity_ids().await?;
-
-    let mut records = Vec::with_capacity(ids.len());
-    for id in ids {
-        records.extend(store.identity(&id).await?);
-    }
-
+    let (records, _) = store.identities_changed_since(0).await?;
     Ok(Directory::from_records(records))
 }
 

@@ -3,6 +3,8 @@
 //! `rules explain` touches nothing: it evaluates the event's person against the rules as if
 //! the router had no record of them, and says which rule asks for each action.
 
+mod explain_task;
+
 use std::path::Path;
 
 use anyhow::Context;
@@ -64,6 +66,7 @@ pub fn check_rules(dir: &Path) -> anyhow::Result<()> {
 /// the record in `database_url` (opened read-only) or an empty one.
 pub async fn explain_event(
     event: &Path,
+    task: Option<&Path>,
     dir: &Path,
     database_url: Option<RedactedUrl>,
 ) -> anyhow::Result<()> {
@@ -71,6 +74,9 @@ pub async fn explain_event(
     let text =
         std::fs::read_to_string(event).with_context(|| format!("reading {}", event.display()))?;
     let event: Value = serde_json::from_str(&text).context("the event is not JSON")?;
+    if explain_task::is_clickup_delivery(&event) {
+        return explain_task::explain(&rules, &event, task, database_url).await;
+    }
     let event_type = event["type"].as_str().unwrap_or_default();
     let iam_id = event["data"]["user"]["id"].as_str().unwrap_or_default();
     let time = event["time"]

@@ -21,13 +21,17 @@ use crate::{
 
 pub mod apply;
 pub mod approvals;
+pub mod assign;
 pub mod brake;
 pub mod deprovision;
+pub mod lane;
 pub mod people;
 pub mod provision;
 pub mod scheduler;
+pub mod tasks;
 
 pub use approvals::Approvals;
+pub use assign::Assigner;
 pub use deprovision::Deprovisioner;
 pub use provision::Provisioner;
 
@@ -74,28 +78,65 @@ pub async fn run_until_stopped(
     )
     .await?
     .map(Arc::new);
+    let assigner = match provisioner.rules.assignments().is_empty() {
+        true => None,
+        false => Some(Arc::new(
+            Assigner::start(
+                clickup.clone(),
+                store.clone(),
+                provisioner.rules.clone(),
+                team_id,
+            )
+            .await?,
+        )),
+    };
+    let tasks = async {
+        if approvals.is_none() && assigner.is_none() {
+            return Ok(());
+        }
+        let lane = Arc::new(tasks::TaskLane {
+            store: store.clone(),
+            router_user: clickup.me().await?,
+            approvals: approvals.clone(),
+            assigner: assigner.clone(),
+        });
+        consumer
+            .consume_until_stopped(Lane::ClickUp, lane, shutdown.clone())
+            .await
+    };
     let requests = async {
-        let Some(approvals) = approvals else {
+        let Some(approvals) = approvals.clone() else {
             return Ok(());
         };
-        let tasks = Arc::new(approvals::TaskEvents(approvals.clone()));
         let decisions = Arc::new(approvals::IamDecisions(approvals.clone()));
-        let (tasks, decisions, schedule) = tokio::join!(
-            consumer.consume_until_stopped(Lane::ClickUp, tasks, shutdown.clone()),
+        let (decisions, schedule) = tokio::join!(
             consumer.consume_until_stopped(Lane::Approvals, decisions, shutdown.clone()),
             approvals::timeouts::run_until_stopped(approvals, tick, shutdown.clone()),
         );
-        tasks.and(decisions).and(schedule)
+        decisions.and(schedule)
+    };
+    let leavers = async {
+        match assigner.clone() {
+            Some(assigner) => assign::run_until_stopped(assigner, tick, shutdown.clone()).await,
+            None => Ok(()),
+        }
     };
 
-    let deprovisioner = Arc::new(Deprovisioner::new(clickup, store, team_id));
-    let (deprovision, provision, schedule, requests) = tokio::join!(
+    let deprovisioner = Arc::new(Deprovisioner::new(clickup.clone(), store.clone(), team_id));
+    let (deprovision, provision, schedule, tasks, requests, leavers) = tokio::join!(
         consumer.consume_until_stopped(Lane::Deprovision, deprovisioner, shutdown.clone()),
         consumer.consume_until_stopped(Lane::Provision, provisioner.clone(), shutdown.clone()),
-        scheduler::run_until_stopped(provisioner, tick, shutdown.clone()),
+        scheduler::run_until_stopped(provisioner.clone(), tick, shutdown.clone()),
+        tasks,
         requests,
+        leavers,
     );
-    deprovision.and(provision).and(schedule).and(requests)
+    deprovision
+        .and(provision)
+        .and(schedule)
+        .and(tasks)
+        .and(requests)
+        .and(leavers)
 }
 
 /// A provisioner over the given rules.

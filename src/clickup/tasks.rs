@@ -93,3 +93,38 @@ impl ClickUpClient {
         Ok(list.statuses.into_iter().map(|s| s.status).collect())
     }
 }
+
+impl ClickUpClient {
+    /// `PUT /v2/task/{id}` adding and removing group assignees (user group UUIDs).
+    pub async fn change_group_assignees(
+        &self,
+        task_id: &str,
+        add: &[String],
+        rem: &[String],
+    ) -> Result<(), ClickUpError> {
+        let body = json!({ "group_assignees": { "add": add, "rem": rem } });
+        let path = format!("/v2/task/{task_id}");
+        self.call::<Value>(Method::PUT, &path, Some(&body)).await?;
+        Ok(())
+    }
+
+    /// Open tasks of the workspace assigned to `user_id`, every page of
+    /// `GET /v2/team/{team_id}/task`.
+    pub async fn team_tasks_assigned_to(
+        &self,
+        team_id: u64,
+        user_id: u64,
+    ) -> Result<Vec<Value>, ClickUpError> {
+        let mut tasks = Vec::new();
+        for page in 0.. {
+            let path =
+                format!("/v2/team/{team_id}/task?assignees[]={user_id}&subtasks=true&page={page}");
+            let answer: Value = self.call(Method::GET, &path, None).await?;
+            tasks.extend(answer["tasks"].as_array().cloned().unwrap_or_default());
+            if answer["last_page"].as_bool() != Some(false) {
+                break;
+            }
+        }
+        Ok(tasks)
+    }
+}

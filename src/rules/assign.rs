@@ -147,6 +147,14 @@ impl RuleSet {
 }
 
 impl AssignmentRule {
+    /// Whether the rule matches tasks on this event at all (checked before reading the task).
+    pub fn listens_to(&self, event: &str) -> bool {
+        self.matching
+            .events
+            .iter()
+            .any(|listened| listened == event)
+    }
+
     /// `Ok(())` when the rule covers the task, else why not (for explanations).
     pub fn covers(&self, facts: &TaskFacts) -> Result<(), String> {
         let matching = &self.matching;

@@ -136,15 +136,28 @@ impl Store {
         .bind(iam_id)
         .fetch_optional(self.pool())
         .await?;
-        Ok(row.map(|row| IdentityRecord {
-            iam_id: row.get(0),
-            email: row.get(1),
-            status: row.get(2),
-            attributes: serde_json::from_str(row.get::<&str, _>(3)).unwrap_or_default(),
-            clickup_user_id: row.get(4),
-            event_time: row.get(5),
-            enabled_at: row.get(6),
-        }))
+        Ok(row.as_ref().map(identity_record))
+    }
+
+    /// People whose record changed at or after `since` (epoch ms; 0 for everyone), in one
+    /// query, with the latest change time among them (for keeping a directory fresh).
+    pub async fn identities_changed_since(
+        &self,
+        since: i64,
+    ) -> Result<(Vec<IdentityRecord>, i64), StoreError> {
+        let rows = sqlx::query(
+            "SELECT iam_id, email, status, attributes, clickup_user_id, event_time, enabled_at, updated_at
+             FROM identities WHERE updated_at >= ?1 ORDER BY updated_at",
+        )
+        .bind(since)
+        .fetch_all(self.pool())
+        .await?;
+        let latest = rows
+            .iter()
+            .map(|row| row.get::<i64, _>(7))
+            .max()
+            .unwrap_or(since);
+        Ok((rows.iter().map(identity_record).collect(), latest))
     }
 
     /// Every known person's id (for a rules reload).
@@ -180,9 +193,10 @@ impl Store {
 
     /// Sets the status on record, whatever the order of events (an account removal is a fact).
     pub async fn set_status(&self, iam_id: &str, status: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE identities SET status = ?2 WHERE iam_id = ?1")
+        sqlx::query("UPDATE identities SET status = ?2, updated_at = ?3 WHERE iam_id = ?1")
             .bind(iam_id)
             .bind(status)
+            .bind(Utc::now().timestamp_millis())
             .execute(self.pool())
             .await?;
         Ok(())
@@ -193,11 +207,14 @@ impl Store {
         iam_id: &str,
         user_id: Option<i64>,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE identities SET clickup_user_id = ?2 WHERE iam_id = ?1")
-            .bind(iam_id)
-            .bind(user_id)
-            .execute(self.pool())
-            .await?;
+        sqlx::query(
+            "UPDATE identities SET clickup_user_id = ?2, updated_at = ?3 WHERE iam_id = ?1",
+        )
+        .bind(iam_id)
+        .bind(user_id)
+        .bind(Utc::now().timestamp_millis())
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 
@@ -350,6 +367,20 @@ async fn close(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// An identity row: iam_id, email, status, attributes, clickup_user_id, event_time,
+/// enabled_at, in that order.
+fn identity_record(row: &sqlx::sqlite::SqliteRow) -> IdentityRecord {
+    IdentityRecord {
+        iam_id: row.get(0),
+        email: row.get(1),
+        status: row.get(2),
+        attributes: serde_json::from_str(row.get::<&str, _>(3)).unwrap_or_default(),
+        clickup_user_id: row.get(4),
+        event_time: row.get(5),
+        enabled_at: row.get(6),
+    }
 }
 
 fn grant(row: &sqlx::sqlite::SqliteRow) -> Grant {

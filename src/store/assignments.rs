@@ -149,6 +149,15 @@ impl Store {
         Ok(next as u64)
     }
 
+    /// The rule's round-robin position, without advancing it (for dry runs).
+    pub async fn peek_cursor(&self, rule: &str) -> Result<u64, StoreError> {
+        let next: Option<i64> = sqlx::query_scalar("SELECT next FROM rule_cursors WHERE rule = ?1")
+            .bind(rule)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(next.unwrap_or(0) as u64)
+    }
+
     /// Notes a removed account whose tasks must be reassigned (idempotent).
     pub async fn note_leaver_tasks(&self, iam_id: &str, user_id: i64) -> Result<(), StoreError> {
         sqlx::query(

@@ -317,17 +317,11 @@ impl Store {
 
     /// Every active identity (for approvers named by IAM group).
     pub async fn active_identities(&self) -> Result<Vec<IdentityRecord>, StoreError> {
-        // FIXME(#5): a scan of active identities; the indexed directory of #5 replaces it.
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT iam_id FROM identities WHERE status = 'active' ORDER BY iam_id",
-        )
-        .fetch_all(self.pool())
-        .await?;
-        let mut records = Vec::with_capacity(ids.len());
-        for id in ids {
-            records.extend(self.identity(&id).await?);
-        }
-        Ok(records)
+        let (everyone, _) = self.identities_changed_since(0).await?;
+        Ok(everyone
+            .into_iter()
+            .filter(|r| r.status == "active")
+            .collect())
     }
 }
 

@@ -40,7 +40,7 @@ use crate::{
     worker::deprovision::ROUTER_ACTOR,
 };
 
-pub use handlers::{IamDecisions, TaskEvents};
+pub use handlers::IamDecisions;
 pub use wanted::add_requests;
 
 /// Why handling a request stopped.

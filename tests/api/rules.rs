@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{fixture_json, spawn_app_with, Options, TestApp};
 
-fn router(args: &[&str]) -> std::process::Output {
+pub fn router(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_clickup-iam-router"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))

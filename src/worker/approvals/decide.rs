@@ -5,7 +5,8 @@
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 
-use super::{handlers::Outcome, intake::set_approvers, messages, ApprovalError, Approvals};
+use super::{intake::set_approvers, messages, ApprovalError, Approvals};
+use crate::worker::lane::Outcome;
 use crate::{
     rules::{parse_decision_comment, CommentDecision, DecideIn, Identity},
     store::{AccessRequest, Decision, RequestState},

@@ -1,66 +1,32 @@
-//! The two lanes' handlers: ClickUp task events and the IAM's decisions, each deduplicated,
-//! handled, and recorded (processed row and audit row) before the ack.
+//! The access-request side of the two lanes: ClickUp task events (through the task lane)
+//! and the IAM's decisions, each recorded before the ack (`worker::lane`).
 
 use std::sync::Arc;
-
-use async_trait::async_trait;
-use serde_json::{json, Value};
-use tracing::{error, info, warn};
 
 use super::{event::TaskEvent, ApprovalError, Approvals};
 use crate::{
     bus::{Disposition, Handler, Lane},
     ingest::envelope::Envelope,
-    store::{AuditEntry, Processed},
-    worker::deprovision::ROUTER_ACTOR,
+    worker::lane::{self, Failure, Outcome},
 };
+use async_trait::async_trait;
+use serde_json::Value;
 
-/// What handling one message did, for the processed row and the audit trail.
-pub(super) struct Outcome {
-    pub name: &'static str,
-    pub detail: String,
-}
-
-impl Outcome {
-    pub fn new(name: &'static str, detail: impl Into<String>) -> Outcome {
-        Outcome {
-            name,
-            detail: detail.into(),
-        }
+impl Failure for ApprovalError {
+    fn is_transient(&self) -> bool {
+        ApprovalError::is_transient(self)
     }
 }
-
-/// ClickUp task events (the `clickup` lane).
-pub struct TaskEvents(pub Arc<Approvals>);
 
 /// Decisions taken in the IAM's own workflow (the `approvals` lane).
 pub struct IamDecisions(pub Arc<Approvals>);
-
-#[async_trait]
-impl Handler for TaskEvents {
-    async fn handle(&self, envelope: Envelope, _redelivered: bool) -> Disposition {
-        let data: Value = serde_json::from_str(envelope.data.get()).unwrap_or_default();
-        // Two webhooks on one List deliver the same history item under two ids: key on the
-        // item, so it is handled once whichever arrives first.
-        let key = match data["history_item"]["id"].as_str() {
-            Some(item) => format!("clickup-item:{item}"),
-            None => envelope.dedup_key(),
-        };
-        let approvals = &self.0;
-        run(approvals, &key, Lane::ClickUp, &envelope, async {
-            let event = TaskEvent::read(&data);
-            approvals.on_task_event(event).await
-        })
-        .await
-    }
-}
 
 #[async_trait]
 impl Handler for IamDecisions {
     async fn handle(&self, envelope: Envelope, _redelivered: bool) -> Disposition {
         let key = envelope.dedup_key();
         let approvals = &self.0;
-        run(approvals, &key, Lane::Approvals, &envelope, async {
+        lane::run(&approvals.store, &key, Lane::Approvals, &envelope, async {
             let data: Value = serde_json::from_str(envelope.data.get())
                 .map_err(|e| ApprovalError::Refused(format!("event data unreadable: {e}")))?;
             approvals.on_iam_decision(&data).await
@@ -69,64 +35,10 @@ impl Handler for IamDecisions {
     }
 }
 
-/// Skips what is recorded, runs the work, records its outcome, and says how to settle.
-async fn run(
-    approvals: &Approvals,
-    key: &str,
-    lane: Lane,
-    envelope: &Envelope,
-    work: impl std::future::Future<Output = Result<Outcome, ApprovalError>>,
-) -> Disposition {
-    match approvals.store.processed(key).await {
-        Ok(Some(_)) => return Disposition::Ack,
-        Ok(None) => {}
-        Err(e) => {
-            error!(error = %e, "store unavailable; the event goes back to the queue");
-            return Disposition::Retry;
-        }
-    }
-
-    let (outcome, disposition) = match work.await {
-        Ok(outcome) => (outcome, Disposition::Ack),
-        Err(e) if e.is_transient() => {
-            warn!(error = %e, "access request interrupted; the event goes back to the queue");
-            return Disposition::Retry;
-        }
-        Err(e) => (
-            Outcome::new("failed", e.to_string()),
-            Disposition::DeadLetter,
-        ),
-    };
-
-    let processed = Processed {
-        lane: lane.name().into(),
-        outcome: outcome.name.into(),
-        detail: outcome.detail.clone(),
-    };
-    let audit = AuditEntry {
-        actor: ROUTER_ACTOR.into(),
-        action: format!("{}.event", lane.name()),
-        subject: envelope.subject.clone(),
-        object: None,
-        outcome: outcome.name.into(),
-        correlation_id: envelope.correlationid.clone(),
-        event_id: key.to_owned(),
-        detail: json!({ "event_type": envelope.event_type, "detail": outcome.detail }),
-    };
-    match approvals.store.record(key, &processed, &[audit]).await {
-        Ok(_) => {
-            info!(outcome = outcome.name, "event handled");
-            disposition
-        }
-        Err(e) => {
-            error!(error = %e, "could not record the outcome; the event goes back to the queue");
-            Disposition::Retry
-        }
-    }
-}
-
 impl Approvals {
-    async fn on_task_event(&self, event: TaskEvent) -> Result<Outcome, ApprovalError> {
+    /// Acts on a ClickUp task event when it concerns an access request; `ignored` otherwise.
+    pub async fn on_task_event(&self, data: &Value) -> Result<Outcome, ApprovalError> {
+        let event = TaskEvent::read(data);
         if event.actor() == Some(self.router_user) {
             return Ok(Outcome::new("echo", "the router's own change"));
         }

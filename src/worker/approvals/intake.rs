@@ -8,7 +8,8 @@
 use chrono::Utc;
 use serde_json::{json, Value};
 
-use super::{handlers::Outcome, people::Person, ApprovalError, Approvals};
+use super::{people::Person, ApprovalError, Approvals};
+use crate::worker::lane::Outcome;
 use crate::{
     rules::{DecideIn, FormError, Identity},
     store::{AccessRequest, RequestState},

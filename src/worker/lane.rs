@@ -1,0 +1,100 @@
+//! What every bus handler does around its work: skip what is recorded, run the work, record
+//! its outcome (processed row and audit row) in one transaction, then say how to settle.
+//!
+//! Invariant: a message is acked only after its outcome is recorded; a transient failure
+//! goes back to the queue with nothing recorded, a permanent one is recorded and
+//! dead-lettered.
+
+use std::future::Future;
+
+use serde_json::json;
+use tracing::{error, info, warn};
+
+use crate::{
+    bus::{Disposition, Lane},
+    ingest::envelope::Envelope,
+    store::{AuditEntry, Processed, Store},
+    worker::deprovision::ROUTER_ACTOR,
+};
+
+/// What handling one message did, for the processed row and the audit trail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub name: &'static str,
+    pub detail: String,
+}
+
+impl Outcome {
+    pub fn new(name: &'static str, detail: impl Into<String>) -> Outcome {
+        Outcome {
+            name,
+            detail: detail.into(),
+        }
+    }
+
+    /// Whether the work found nothing to do (another handler may still want the message).
+    pub fn is_ignored(&self) -> bool {
+        self.name == "ignored"
+    }
+}
+
+/// A failure that may or may not pass if tried again.
+pub trait Failure: std::fmt::Display {
+    fn is_transient(&self) -> bool;
+}
+
+/// Runs `work` for a message keyed `key` unless its outcome is already recorded.
+pub async fn run<E: Failure>(
+    store: &Store,
+    key: &str,
+    lane: Lane,
+    envelope: &Envelope,
+    work: impl Future<Output = Result<Outcome, E>>,
+) -> Disposition {
+    match store.processed(key).await {
+        Ok(Some(_)) => return Disposition::Ack,
+        Ok(None) => {}
+        Err(e) => {
+            error!(error = %e, "store unavailable; the event goes back to the queue");
+            return Disposition::Retry;
+        }
+    }
+
+    let (outcome, disposition) = match work.await {
+        Ok(outcome) => (outcome, Disposition::Ack),
+        Err(e) if e.is_transient() => {
+            warn!(error = %e, "handling interrupted; the event goes back to the queue");
+            return Disposition::Retry;
+        }
+        Err(e) => (
+            Outcome::new("failed", e.to_string()),
+            Disposition::DeadLetter,
+        ),
+    };
+
+    let processed = Processed {
+        lane: lane.name().into(),
+        outcome: outcome.name.into(),
+        detail: outcome.detail.clone(),
+    };
+    let audit = AuditEntry {
+        actor: ROUTER_ACTOR.into(),
+        action: format!("{}.event", lane.name()),
+        subject: envelope.subject.clone(),
+        object: None,
+        outcome: outcome.name.into(),
+        correlation_id: envelope.correlationid.clone(),
+        event_id: key.to_owned(),
+        detail: json!({ "event_type": envelope.event_type, "detail": outcome.detail }),
+    };
+    match store.record(key, &processed, &[audit]).await {
+        Ok(_) => {
+            info!(outcome = outcome.name, "event handled");
+            disposition
+        }
+        Err(e) => {
+            error!(error = %e, "could not record the outcome; the event goes back to the queue");
+            Disposition::Retry
+        }
+    }
+}
