@@ -29,6 +29,9 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// A row changed between reading and writing it; read again and retry.
+    #[error("write conflict: {0}")]
+    Conflict(String),
 }
 
 /// The result of claiming a dedup key before publishing.

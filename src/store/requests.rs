@@ -100,6 +100,8 @@ pub struct AccessRequest {
     pub granted_at: Option<i64>,
     pub reported_at: Option<i64>,
     pub correlation_id: String,
+    /// The version read; a write succeeds only if nobody wrote since.
+    pub version: i64,
 }
 
 impl AccessRequest {
@@ -131,6 +133,7 @@ impl AccessRequest {
             granted_at: None,
             reported_at: None,
             correlation_id: format!("request:{task_id}"),
+            version: 0,
         }
     }
 }
@@ -148,7 +151,7 @@ pub struct Decision {
 
 const COLUMNS: &str = "task_id, list_id, requester_user, iam_id, area, object, level, duration_ms, state, step,
     approvers, approver_iam_ids, iam_request_id, decided_by, decided_at, reason, until, step_started_at,
-    reminded_at, escalated, announced_step, outcome_done, granted_at, reported_at, correlation_id";
+    reminded_at, escalated, announced_step, outcome_done, granted_at, reported_at, correlation_id, version";
 
 impl Store {
     /// Records a new request; `false` when the task is already on record.
@@ -229,9 +232,11 @@ impl Store {
     }
 
     /// Writes the request's state with its audit rows in one transaction.
+    /// Fails with [`StoreError::Conflict`] (writing nothing) when the request changed since
+    /// it was read.
     pub async fn save_request(
         &self,
-        request: &AccessRequest,
+        request: &mut AccessRequest,
         audit: &[AuditEntry],
     ) -> Result<(), StoreError> {
         let now = Utc::now().timestamp_millis();
@@ -241,6 +246,7 @@ impl Store {
             insert_audit(&mut tx, now, entry).await?;
         }
         tx.commit().await?;
+        request.version += 1;
         Ok(())
     }
 
@@ -249,7 +255,7 @@ impl Store {
     pub async fn decide(
         &self,
         decision: &Decision,
-        request: &AccessRequest,
+        request: &mut AccessRequest,
         audit: &[AuditEntry],
     ) -> Result<bool, StoreError> {
         let now = Utc::now().timestamp_millis();
@@ -280,6 +286,7 @@ impl Store {
             insert_audit(&mut tx, now, entry).await?;
         }
         tx.commit().await?;
+        request.version += 1;
         Ok(true)
     }
 
@@ -315,6 +322,32 @@ impl Store {
         }
     }
 
+    /// Whether `who` already decided a step of this request (a redelivered decision).
+    pub async fn decided_by(&self, task_id: &str, who: &str) -> Result<bool, StoreError> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM request_decisions WHERE task_id = ?1 AND decided_by = ?2",
+        )
+        .bind(task_id)
+        .bind(who)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(count > 0)
+    }
+
+    /// The identity with this IAM distinguished name (case-insensitive).
+    pub async fn identity_by_dn(&self, dn: &str) -> Result<Option<IdentityRecord>, StoreError> {
+        let id: Option<String> = sqlx::query_scalar(
+            "SELECT iam_id FROM identities WHERE lower(json_extract(attributes, '$.dn')) = lower(?1) LIMIT 1",
+        )
+        .bind(dn)
+        .fetch_optional(self.pool())
+        .await?;
+        match id {
+            Some(id) => self.identity(&id).await,
+            None => Ok(None),
+        }
+    }
+
     /// Every active identity (for approvers named by IAM group).
     pub async fn active_identities(&self) -> Result<Vec<IdentityRecord>, StoreError> {
         let (everyone, _) = self.identities_changed_since(0).await?;
@@ -330,13 +363,13 @@ async fn update(
     r: &AccessRequest,
     now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    let written = sqlx::query(
         "UPDATE access_requests SET iam_id = ?2, area = ?3, object = ?4, level = ?5, duration_ms = ?6,
             state = ?7, step = ?8, approvers = ?9, approver_iam_ids = ?10, iam_request_id = ?11,
             decided_by = ?12, decided_at = ?13, reason = ?14, until = ?15, step_started_at = ?16,
             reminded_at = ?17, escalated = ?18, announced_step = ?19, outcome_done = ?20,
-            granted_at = ?21, reported_at = ?22, updated_at = ?23
-         WHERE task_id = ?1",
+            granted_at = ?21, reported_at = ?22, updated_at = ?23, version = version + 1
+         WHERE task_id = ?1 AND version = ?24",
     )
     .bind(&r.task_id)
     .bind(&r.iam_id)
@@ -361,8 +394,15 @@ async fn update(
     .bind(r.granted_at)
     .bind(r.reported_at)
     .bind(now)
+    .bind(r.version)
     .execute(&mut **tx)
     .await?;
+    if written.rows_affected() == 0 {
+        return Err(StoreError::Conflict(format!(
+            "access request {} changed since it was read",
+            r.task_id
+        )));
+    }
     Ok(())
 }
 
@@ -395,6 +435,7 @@ fn request(row: &sqlx::sqlite::SqliteRow) -> AccessRequest {
         granted_at: row.get(22),
         reported_at: row.get(23),
         correlation_id: row.get(24),
+        version: row.get(25),
     }
 }
 

@@ -86,6 +86,9 @@ pub struct Approvals {
     /// When each request was last polled. Only paces the polls: after a restart every
     /// request is simply polled again, so no outcome depends on it.
     last_poll: Mutex<HashMap<String, Instant>>,
+    /// One lock per request being handled, so a lane and the scheduler never act on one
+    /// request at once in this process (the store's versions guard across processes).
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Approvals {
@@ -124,6 +127,7 @@ impl Approvals {
             statuses,
             poll_every,
             last_poll: Mutex::default(),
+            locks: Mutex::default(),
         }))
     }
 
@@ -138,6 +142,17 @@ impl Approvals {
         self.policy()?.area(name).ok_or_else(|| {
             ApprovalError::Refused(format!("area {name:?} is no longer in the rules"))
         })
+    }
+
+    /// Waits for the request's lock; hold the guard while reading and changing it.
+    pub(super) async fn lock(&self, task_id: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+            // Locks nobody holds or waits for are dropped as new ones are made.
+            locks.retain(|_, lock| Arc::strong_count(lock) > 1);
+            locks.entry(task_id.to_owned()).or_default().clone()
+        };
+        lock.lock_owned().await
     }
 
     /// Whether the IAM may be asked about this request now (and notes that it is).

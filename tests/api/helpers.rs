@@ -64,7 +64,8 @@ pub struct TestApp {
     pub iam: Option<IamSandbox>,
     http: reqwest::Client,
     shutdown: CancellationToken,
-    running: JoinHandle<anyhow::Result<()>>,
+    /// The router, while it runs (`halt` takes it).
+    running: Option<JoinHandle<anyhow::Result<()>>>,
     _dir: tempfile::TempDir,
 }
 
@@ -179,7 +180,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         iam,
         http: reqwest::Client::new(),
         shutdown,
-        running,
+        running: Some(running),
         _dir: dir,
     };
     app.wait_ready().await;
@@ -327,7 +328,7 @@ impl TestApp {
         self.store = store;
         self.bus = bus;
         self.shutdown = shutdown;
-        self.running = running;
+        self.running = Some(running);
         self.wait_ready().await;
         self
     }
@@ -335,12 +336,16 @@ impl TestApp {
     /// Stops the router only (queues, store and sandbox stay).
     pub async fn halt(&mut self) {
         self.shutdown.cancel();
-        let _ = tokio::time::timeout(Duration::from_secs(15), &mut self.running).await;
+        if let Some(running) = self.running.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(15), running).await;
+        }
     }
 
     pub async fn stop(self) {
         self.shutdown.cancel();
-        let _ = tokio::time::timeout(Duration::from_secs(15), self.running).await;
+        if let Some(running) = self.running {
+            let _ = tokio::time::timeout(Duration::from_secs(15), running).await;
+        }
         if let Some(proxy) = &self.proxy {
             proxy.restore().await;
         }

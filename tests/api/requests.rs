@@ -342,7 +342,8 @@ async fn a_decision_that_arrives_twice_grants_once() {
         .comment(&task, "/approve")
         .await
         .unwrap();
-    wait_comment(&kit, &task, "the request is already granted").await;
+    // The same approver again: a duplicate, neither a second grant nor a refusal.
+    wait_outcome(&kit, "duplicate").await;
 
     let grants: Vec<_> = kit
         .app
@@ -361,6 +362,11 @@ async fn a_decision_that_arrives_twice_grants_once() {
         .filter(|a| a == "request.approved")
         .count();
     assert_eq!(approvals, 1);
+    let audit = kit.audit(&task).await;
+    assert!(
+        !audit.iter().any(|a| a == "request.decision_refused"),
+        "{audit:?}"
+    );
     kit.app.stop().await;
 }
 
@@ -528,6 +534,10 @@ async fn an_iam_decision_that_is_not_pushed_is_learnt_by_polling() {
 
     assert_eq!(pushed, None, "nothing was pushed");
     assert_eq!(denied.reason.as_deref(), Some("not this launch"));
+    assert_eq!(
+        denied.decided_by.as_deref(),
+        Some(format!("iam:{CISO}").as_str())
+    );
     assert!(kit
         .shares(REQUESTER)
         .await
@@ -574,6 +584,162 @@ async fn an_approval_that_arrives_after_the_requester_left_grants_nothing() {
         .unwrap()
         .is_empty());
     kit.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_decision_redelivered_after_it_was_recorded_is_not_refused() {
+    let kit = Kit::start(Variant::default()).await;
+    let (manager, security) = (kit.user(MANAGER).await, kit.user(SECURITY).await);
+    let task = kit.ask("Finance close", "read", None).await;
+    kit.wait_state(&task, RequestState::Pending).await;
+    kit.app
+        .sandbox
+        .as_user(manager)
+        .comment(&task, "/approve")
+        .await
+        .unwrap();
+    wait_step(&kit, &task, 1).await;
+
+    // Reporting to the IAM fails after the decision is recorded: the message is redelivered.
+    kit.app.iam.as_ref().unwrap().fail_next(12, 500);
+    kit.app
+        .sandbox
+        .as_user(security)
+        .comment(&task, "/approve ok")
+        .await
+        .unwrap();
+    kit.wait_state(&task, RequestState::Granted).await;
+    wait_reported(&kit, &task).await;
+
+    let comments = kit.comments(&task);
+    assert!(
+        comments.iter().all(|c| !c.contains("was not counted")),
+        "{comments:#?}"
+    );
+    let refused = kit
+        .audit(&task)
+        .await
+        .into_iter()
+        .filter(|a| a == "request.decision_refused")
+        .count();
+    assert_eq!(refused, 0);
+    kit.app.stop().await;
+}
+
+#[tokio::test]
+async fn an_approval_for_a_disabled_requester_closes_the_request_with_the_reason() {
+    let kit = Kit::start(Variant::default()).await;
+    let manager = kit.user(MANAGER).await;
+    let task = kit.ask("Legal contracts", "read", None).await;
+    kit.wait_state(&task, RequestState::Pending).await;
+    let mut disable = crate::helpers::fixture_json("iam/05-disable.json");
+    disable["subject"] = json!(format!("user:{REQUESTER}"));
+    disable["data"]["user"]["id"] = json!(REQUESTER);
+    disable["data"]["user"]["email"] = json!("riley@example.com");
+    assert_eq!(
+        kit.app
+            .post_iam(&serde_json::to_vec(&disable).unwrap())
+            .await
+            .status()
+            .as_u16(),
+        202
+    );
+    kit.app.wait_processed(&disable).await;
+
+    kit.app
+        .sandbox
+        .as_user(manager)
+        .set_status(&task, "approved")
+        .await
+        .unwrap();
+    let closed = kit.wait_state(&task, RequestState::Ineligible).await;
+
+    assert_eq!(
+        closed.reason.as_deref(),
+        Some("the requester's IAM identity is now disabled")
+    );
+    assert_eq!(kit.status(&task), "closed");
+    assert!(kit
+        .comments(&task)
+        .last()
+        .unwrap()
+        .starts_with("This access request cannot go ahead"));
+    kit.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_signed_decision_event_the_iam_does_not_confirm_grants_nothing() {
+    let kit = Kit::start(Variant::default()).await;
+    let task = kit.ask("Product launch", "edit", None).await;
+    let pending = kit.wait_state(&task, RequestState::Pending).await;
+    let mut event = crate::helpers::fixture_json("iam/13-request-decided-approved.json");
+    event["id"] = json!("forged-decision-1");
+    event["subject"] = json!(format!("user:{REQUESTER}"));
+    event["data"]["user"]["id"] = json!(REQUESTER);
+    event["data"]["request"]["request_id"] = json!(pending.iam_request_id.clone().unwrap());
+
+    assert_eq!(
+        kit.app
+            .post_iam(&serde_json::to_vec(&event).unwrap())
+            .await
+            .status()
+            .as_u16(),
+        202
+    );
+    let processed = kit.app.wait_processed(&event).await;
+
+    assert_eq!(processed.outcome, "ignored", "{}", processed.detail);
+    let request = kit.app.store.request(&task).await.unwrap().unwrap();
+    assert_eq!(request.state, RequestState::Pending);
+    assert!(kit
+        .shares(REQUESTER)
+        .await
+        .iter()
+        .all(|s| s.object_id != "901100000430"));
+    kit.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_deleted_request_withdraws_its_iam_request() {
+    let kit = Kit::start(Variant::default()).await;
+    let requester = kit.user(REQUESTER).await;
+    let task = kit.ask("Finance close", "read", None).await;
+    let pending = kit.wait_state(&task, RequestState::Pending).await;
+
+    kit.app
+        .sandbox
+        .as_user(requester)
+        .delete_task(&task)
+        .await
+        .unwrap();
+    kit.wait_state(&task, RequestState::Cancelled).await;
+    wait_reported(&kit, &task).await;
+
+    let iam = kit.app.iam.as_ref().unwrap().requests();
+    let opened = iam
+        .iter()
+        .find(|r| Some(&r.id) == pending.iam_request_id.as_ref())
+        .unwrap();
+    assert_eq!(
+        opened.state,
+        clickup_iam_router::sandbox::iam::IamRequestState::Denied
+    );
+    kit.app.stop().await;
+}
+
+async fn wait_outcome(kit: &Kit, outcome: &str) {
+    for _ in 0..200 {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM processed WHERE outcome = ?1")
+            .bind(outcome)
+            .fetch_one(kit.app.store.pool())
+            .await
+            .unwrap();
+        if count > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no event handled with outcome {outcome}");
 }
 
 async fn wait_step(kit: &Kit, task: &str, step: i64) -> clickup_iam_router::store::AccessRequest {

@@ -53,7 +53,7 @@ async fn a_task_is_taken_in_once_and_reads_back_as_written() {
     request.iam_request_id = Some("361da2b0".into());
     request.announced_step = 0;
     store
-        .save_request(&request, &[audit("request.routed")])
+        .save_request(&mut request, &[audit("request.routed")])
         .await
         .unwrap();
 
@@ -82,7 +82,7 @@ async fn each_step_is_decided_once_and_a_second_decision_writes_nothing() {
     let first = store
         .decide(
             &decision(0, true, "clickup:9001005"),
-            &request,
+            &mut request,
             &[audit("request.approved")],
         )
         .await
@@ -92,7 +92,7 @@ async fn each_step_is_decided_once_and_a_second_decision_writes_nothing() {
     let second = store
         .decide(
             &decision(0, false, "clickup:9001006"),
-            &denied,
+            &mut denied,
             &[audit("request.denied")],
         )
         .await
@@ -100,7 +100,7 @@ async fn each_step_is_decided_once_and_a_second_decision_writes_nothing() {
     let next_step = store
         .decide(
             &decision(1, false, "clickup:9001006"),
-            &denied,
+            &mut denied,
             &[audit("request.denied")],
         )
         .await
@@ -190,7 +190,7 @@ async fn the_scheduler_sees_only_requests_with_work_left() {
         request.until = *until;
         request.outcome_done = *done;
         request.iam_request_id = iam.map(str::to_owned);
-        store.save_request(&request, &[]).await.unwrap();
+        store.save_request(&mut request, &[]).await.unwrap();
     }
 
     let tended: Vec<String> = store
@@ -225,7 +225,7 @@ async fn requests_decided_before_a_re_enable_do_not_come_back() {
         request.iam_id = Some("aa01".into());
         request.state = RequestState::Granted;
         request.decided_at = Some(decided_at);
-        store.save_request(&request, &[]).await.unwrap();
+        store.save_request(&mut request, &[]).await.unwrap();
     }
 
     let granted: Vec<String> = store
@@ -237,4 +237,31 @@ async fn requests_decided_before_a_re_enable_do_not_come_back() {
         .collect();
 
     assert_eq!(granted, ["after"]);
+}
+
+#[tokio::test]
+async fn a_write_from_a_stale_copy_is_refused_and_changes_nothing() {
+    let (store, _dir) = store().await;
+    let mut request = AccessRequest::new("86a", "901100000901", 9001004, 1_000);
+    store.insert_request(&request).await.unwrap();
+    let mut stale = request.clone();
+
+    request.state = RequestState::Granted;
+    store.save_request(&mut request, &[]).await.unwrap();
+    stale.state = RequestState::Expired;
+    let refused = store
+        .save_request(&mut stale, &[audit("request.expired")])
+        .await;
+
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    let stored = store.request("86a").await.unwrap().unwrap();
+    assert_eq!((stored.state, stored.version), (RequestState::Granted, 1));
+    assert!(store
+        .audit_by_correlation("request:86a")
+        .await
+        .unwrap()
+        .is_empty());
 }

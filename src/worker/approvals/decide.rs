@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use super::{intake::set_approvers, messages, ApprovalError, Approvals};
 use crate::worker::lane::Outcome;
 use crate::{
+    iam::RequestStatus,
     rules::{parse_decision_comment, CommentDecision, DecideIn, Identity},
     store::{AccessRequest, Decision, RequestState},
 };
@@ -112,7 +113,11 @@ impl Approvals {
                 "the decision names no request_id".into(),
             ));
         };
-        let Some(request) = self.store.request_by_iam_id(iam_request_id).await? else {
+        let Some(found) = self.store.request_by_iam_id(iam_request_id).await? else {
+            return Ok(Outcome::new("ignored", "not a request the router opened"));
+        };
+        let _held = self.lock(&found.task_id).await;
+        let Some(request) = self.store.request(&found.task_id).await? else {
             return Ok(Outcome::new("ignored", "not a request the router opened"));
         };
         if request.state != RequestState::Pending || self.area(&request)?.decide_in != DecideIn::Iam
@@ -122,34 +127,59 @@ impl Approvals {
                 "the request is not waiting for the IAM",
             ));
         }
-        let approved = match decided["decision"].as_str() {
-            Some("approved") => true,
-            Some("denied") => false,
-            other => {
-                return Ok(Outcome::new(
-                    "ignored",
-                    format!("decision {other:?} is not final"),
-                ))
-            }
-        };
-        let approver = &decided["approver"];
-        let verdict = Verdict {
-            approved,
-            decided_by: format!(
-                "iam:{}",
-                approver["id"]
-                    .as_str()
-                    .or(approver["dn"].as_str())
-                    .unwrap_or("unknown")
-            ),
-            name: approver["display_name"]
-                .as_str()
-                .unwrap_or("the IAM's approver")
-                .to_owned(),
-            reason: decided["comment"].as_str().map(str::to_owned),
-            via: "iam-event",
+        // The event is only a signal: the IAM's own record of the request decides.
+        let Some(verdict) = self.iam_verdict(&request, "iam-event").await? else {
+            let said = decided["decision"].as_str().unwrap_or("?");
+            return Ok(Outcome::new(
+                "ignored",
+                format!("the event says {said:?}, the IAM shows the request undecided"),
+            ));
         };
         self.decide(request, verdict).await
+    }
+
+    /// The IAM's decision on a request it decides, from its request history: the approver
+    /// named by their identity on record when their DN is known.
+    pub(super) async fn iam_verdict(
+        &self,
+        request: &AccessRequest,
+        via: &'static str,
+    ) -> Result<Option<Verdict>, ApprovalError> {
+        let (Some(iam), Some(id)) = (&self.iam, &request.iam_request_id) else {
+            return Ok(None);
+        };
+        let (approved, approver_dn, comment) = match iam.request_status(id).await? {
+            RequestStatus::Approved {
+                approver_dn,
+                comment,
+            } => (true, approver_dn, comment),
+            RequestStatus::Denied {
+                approver_dn,
+                comment,
+            } => (false, approver_dn, comment),
+            RequestStatus::Failed => (false, None, Some("the IAM's workflow failed".into())),
+            RequestStatus::Pending | RequestStatus::NotFound => return Ok(None),
+        };
+        let approver = match &approver_dn {
+            Some(dn) => self.store.identity_by_dn(dn).await?,
+            None => None,
+        };
+        let decided_by = match (&approver, &approver_dn) {
+            (Some(record), _) => format!("iam:{}", record.iam_id),
+            (None, Some(dn)) => format!("iam:{dn}"),
+            (None, None) => "iam:workflow".to_owned(),
+        };
+        let name = approver
+            .as_ref()
+            .map(super::people::display_name)
+            .unwrap_or_else(|| "the IAM's approver".to_owned());
+        Ok(Some(Verdict {
+            approved,
+            decided_by,
+            name,
+            reason: comment,
+            via,
+        }))
     }
 
     /// Whether `actor` may decide the current step: `Ok(name)`, or `Err(why not)`.
@@ -278,7 +308,7 @@ impl Approvals {
                 "next_step": more_steps.then_some(next_step), "until": next.until,
             }),
         );
-        if !self.store.decide(&decision, &next, &[audit]).await? {
+        if !self.store.decide(&decision, &mut next, &[audit]).await? {
             return Ok(Outcome::new("duplicate", "this step was already decided"));
         }
 
@@ -299,11 +329,23 @@ impl Approvals {
     /// Puts the status back (when it was changed), answers, and audits the refusal.
     async fn refuse(
         &self,
-        request: AccessRequest,
+        mut request: AccessRequest,
         actor: Option<u64>,
         why: &str,
         put_back: Option<String>,
     ) -> Result<Outcome, ApprovalError> {
+        // A decision redelivered after it was recorded (a crash before the ack, a retry) is
+        // the same decision again: finish its effects, do not tell its author it did not count.
+        if let Some(actor) = actor {
+            let who = format!("clickup:{actor}");
+            if self.store.decided_by(&request.task_id, &who).await? {
+                self.drive(request).await?;
+                return Ok(Outcome::new(
+                    "duplicate",
+                    "this approver's decision was recorded",
+                ));
+            }
+        }
         if let Some(status) = &put_back {
             self.clickup
                 .set_task_status(&request.task_id, status)
@@ -328,7 +370,7 @@ impl Approvals {
                 "clickup_user_id": actor, "why": why, "status_put_back": put_back.is_some(),
             }),
         );
-        self.store.save_request(&request, &[audit]).await?;
+        self.store.save_request(&mut request, &[audit]).await?;
         Ok(Outcome::new("refused", why.to_owned()))
     }
 
@@ -353,7 +395,9 @@ impl Approvals {
             "cancelled",
             json!({ "why": why }),
         );
-        self.store.save_request(&request, &[audit]).await?;
+        self.store.save_request(&mut request, &[audit]).await?;
+        // An IAM request opened for it is withdrawn (its approval tasks denied).
+        self.drive(request).await?;
         Ok(Outcome::new("cancelled", why.to_owned()))
     }
 

@@ -33,7 +33,8 @@ impl Approvals {
         if finished && !request.outcome_done {
             self.announce_outcome(&mut request).await?;
         }
-        if finished && request.reported_at.is_none() && request.iam_request_id.is_some() {
+        let closed = finished || request.state == RequestState::Cancelled;
+        if closed && request.reported_at.is_none() && request.iam_request_id.is_some() {
             self.report(&mut request).await?;
         }
         Ok(())
@@ -121,13 +122,7 @@ impl Approvals {
                 return Err(error);
             }
             warn!(task_id = %request.task_id, "the grant of an approved request was refused");
-            self.clickup
-                .comment(
-                    &request.task_id,
-                    &messages::grant_refused(&error.to_string()),
-                )
-                .await?;
-            return Err(error);
+            return self.grant_failed(request, &error.to_string()).await;
         }
 
         let iam_id = request.iam_id.clone().unwrap_or_default();
@@ -137,9 +132,13 @@ impl Approvals {
         let granted = open.iter().any(|g| g.object == object && g.rule == rule);
         let covered = open.iter().any(|g| g.object == object);
         if !granted && !covered {
-            return Err(ApprovalError::Refused(format!(
-                "the approved access to {object} was not applied"
-            )));
+            // The rules keep no account for the requester (disabled, ended, unmatched).
+            let status = self.store.identity(&iam_id).await?.map(|r| r.status);
+            let why = format!(
+                "the requester has no ClickUp access the rules keep (IAM status {})",
+                status.as_deref().unwrap_or("unknown")
+            );
+            return self.grant_failed(request, &why).await;
         }
 
         request.state = RequestState::Granted;
@@ -147,6 +146,28 @@ impl Approvals {
         let audit = self.audit(request, "request.granted", "applied", json!({
             "object": object, "level": request.level, "until": request.until, "by_request": granted,
         }));
+        self.store.save_request(request, &[audit]).await?;
+        Ok(())
+    }
+
+    /// An approval that cannot be applied closes the request with the reason, so it is not
+    /// tried on every tick.
+    async fn grant_failed(
+        &self,
+        request: &mut AccessRequest,
+        why: &str,
+    ) -> Result<(), ApprovalError> {
+        request.state = RequestState::Ineligible;
+        request.reason = Some(format!(
+            "approved, but the access could not be applied: {why}"
+        ));
+        request.outcome_done = false;
+        let audit = self.audit(
+            request,
+            "request.grant_failed",
+            "refused",
+            json!({ "why": why }),
+        );
         self.store.save_request(request, &[audit]).await?;
         Ok(())
     }
@@ -202,7 +223,11 @@ impl Approvals {
             return Ok(());
         };
         let area = self.area(request)?;
-        if area.decide_in == DecideIn::Iam {
+        let decided_in_iam = request
+            .decided_by
+            .as_deref()
+            .is_some_and(|by| by.starts_with("iam:"));
+        if area.decide_in == DecideIn::Iam && decided_in_iam {
             // The IAM decided it; there is nothing to tell it.
             request.reported_at = Some(Utc::now().timestamp_millis());
             self.store.save_request(request, &[]).await?;

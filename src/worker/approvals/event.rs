@@ -85,6 +85,18 @@ impl TaskEvent {
         }
     }
 
+    /// The task the event is about.
+    pub fn task_id(&self) -> Option<&str> {
+        match self {
+            TaskEvent::Created { task_id, .. }
+            | TaskEvent::StatusChanged { task_id, .. }
+            | TaskEvent::Commented { task_id, .. }
+            | TaskEvent::FieldChanged { task_id, .. }
+            | TaskEvent::Deleted { task_id } => Some(task_id),
+            TaskEvent::Other => None,
+        }
+    }
+
     /// The user who made the change, when the event says.
     pub fn actor(&self) -> Option<u64> {
         match self {

@@ -42,6 +42,10 @@ impl Approvals {
         if event.actor() == Some(self.router_user) {
             return Ok(Outcome::new("echo", "the router's own change"));
         }
+        let _held = match event.task_id() {
+            Some(task_id) => Some(self.lock(task_id).await),
+            None => None,
+        };
         let intake_list = self.policy()?.intake.list_id.clone();
 
         match event {

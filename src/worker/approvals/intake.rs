@@ -148,7 +148,7 @@ impl Approvals {
                 "iam_request_id": request.iam_request_id,
             }),
         );
-        self.store.save_request(&request, &[audit]).await?;
+        self.store.save_request(&mut request, &[audit]).await?;
 
         self.drive(request).await?;
         Ok(Outcome::new(
@@ -185,7 +185,7 @@ impl Approvals {
                 "iam_request_id": request.iam_request_id,
             }),
         );
-        self.store.save_request(&request, &[audit]).await?;
+        self.store.save_request(&mut request, &[audit]).await?;
 
         self.drive(request).await?;
         Ok(Outcome::new("routed", "sent to the IAM's workflow"))
@@ -238,7 +238,7 @@ impl Approvals {
             "waiting",
             json!({ "problems": problems.len() }),
         );
-        self.store.save_request(&request, &[audit]).await?;
+        self.store.save_request(&mut request, &[audit]).await?;
         Ok(Outcome::new("incomplete", "the form is incomplete"))
     }
 
@@ -256,7 +256,7 @@ impl Approvals {
             "refused",
             json!({ "reasons": reasons }),
         );
-        self.store.save_request(&request, &[audit]).await?;
+        self.store.save_request(&mut request, &[audit]).await?;
 
         self.drive(request).await?;
         Ok(Outcome::new("ineligible", reasons.join("; ")))

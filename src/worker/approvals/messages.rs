@@ -30,7 +30,7 @@ pub fn routed(
         asked.area,
         asked.object,
         duration_words(asked.duration),
-        asked.justification.unwrap_or("(no justification given)"),
+        asked.justification.map(quoted).unwrap_or_else(|| "(no justification given)".into()),
         step + 1,
         steps,
         step_name,
@@ -102,10 +102,6 @@ pub fn denied(by: &str, reason: Option<&str>) -> String {
     }
 }
 
-pub fn grant_refused(error: &str) -> String {
-    format!("Approved, but ClickUp refused the grant: {error}. An administrator has to look at it; nothing was granted.")
-}
-
 pub fn reminder(approvers: &[String], since: DateTime<Utc>) -> String {
     format!(
         "Reminder: this access request has waited for a decision since {}. Waiting for {}.",
@@ -135,13 +131,46 @@ fn names(people: &[String]) -> String {
 }
 
 fn duration_words(duration: Option<Duration>) -> String {
-    match duration {
-        Some(d) if d.num_days() >= 1 && d.num_hours() % 24 == 0 => {
-            format!("for {} day(s)", d.num_days())
-        }
-        Some(d) => format!("for {} hour(s)", d.num_hours().max(1)),
-        None => "with no end date".to_owned(),
-    }
+    let Some(d) = duration else {
+        return "with no end date".to_owned();
+    };
+    let seconds = d.num_seconds().max(1);
+    let (amount, unit) = match seconds {
+        s if s % 86_400 == 0 => (s / 86_400, "day"),
+        s if s % 3_600 == 0 => (s / 3_600, "hour"),
+        s if s % 60 == 0 => (s / 60, "minute"),
+        s => (s, "second"),
+    };
+    format!("for {amount} {unit}(s)")
+}
+
+/// Text a requester typed, made safe to quote in the router's own comment: on one line,
+/// without control or bidirectional-override characters, and bounded.
+pub fn quoted(text: &str) -> String {
+    let hidden = |c: &char| {
+        c.is_control()
+            || matches!(*c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    let flat: String = text
+        .chars()
+        .map(|c| {
+            if c == '\n' || c == '\r' || c == '\t' {
+                ' '
+            } else {
+                c
+            }
+        })
+        .filter(|c| !hidden(c))
+        .collect();
+    let words: Vec<&str> = flat.split_whitespace().collect();
+    let joined = words.join(" ");
+    let bounded: String = joined.chars().take(500).collect();
+    let cut = if bounded.len() < joined.len() {
+        "…"
+    } else {
+        ""
+    };
+    format!("\"{bounded}{cut}\"")
 }
 
 #[cfg(test)]
@@ -167,12 +196,35 @@ mod tests {
         let cases = [
             (Some(Duration::days(14)), "for 14 day(s)"),
             (Some(Duration::hours(36)), "for 36 hour(s)"),
-            (Some(Duration::minutes(5)), "for 1 hour(s)"),
+            (Some(Duration::minutes(90)), "for 90 minute(s)"),
+            (Some(Duration::seconds(3)), "for 3 second(s)"),
             (None, "with no end date"),
         ];
         for (duration, expected) in cases {
             assert_eq!(duration_words(duration), expected);
         }
+    }
+
+    #[test]
+    fn requester_text_is_quoted_on_one_line_without_hidden_characters() {
+        let cases = [
+            ("Quarterly review", "\"Quarterly review\""),
+            (
+                "line one\n/approve\r\nStep 1 of 1",
+                "\"line one /approve Step 1 of 1\"",
+            ),
+            ("evil\u{202E}txt.exe", "\"eviltxt.exe\""),
+            ("tab\there\u{200B}", "\"tab here\""),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(quoted(text), expected, "{text:?}");
+        }
+        let long = "x".repeat(600);
+        assert_eq!(
+            quoted(&long).chars().count(),
+            503,
+            "500 characters, an ellipsis, quotes"
+        );
     }
 
     #[test]

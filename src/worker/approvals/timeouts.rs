@@ -10,9 +10,8 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
-use super::{decide::Verdict, messages, people::parse_ref, ApprovalError, Approvals};
+use super::{messages, people::parse_ref, ApprovalError, Approvals};
 use crate::{
-    iam::RequestStatus,
     rules::{DecideIn, OnTimeout},
     store::{AccessRequest, RequestState},
 };
@@ -40,8 +39,13 @@ pub async fn run_until_stopped(
 /// One pass over the open requests; failures are logged and tried again next tick.
 pub async fn tick(approvals: &Approvals, now: DateTime<Utc>) -> Result<(), ApprovalError> {
     let open = approvals.store.requests_to_tend().await?;
-    for request in open {
-        let task_id = request.task_id.clone();
+    for listed in open {
+        let task_id = listed.task_id.clone();
+        // Read again under the request's lock: a lane may have changed it since the list.
+        let _held = approvals.lock(&task_id).await;
+        let Some(request) = approvals.store.request(&task_id).await? else {
+            continue;
+        };
         if let Err(error) = approvals.tend(request, now).await {
             warn!(%task_id, error = %error, "access request pass failed; tried again next tick");
         }
@@ -81,7 +85,7 @@ impl Approvals {
     ) -> Result<(), ApprovalError> {
         let area = self.area(&request)?;
         if area.decide_in == DecideIn::Iam && self.poll_due(&request.task_id) {
-            if let Some(outcome) = self.poll_iam(&request).await? {
+            if let Some(outcome) = self.iam_verdict(&request, "iam-poll").await? {
                 self.decide(request, outcome).await?;
                 return Ok(());
             }
@@ -116,14 +120,17 @@ impl Approvals {
                         "pending",
                         json!({ "approvers": request.approver_iam_ids }),
                     );
-                    self.store.save_request(&request, &[audit]).await?;
+                    self.store.save_request(&mut request, &[audit]).await?;
                     self.drive(request).await
                 }
                 _ => self.expire(request).await,
             }
         } else if waited >= timeout.remind_after.num_milliseconds() && request.reminded_at.is_none()
         {
-            let names = self.names(&request.approvers).await?;
+            let names = match area.decide_in {
+                DecideIn::Iam => vec!["the IAM's approval workflow".to_owned()],
+                DecideIn::ClickUp => self.names(&request.approvers).await?,
+            };
             self.clickup
                 .comment(&request.task_id, &messages::reminder(&names, since))
                 .await?;
@@ -135,45 +142,12 @@ impl Approvals {
                 json!({ "approvers": request.approver_iam_ids }),
             );
             self.store
-                .save_request(&request, &[audit])
+                .save_request(&mut request, &[audit])
                 .await
                 .map_err(ApprovalError::from)
         } else {
             Ok(())
         }
-    }
-
-    /// The IAM's decision on a request it decides, when it has one.
-    async fn poll_iam(&self, request: &AccessRequest) -> Result<Option<Verdict>, ApprovalError> {
-        let (Some(iam), Some(id)) = (&self.iam, &request.iam_request_id) else {
-            return Ok(None);
-        };
-        let verdict = |approved: bool, approver: Option<String>, comment: Option<String>| Verdict {
-            approved,
-            decided_by: format!(
-                "iam:{}",
-                approver.clone().unwrap_or_else(|| "unknown".into())
-            ),
-            name: approver.unwrap_or_else(|| "the IAM's approver".into()),
-            reason: comment,
-            via: "iam-poll",
-        };
-        Ok(match iam.request_status(id).await? {
-            RequestStatus::Approved {
-                approver_dn,
-                comment,
-            } => Some(verdict(true, approver_dn, comment)),
-            RequestStatus::Denied {
-                approver_dn,
-                comment,
-            } => Some(verdict(false, approver_dn, comment)),
-            RequestStatus::Failed => Some(verdict(
-                false,
-                None,
-                Some("the IAM's workflow failed".into()),
-            )),
-            RequestStatus::Pending | RequestStatus::NotFound => None,
-        })
     }
 
     async fn expire(&self, mut request: AccessRequest) -> Result<(), ApprovalError> {
@@ -185,7 +159,7 @@ impl Approvals {
             "expired",
             json!({ "step": request.step }),
         );
-        self.store.save_request(&request, &[audit]).await?;
+        self.store.save_request(&mut request, &[audit]).await?;
         self.drive(request).await
     }
 
@@ -216,7 +190,7 @@ impl Approvals {
             "ended",
             json!({ "object": request.object, "until": request.until }),
         );
-        self.store.save_request(&request, &[audit]).await?;
+        self.store.save_request(&mut request, &[audit]).await?;
         Ok(())
     }
 }

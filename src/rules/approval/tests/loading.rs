@@ -199,3 +199,18 @@ fn the_intake_and_the_section_are_checked() {
         "c.yaml:2:3: access_requests are already given at a.yaml:2:3: keep them in one file",
     );
 }
+
+#[test]
+fn an_area_the_iam_decides_cannot_escalate() {
+    let mut lines = legal_with("decide_in", "decide_in: iam");
+    lines.push(r#"iam_prd: "cn=ClickUp-Legal,cn=RequestDefs,o=system""#.to_owned());
+
+    let refused = RuleSet::from_sources(&[("a.yaml", &policy_text(&[lines]))]);
+
+    let error = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(error.starts_with("a.yaml:14:"), "{error}");
+    assert!(
+        error.contains("`decide_in: iam` cannot escalate"),
+        "{error}"
+    );
+}

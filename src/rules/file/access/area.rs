@@ -144,6 +144,15 @@ impl RawArea {
                 "`decide_in: iam` needs an `iam_prd`",
             ));
         }
+        let escalates = timeout
+            .as_ref()
+            .is_some_and(|t| matches!(t.then, OnTimeout::Escalate { .. }));
+        if self.decide_in == DecideIn::Iam && escalates {
+            return Err(checker.fail(
+                &[Step::Key("timeout")],
+                "`decide_in: iam` cannot escalate: the IAM's workflow chooses its approvers; use `then: expire`",
+            ));
+        }
 
         Ok(Area {
             name: checker.name,
