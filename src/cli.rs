@@ -184,7 +184,7 @@ impl Cli {
     /// The demo prints a table on stdout, so its logs stay at warnings unless `RUST_LOG` asks.
     pub fn default_log_filter(&self) -> &'static str {
         match self.command {
-            Command::Demo(_) => "warn",
+            Command::Demo(_) => "error",
             _ => crate::telemetry::DEFAULT_FILTER,
         }
     }
