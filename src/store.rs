@@ -255,6 +255,18 @@ impl Store {
     }
 }
 
+/// A store in a fresh temporary SQLite file, for tests; keep the directory alive with it.
+#[cfg(test)]
+pub(crate) async fn temp_store() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let settings = StoreSettings {
+        database_url: url.parse().expect("a SQLite URL"),
+    };
+    let store = Store::open(&settings).await.expect("a fresh store opens");
+    (store, dir)
+}
+
 async fn insert_audit(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     at: i64,

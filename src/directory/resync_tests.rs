@@ -5,7 +5,6 @@ use serde_json::{json, Value};
 
 use super::resync::{resync, Position, Refused, Report, ResyncError};
 use crate::{
-    config::StoreSettings,
     ingest::iam::{IamPayloadError, IamSchema},
     store::{IdentityRecord, Store},
 };
@@ -17,14 +16,7 @@ const REENABLE: &str = include_str!("../../tests/fixtures/iam/06-reenable.json")
 const DECIDED: &str = include_str!("../../tests/fixtures/iam/13-request-decided-approved.json");
 const JANE: &str = "9f2c4e1a7b3d4c5e8a6f0b1c2d3e4f50";
 
-async fn store() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("test.db").display());
-    let settings = StoreSettings {
-        database_url: url.parse().unwrap(),
-    };
-    (Store::open(&settings).await.unwrap(), dir)
-}
+use crate::store::temp_store as store;
 
 fn event(fixture: &str) -> Value {
     serde_json::from_str(fixture).unwrap()

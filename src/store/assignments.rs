@@ -221,16 +221,8 @@ fn assignment(row: &sqlx::sqlite::SqliteRow) -> TaskAssignment {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::StoreSettings;
 
-    async fn store() -> (Store, tempfile::TempDir) {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("test.db").display());
-        let settings = StoreSettings {
-            database_url: url.parse().unwrap(),
-        };
-        (Store::open(&settings).await.unwrap(), dir)
-    }
+    use crate::store::temp_store as store;
 
     fn audit(action: &str) -> AuditEntry {
         AuditEntry {

@@ -2,14 +2,7 @@
 
 use super::*;
 
-async fn store() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("test.db").display());
-    let settings = StoreSettings {
-        database_url: url.parse().unwrap(),
-    };
-    (Store::open(&settings).await.unwrap(), dir)
-}
+use super::temp_store as store;
 
 fn entry(action: &str) -> AuditEntry {
     AuditEntry {

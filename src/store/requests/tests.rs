@@ -1,16 +1,8 @@
 //! Requests and decisions against a real SQLite file.
 
 use super::*;
-use crate::config::StoreSettings;
 
-async fn store() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("test.db").display());
-    let settings = StoreSettings {
-        database_url: url.parse().unwrap(),
-    };
-    (Store::open(&settings).await.unwrap(), dir)
-}
+use crate::store::temp_store as store;
 
 fn audit(action: &str) -> AuditEntry {
     AuditEntry {
