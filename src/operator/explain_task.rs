@@ -45,6 +45,10 @@ pub async fn explain(
     let text =
         std::fs::read_to_string(task).with_context(|| format!("reading {}", task.display()))?;
     let task: Value = serde_json::from_str(&text).context("the task is not JSON")?;
+    anyhow::ensure!(
+        task["id"].is_string() && task["list"]["id"].is_string(),
+        "the --task file is not a task as GET /v2/task/{{id}} returns it (no `id` and `list.id`)"
+    );
     let facts = TaskFacts::from_task(&event, &task);
 
     for rule in rules.assignments() {
@@ -79,8 +83,11 @@ pub async fn explain(
     println!("conditions: {}", listed.join(", "));
 
     let Some(url) = database_url else {
-        println!("{}", explain_assignment(rule, &[], None));
-        println!("(no --database-url: the directory of people is not known here)");
+        println!(
+            "rule {} ({}); candidates and the choice need the directory: give --database-url",
+            rule.name,
+            rule.strategy.as_str()
+        );
         return Ok(());
     };
     let store = Store::open_read_only(&StoreSettings { database_url: url }).await?;

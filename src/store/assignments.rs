@@ -158,11 +158,28 @@ impl Store {
         Ok(next.unwrap_or(0) as u64)
     }
 
-    /// Notes a removed account whose tasks must be reassigned (idempotent).
+    /// Opens again the assignment a close ended, when the task is reopened (the assignee still
+    /// holds it, so it counts toward their load again).
+    pub async fn reopen_assignment(&self, task_id: &str) -> Result<bool, StoreError> {
+        let reopened = sqlx::query(
+            "UPDATE task_assignments SET ended_at = NULL, end_reason = NULL
+             WHERE id = (SELECT id FROM task_assignments WHERE task_id = ?1 ORDER BY id DESC LIMIT 1)
+               AND end_reason = 'closed'
+               AND NOT EXISTS (SELECT 1 FROM task_assignments WHERE task_id = ?1 AND ended_at IS NULL)",
+        )
+        .bind(task_id)
+        .execute(self.pool())
+        .await?;
+        Ok(reopened.rows_affected() > 0)
+    }
+
+    /// Notes a removed account whose tasks must be reassigned; a person who leaves again
+    /// after a re-enable is noted again.
     pub async fn note_leaver_tasks(&self, iam_id: &str, user_id: i64) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO leaver_tasks (iam_id, user_id, noted_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (iam_id, user_id) DO NOTHING",
+             ON CONFLICT (iam_id, user_id) DO UPDATE SET noted_at = excluded.noted_at, done_at = NULL
+             WHERE leaver_tasks.done_at IS NOT NULL",
         )
         .bind(iam_id)
         .bind(user_id)
@@ -312,5 +329,44 @@ mod tests {
             }]
         );
         assert!(store.leavers_with_tasks().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_person_who_leaves_again_after_a_re_enable_is_noted_again() {
+        let (store, _dir) = store().await;
+        store.note_leaver_tasks("aa01", 9001004).await.unwrap();
+        let first = store.leavers_with_tasks().await.unwrap();
+        store
+            .leaver_tasks_done(&first[0], &audit("task.leaver_reviewed"))
+            .await
+            .unwrap();
+
+        store.note_leaver_tasks("aa01", 9001004).await.unwrap();
+
+        assert_eq!(store.leavers_with_tasks().await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_reopened_task_counts_again_for_its_assignee() {
+        let (store, _dir) = store().await;
+        store
+            .record_assignment(&choice("t1", 7), &audit("task.assigned"))
+            .await
+            .unwrap();
+        store.end_assignment("t1", "closed").await.unwrap();
+        store
+            .record_assignment(&choice("t2", 7), &audit("task.assigned"))
+            .await
+            .unwrap();
+        store.end_assignment("t2", "deleted").await.unwrap();
+
+        let reopened = store.reopen_assignment("t1").await.unwrap();
+        let deleted_reopened = store.reopen_assignment("t2").await.unwrap();
+        let again = store.reopen_assignment("t1").await.unwrap();
+
+        assert!(reopened);
+        assert!(!deleted_reopened, "only a close is undone by a reopen");
+        assert!(!again, "already open");
+        assert_eq!(store.open_loads(&[7]).await.unwrap()[&7], 1);
     }
 }

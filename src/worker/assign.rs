@@ -127,6 +127,19 @@ impl Assigner {
             let outcome = if ended { "unassigned" } else { "ignored" };
             return Ok(Outcome::new(outcome, "the task was closed"));
         }
+        let was_closed = matches!(
+            data["history_item"]["before"]["type"].as_str(),
+            Some("closed" | "done")
+        );
+        if event == "taskStatusUpdated"
+            && was_closed
+            && self.store.reopen_assignment(&task_id).await?
+        {
+            return Ok(Outcome::new(
+                "reopened",
+                "the task was reopened; its assignment counts again",
+            ));
+        }
         if let Some(echo) = self.echo_of_own_choice(&task_id, data).await? {
             return Ok(echo);
         }
@@ -203,7 +216,8 @@ pub fn specific_event(data: &Value) -> String {
     let field = data["history_item"]["field"].as_str().unwrap_or_default();
     let specific = match field {
         "task_creation" => "taskCreated",
-        "status" if data["history_item"]["before"]["type"] == "removed" => "taskCreated",
+        // A new task's first status is set by its creation: the `task_creation` item is the
+        // one that stands for `taskCreated`, so the creation is acted on once.
         "status" => "taskStatusUpdated",
         "assignee_add" | "assignee_rem" => "taskAssigneeUpdated",
         "comment" => "taskCommentPosted",
@@ -248,7 +262,7 @@ mod tests {
             ),
             (
                 json!({"event": "taskCreated", "history_item": {"field": "status", "before": {"type": "removed"}}}),
-                "taskCreated",
+                "taskStatusUpdated",
             ),
             (
                 json!({"event": "taskCreated", "history_item": {"field": "task_creation"}}),

@@ -447,6 +447,119 @@ async fn a_leavers_open_tasks_are_reassigned_and_the_rest_reported() {
     world.app.stop().await;
 }
 
+#[tokio::test]
+async fn two_identities_of_one_account_get_one_turn() {
+    let twin = Person {
+        n: 11,
+        name: "Rae Again",
+        department: "Risk",
+        location: "London",
+        groups: &[],
+    };
+    let mut twin_event = joiner(&twin);
+    let world = World::start(&[RISK_A, RISK_B]).await;
+    // The second identity has Rae's email: the router links it to her account.
+    twin_event["data"]["user"]["email"] = json!("person1@example.com");
+    twin_event["data"]["user"]["profile"]["email"] = json!("person1@example.com");
+    twin_event["data"]["user"]["profile"]["emails"] =
+        json!([{ "value": "person1@example.com", "type": "work", "primary": true }]);
+    assert_eq!(
+        world
+            .app
+            .post_iam(&serde_json::to_vec(&twin_event).unwrap())
+            .await
+            .status()
+            .as_u16(),
+        202
+    );
+    world.app.wait_processed(&twin_event).await;
+
+    let mut counts: HashMap<u64, u32> = HashMap::new();
+    for n in 0..12 {
+        let task = world
+            .create(COMPLIANCE, &format!("Compliance review twin {n}"), &[])
+            .await;
+        for user in world.assigned(&task).await {
+            *counts.entry(user).or_default() += 1;
+        }
+    }
+
+    let expected: HashMap<u64, u32> = [1, 2].iter().map(|n| (world.users[n], 6)).collect();
+    assert_eq!(counts, expected);
+    world.app.stop().await;
+}
+
+#[tokio::test]
+async fn nobody_qualifying_without_a_usable_fallback_is_said_once() {
+    let world = World::start(&[OPS_LDN]).await;
+
+    let task = world
+        .create(COMPLIANCE, "Compliance review: nobody", &[])
+        .await;
+    for _ in 0..100 {
+        if world.audit_actions("task.unassigned").await > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    world.app.sandbox.settle().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    assert_eq!(world.audit_actions("task.unassigned").await, 1);
+    let said: Vec<String> = world
+        .app
+        .sandbox
+        .state()
+        .comments(&task)
+        .into_iter()
+        .map(|c| c.text)
+        .collect();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(
+        said[0].starts_with("Nobody could be assigned by the rule \"compliance-reviews\""),
+        "{said:?}"
+    );
+    world.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_leavers_task_nobody_can_take_is_taken_from_them_and_reported() {
+    let world = World::start(&[RISK_A]).await;
+    let task = world
+        .create(COMPLIANCE, "Compliance review: sole", &[])
+        .await;
+    assert_eq!(world.assigned(&task).await, [world.users[&1]]);
+
+    let mut leaver = fixture_json("iam/04-leaver-terminated.json");
+    leaver["subject"] = json!(format!("user:{}", iam_id(1)));
+    leaver["data"]["user"]["id"] = json!(iam_id(1));
+    leaver["data"]["user"]["email"] = json!("person1@example.com");
+    assert_eq!(
+        world
+            .app
+            .post_iam(&serde_json::to_vec(&leaver).unwrap())
+            .await
+            .status()
+            .as_u16(),
+        202
+    );
+    world.app.wait_processed(&leaver).await;
+    let reviewed = wait_reviewed(&world).await;
+    world.app.sandbox.settle().await;
+
+    assert_eq!(reviewed["reassigned"], json!([]));
+    assert_eq!(reviewed["nobody_qualified"], json!([task]));
+    assert!(world
+        .app
+        .sandbox
+        .state()
+        .task(&task)
+        .unwrap()
+        .assignees
+        .is_empty());
+    world.app.stop().await;
+}
+
 async fn wait_until_unassigned(world: &World, task: &str) {
     for _ in 0..150 {
         if world

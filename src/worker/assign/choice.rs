@@ -109,6 +109,12 @@ impl Assigner {
                 (Some(new), text, "task.assigned_fallback", "fallback")
             }
             Pick::Nobody { why } => {
+                // Whoever the router chose before (a leaver) does not keep the task.
+                if let Some(previous) = cause.previous {
+                    self.clickup
+                        .change_assignees(task_id, &[], &[previous])
+                        .await?;
+                }
                 let text = format!(
                     "Nobody could be assigned by the rule \"{}\": {why}.",
                     rule.name
@@ -116,8 +122,6 @@ impl Assigner {
                 (None, text, "task.unassigned", "nobody")
             }
         };
-        self.clickup.comment(task_id, &text).await?;
-
         let audit = AuditEntry {
             actor: ROUTER_ACTOR.into(),
             action: action.into(),
@@ -149,6 +153,12 @@ impl Assigner {
                 self.store.append_audit(&audit).await?;
             }
         }
+
+        // The choice is on record before the comment, so a failing comment never leads to a
+        // second choice; the comment is best effort and its loss is logged.
+        if let Err(error) = self.clickup.comment(task_id, &text).await {
+            tracing::warn!(%task_id, error = %error, "the assignment comment could not be posted");
+        }
         Ok(Outcome::new(outcome, format!("rule {}", rule.name)))
     }
 
@@ -173,7 +183,11 @@ impl Assigner {
         let now = Utc::now();
         let mut kept = Vec::new();
         for person in directory.select(&conditions) {
-            if Some(person.clickup_user_id) == cause.excluded {
+            let seen = kept
+                .iter()
+                .any(|(user_id, _, _)| *user_id == person.clickup_user_id);
+            if Some(person.clickup_user_id) == cause.excluded || seen {
+                // One account, one turn, however many identities are linked to it.
                 continue;
             }
             if let Ok(true) = rule.keeps(&self.rules, &person.identity, now) {

@@ -47,6 +47,7 @@ impl Assigner {
     async fn reassign(&self, leaver: &LeaverTasks) -> Result<(), AssignError> {
         let user_id = leaver.user_id as u64;
         let mut reassigned = Vec::new();
+        let mut nobody = Vec::new();
         for open in self.store.open_assignments_of(leaver.user_id).await? {
             let Some(task) = self.clickup.task(&open.task_id).await? else {
                 self.store.end_assignment(&open.task_id, "deleted").await?;
@@ -74,8 +75,11 @@ impl Assigner {
                 previous: Some(user_id),
                 excluded: Some(user_id),
             };
-            self.assign(&task, &facts, rule, &cause).await?;
-            reassigned.push(open.task_id.clone());
+            let outcome = self.assign(&task, &facts, rule, &cause).await?;
+            match outcome.name {
+                "assigned" | "fallback" => reassigned.push(open.task_id.clone()),
+                _ => nobody.push(open.task_id.clone()),
+            }
         }
 
         let still_theirs = self
@@ -85,7 +89,7 @@ impl Assigner {
         let not_covered: Vec<String> = still_theirs
             .iter()
             .filter_map(|task| task["id"].as_str().map(str::to_owned))
-            .filter(|id| !reassigned.contains(id))
+            .filter(|id| !reassigned.contains(id) && !nobody.contains(id))
             .collect();
 
         let audit = AuditEntry {
@@ -93,7 +97,7 @@ impl Assigner {
             action: "task.leaver_reviewed".into(),
             subject: Some(format!("user:{}", leaver.iam_id)),
             object: Some(format!("clickup:user:{user_id}")),
-            outcome: if not_covered.is_empty() {
+            outcome: if not_covered.is_empty() && nobody.is_empty() {
                 "reassigned"
             } else {
                 "reported"
@@ -101,7 +105,11 @@ impl Assigner {
             .into(),
             correlation_id: format!("leaver:{}", leaver.iam_id),
             event_id: format!("leaver:{}:tasks", leaver.iam_id),
-            detail: json!({ "reassigned": reassigned, "open_tasks_no_rule_covers": not_covered }),
+            detail: json!({
+                "reassigned": reassigned,
+                "nobody_qualified": nobody,
+                "open_tasks_no_rule_covers": not_covered,
+            }),
         };
         self.store.leaver_tasks_done(leaver, &audit).await?;
         info!(
