@@ -110,7 +110,7 @@ pub async fn run(file: &Path, settings: &StoreSettings) -> anyhow::Result<()> {
     let report = resync(&store, &schema, &text).await?;
 
     println!(
-        "{} event(s) read: {} merged, {} unchanged (the record was newer), {} refused",
+        "{} event(s) read: {} merged, {} unchanged (already on record, or older than the record), {} refused",
         report.read,
         report.merged,
         report.unchanged,

@@ -443,7 +443,7 @@ async fn a_leavers_open_tasks_are_reassigned_and_the_rest_reported() {
         [b]
     );
     assert_eq!(reviewed["reassigned"], json!([leaver_task]));
-    assert_eq!(reviewed["open_tasks_no_rule_covers"], json!([uncovered]));
+    assert_eq!(reviewed["other_open_tasks"], json!([uncovered]));
     world.app.stop().await;
 }
 

@@ -108,7 +108,7 @@ impl Assigner {
             detail: json!({
                 "reassigned": reassigned,
                 "nobody_qualified": nobody,
-                "open_tasks_no_rule_covers": not_covered,
+                "other_open_tasks": not_covered,
             }),
         };
         self.store.leaver_tasks_done(leaver, &audit).await?;
