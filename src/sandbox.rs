@@ -250,7 +250,7 @@ impl Sandbox {
     }
 }
 
-fn ensure_loopback(address: SocketAddr) -> anyhow::Result<()> {
+pub(crate) fn ensure_loopback(address: SocketAddr) -> anyhow::Result<()> {
     anyhow::ensure!(
         address.ip().is_loopback(),
         "the sandbox serves only on loopback, not on {address}"

@@ -34,6 +34,7 @@ use tokio::task::JoinHandle;
 
 pub use view::{IamRequestState, IamRequestView, IamTaskState, IamTaskView};
 
+use super::ensure_loopback;
 use notify::Notifier;
 use state::IamState;
 
@@ -227,14 +228,6 @@ impl IamSandbox {
     pub fn revoke_tokens(&self) {
         self.state.with(|s| s.revoke_tokens());
     }
-}
-
-fn ensure_loopback(address: SocketAddr) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        address.ip().is_loopback(),
-        "the IAM sandbox serves only on loopback, not on {address}"
-    );
-    Ok(())
 }
 
 async fn not_found() -> HttpResponse {

@@ -92,20 +92,20 @@ pub struct Approvals {
 }
 
 impl Approvals {
-    /// Builds the worker when the rules have an access-request policy: learns the router's
-    /// own account and checks that the intake List has the configured statuses.
+    /// Builds the worker when the rules have an access-request policy, checking that the
+    /// intake List has the configured statuses; `router_user` is the router's own account.
     pub async fn start(
         clickup: ClickUpClient,
         store: Store,
         rules: Arc<RuleSet>,
         provisioner: Arc<Provisioner>,
         iam: Option<IamClient>,
+        router_user: u64,
         poll_every: Duration,
     ) -> anyhow::Result<Option<Approvals>> {
         let Some(policy) = rules.access_policy() else {
             return Ok(None);
         };
-        let router_user = clickup.me().await?;
         let available = clickup.list_statuses(&policy.intake.list_id).await?;
         let statuses = spell_statuses(&policy.intake.statuses, &available)
             .map_err(|missing| anyhow::anyhow!("the access-request List {} has no status {missing:?}; its statuses are {available:?}", policy.intake.list_id))?;

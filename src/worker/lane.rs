@@ -1,5 +1,6 @@
-//! What every bus handler does around its work: skip what is recorded, run the work, record
-//! its outcome (processed row and audit row) in one transaction, then say how to settle.
+//! What the provision, task and approval handlers do around their work: skip what is
+//! recorded, run the work, record its outcome (processed row and audit row) in one
+//! transaction, then say how to settle.
 //!
 //! Invariant: a message is acked only after its outcome is recorded; a transient failure
 //! goes back to the queue with nothing recorded, a permanent one is recorded and
@@ -43,11 +44,13 @@ pub trait Failure: std::fmt::Display {
     fn is_transient(&self) -> bool;
 }
 
-/// Runs `work` for a message keyed `key` unless its outcome is already recorded.
+/// Runs `work` for a message keyed `key` unless its outcome is already recorded; the outcome
+/// is audited as `action` (e.g. `identity.event`).
 pub async fn run<E: Failure>(
     store: &Store,
     key: &str,
     lane: Lane,
+    action: &str,
     envelope: &Envelope,
     work: impl Future<Output = Result<Outcome, E>>,
 ) -> Disposition {
@@ -79,7 +82,7 @@ pub async fn run<E: Failure>(
     };
     let audit = AuditEntry {
         actor: ROUTER_ACTOR.into(),
-        action: format!("{}.event", lane.name()),
+        action: action.into(),
         subject: envelope.subject.clone(),
         object: None,
         outcome: outcome.name.into(),

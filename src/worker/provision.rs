@@ -9,12 +9,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde_json::{json, Value};
-use tracing::{error, info, warn};
+use serde_json::Value;
 
 use super::{
     apply::{Applier, ApplyError, Cause},
     brake::{Brake, Verdict},
+    lane::{self, Failure, Outcome},
     people,
 };
 use crate::{
@@ -22,8 +22,7 @@ use crate::{
     clickup::ClickUpClient,
     ingest::envelope::Envelope,
     rules::{self, Action, CurrentAccess, Identity, Level, ObjectRef, RuleSet, WorkspaceRole},
-    store::{AuditEntry, Grant, GrantKind, IdentityRecord, Processed, Store},
-    worker::deprovision::ROUTER_ACTOR,
+    store::{Grant, GrantKind, IdentityRecord, Store},
 };
 
 pub struct Provisioner {
@@ -199,49 +198,25 @@ impl Provisioner {
 impl Handler for Provisioner {
     async fn handle(&self, envelope: Envelope, _redelivered: bool) -> Disposition {
         let key = envelope.dedup_key();
-        match self.store.processed(&key).await {
-            Ok(Some(_)) => return Disposition::Ack,
-            Ok(None) => {}
-            Err(e) => {
-                error!(error = %e, "store unavailable; the event goes back to the queue");
-                return Disposition::Retry;
-            }
-        }
+        let work = async {
+            let (outcome, detail) = self.handle_event(&envelope).await?;
+            Ok::<_, ApplyError>(Outcome::new(outcome, detail))
+        };
+        lane::run(
+            &self.store,
+            &key,
+            Lane::Provision,
+            "identity.event",
+            &envelope,
+            work,
+        )
+        .await
+    }
+}
 
-        let (outcome, detail, disposition) = match self.handle_event(&envelope).await {
-            Ok((outcome, detail)) => (outcome, detail, Disposition::Ack),
-            Err(e) if e.is_transient() => {
-                warn!(error = %e, "provisioning interrupted; the event goes back to the queue");
-                return Disposition::Retry;
-            }
-            Err(e) => ("failed", e.to_string(), Disposition::DeadLetter),
-        };
-
-        let processed = Processed {
-            lane: Lane::Provision.name().into(),
-            outcome: outcome.into(),
-            detail: detail.clone(),
-        };
-        let audit = AuditEntry {
-            actor: ROUTER_ACTOR.into(),
-            action: "identity.event".into(),
-            subject: envelope.subject.clone(),
-            object: None,
-            outcome: outcome.into(),
-            correlation_id: envelope.correlationid.clone(),
-            event_id: key.clone(),
-            detail: json!({ "event_type": envelope.event_type, "detail": detail }),
-        };
-        match self.store.record(&key, &processed, &[audit]).await {
-            Ok(_) => {
-                info!(outcome, "identity event handled");
-                disposition
-            }
-            Err(e) => {
-                error!(error = %e, "could not record the outcome; the event goes back to the queue");
-                Disposition::Retry
-            }
-        }
+impl Failure for ApplyError {
+    fn is_transient(&self) -> bool {
+        ApplyError::is_transient(self)
     }
 }
 

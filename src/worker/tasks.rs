@@ -38,6 +38,7 @@ impl Handler for TaskLane {
             &self.store,
             &key,
             Lane::ClickUp,
+            "clickup.event",
             &envelope,
             self.dispatch(&data, &envelope),
         )

@@ -26,11 +26,18 @@ impl Handler for IamDecisions {
     async fn handle(&self, envelope: Envelope, _redelivered: bool) -> Disposition {
         let key = envelope.dedup_key();
         let approvals = &self.0;
-        lane::run(&approvals.store, &key, Lane::Approvals, &envelope, async {
-            let data: Value = serde_json::from_str(envelope.data.get())
-                .map_err(|e| ApprovalError::Refused(format!("event data unreadable: {e}")))?;
-            approvals.on_iam_decision(&data).await
-        })
+        lane::run(
+            &approvals.store,
+            &key,
+            Lane::Approvals,
+            "approvals.event",
+            &envelope,
+            async {
+                let data: Value = serde_json::from_str(envelope.data.get())
+                    .map_err(|e| ApprovalError::Refused(format!("event data unreadable: {e}")))?;
+                approvals.on_iam_decision(&data).await
+            },
+        )
         .await
     }
 }

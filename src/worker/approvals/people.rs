@@ -22,18 +22,6 @@ pub(super) struct Person {
     pub dn: Option<String>,
 }
 
-/// Reads `escalate_to`-style text: an email, `group:<name>`, or an IAM id.
-pub(super) fn parse_ref(text: &str) -> ApproverRef {
-    let text = text.trim();
-    if let Some(group) = text.strip_prefix("group:") {
-        ApproverRef::Group(group.trim().to_owned())
-    } else if text.contains('@') {
-        ApproverRef::Email(text.to_owned())
-    } else {
-        ApproverRef::IamId(text.to_owned())
-    }
-}
-
 /// The name comments use: display name, user name, or the IAM id.
 pub(super) fn display_name(record: &IdentityRecord) -> String {
     let attributes = &record.attributes;
@@ -152,31 +140,5 @@ impl Approvals {
             .as_ref()
             .map(display_name)
             .unwrap_or_else(|| format!("user {user_id}")))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escalation_targets_are_read_as_emails_groups_or_ids() {
-        let cases = [
-            (
-                "ciso@example.com",
-                ApproverRef::Email("ciso@example.com".into()),
-            ),
-            (
-                "group:Security Approvers",
-                ApproverRef::Group("Security Approvers".into()),
-            ),
-            (
-                " 5e5e5e5e6f6f6f6f ",
-                ApproverRef::IamId("5e5e5e5e6f6f6f6f".into()),
-            ),
-        ];
-        for (text, expected) in cases {
-            assert_eq!(parse_ref(text), expected, "{text}");
-        }
     }
 }

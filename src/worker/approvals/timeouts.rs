@@ -10,9 +10,9 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
-use super::{messages, people::parse_ref, ApprovalError, Approvals};
+use super::{messages, ApprovalError, Approvals};
 use crate::{
-    rules::{DecideIn, OnTimeout},
+    rules::{ApproverRef, DecideIn, OnTimeout},
     store::{AccessRequest, RequestState},
 };
 
@@ -104,7 +104,7 @@ impl Approvals {
                 OnTimeout::Escalate { to }
                     if !request.escalated && area.decide_in == DecideIn::ClickUp =>
                 {
-                    let refs: Vec<_> = to.iter().map(|t| parse_ref(t)).collect();
+                    let refs: Vec<_> = to.iter().filter_map(|t| ApproverRef::parse(t)).collect();
                     let people = self.resolve(&refs, &request).await?;
                     if people.is_empty() {
                         return self.expire(request).await;

@@ -320,3 +320,27 @@ fn decisions_are_read_from_the_start_of_a_comment() {
         assert_eq!(parse_decision_comment(text), expected, "{text:?}");
     }
 }
+
+#[test]
+fn approver_text_reads_as_an_email_a_group_or_an_iam_id() {
+    let cases = [
+        (
+            "ciso@example.com",
+            Some(ApproverRef::Email("ciso@example.com".into())),
+        ),
+        (
+            "group:Security Approvers",
+            Some(ApproverRef::Group("Security Approvers".into())),
+        ),
+        ("GROUP: Legal", Some(ApproverRef::Group("Legal".into()))),
+        (
+            " 5e5e5e5e6f6f6f6f ",
+            Some(ApproverRef::IamId("5e5e5e5e6f6f6f6f".into())),
+        ),
+        ("group: ", None),
+        ("  ", None),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(ApproverRef::parse(text), expected, "{text:?}");
+    }
+}
