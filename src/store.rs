@@ -16,10 +16,12 @@ use crate::config::StoreSettings;
 
 pub mod access;
 pub mod assignments;
+pub mod dead_letters;
 pub mod requests;
 
 pub use access::{Grant, GrantChange, GrantEnd, GrantKind, IdentityRecord, NewGrant};
 pub use assignments::{LeaverTasks, NewAssignment, TaskAssignment};
+pub use dead_letters::{DeadLetterDetail, DeadLetterRecord, MessageFailure, NewDeadLetter};
 pub use requests::{AccessRequest, Decision, RequestState};
 
 /// Store failures.
