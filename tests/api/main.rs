@@ -5,10 +5,12 @@
 mod assignments;
 mod broker;
 mod clickup;
+mod dead_letters;
 mod helpers;
 mod hostile;
 mod iam;
 mod lifecycle;
+mod metrics;
 mod proxy;
 mod request_kit;
 mod requests;
