@@ -176,6 +176,7 @@ async fn start_iam(router_url: &str, iam_secret: &str) -> anyhow::Result<IamSand
         password: Some(IAM_SERVICE.1.into()),
         email: "svc-clickup@example.com".into(),
         display_name: "ClickUp router service".into(),
+        roles: Vec::new(),
     });
     let config = IamSandboxConfig {
         client_id: IAM_CLIENT.0.into(),
@@ -186,6 +187,7 @@ async fn start_iam(router_url: &str, iam_secret: &str) -> anyhow::Result<IamSand
             url: format!("{router_url}/webhooks/iam"),
             secret: iam_secret.into(),
         }),
+        oidc: Default::default(),
     };
     IamSandbox::start(TcpListener::bind("127.0.0.1:0")?, config).await
 }

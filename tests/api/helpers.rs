@@ -392,6 +392,7 @@ async fn start_iam(mut users: Vec<IamSandboxUser>, url: &str, push: bool) -> Iam
         password: Some(IAM_SERVICE.1.into()),
         email: "svc-clickup@example.com".into(),
         display_name: "ClickUp router service".into(),
+        roles: Vec::new(),
     });
     let config = IamSandboxConfig {
         client_id: IAM_CLIENT.0.into(),
@@ -402,6 +403,7 @@ async fn start_iam(mut users: Vec<IamSandboxUser>, url: &str, push: bool) -> Iam
             url: format!("{url}/webhooks/iam"),
             secret: IAM_SECRET.into(),
         }),
+        oidc: Default::default(),
     };
     IamSandbox::start(TcpListener::bind("127.0.0.1:0").unwrap(), config)
         .await
