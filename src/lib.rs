@@ -6,6 +6,7 @@
 //! the parts; [`sandbox`] stands in for ClickUp in tests and the [`demo`].
 
 pub mod app;
+pub mod auth;
 pub mod bus;
 pub mod cli;
 pub mod clickup;
