@@ -139,7 +139,16 @@ impl Application {
             if let Err(e) = self.bus.connect_publisher().await {
                 warn!(error = %e, "broker not reachable at start; receivers answer 503 until it is");
             }
-            let server = http::serve(listener, Arc::new(state), shutdown.clone())?;
+            let admin = crate::auth::Verifier::from_settings(&http_settings.oidc)
+                .context("OIDC settings")?
+                .map(|verifier| {
+                    info!(issuer = %http_settings.oidc.oidc_issuer, "admin API enabled");
+                    Arc::new(http::AdminState {
+                        verifier: Arc::new(verifier),
+                        store: self.store.clone(),
+                    })
+                });
+            let server = http::serve(listener, Arc::new(state), admin, shutdown.clone())?;
             info!(addr = %http_settings.http_addr, "receivers listening");
             tasks.push(tokio::spawn(
                 async move { server.await.context("http server") },

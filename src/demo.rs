@@ -95,6 +95,7 @@ async fn run_in(args: &DemoArgs, workdir: &Path) -> anyhow::Result<Vec<Row>> {
             http_addr: router_url.clone(),
             max_body_bytes: 1_048_576,
             body_timeout_ms: 10_000,
+            oidc: Default::default(),
         }),
         iam: Some(IamSettings {
             iam_webhook_secrets: Secret::new(iam_secret.clone()),
@@ -177,6 +178,7 @@ async fn start_iam(router_url: &str, iam_secret: &str) -> anyhow::Result<IamSand
         password: Some(IAM_SERVICE.1.into()),
         email: "svc-clickup@example.com".into(),
         display_name: "ClickUp router service".into(),
+        roles: Vec::new(),
     });
     let config = IamSandboxConfig {
         client_id: IAM_CLIENT.0.into(),
@@ -187,6 +189,7 @@ async fn start_iam(router_url: &str, iam_secret: &str) -> anyhow::Result<IamSand
             url: format!("{router_url}/webhooks/iam"),
             secret: iam_secret.into(),
         }),
+        oidc: Default::default(),
     };
     IamSandbox::start(TcpListener::bind("127.0.0.1:0")?, config).await
 }

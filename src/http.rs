@@ -19,10 +19,12 @@ use crate::{
     store::Store,
 };
 
+pub mod admin;
 mod error;
 mod health;
 mod receivers;
 
+pub use admin::AdminState;
 pub use error::ReceiverError;
 
 /// Everything the receivers share.
@@ -49,15 +51,20 @@ pub struct MetricsState {
 }
 
 /// Starts the HTTP server on a bound listener; it stops when `shutdown` is cancelled.
+/// The admin API answers 503 when `admin` is `None` (no OIDC issuer configured).
 pub fn serve(
     listener: TcpListener,
     state: Arc<ReceiverState>,
+    admin: Option<Arc<AdminState>>,
     shutdown: CancellationToken,
 ) -> std::io::Result<Server> {
     let state = web::Data::from(state);
+    let admin = admin.map(web::Data::from);
     let server = HttpServer::new(move || {
+        let admin = admin.clone();
         App::new()
             .app_data(state.clone())
+            .configure(|config| admin::configure(config, admin))
             .route("/webhooks/clickup", web::post().to(receivers::clickup))
             .route("/webhooks/iam", web::post().to(receivers::iam))
             .route("/healthz", web::get().to(health::live))

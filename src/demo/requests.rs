@@ -65,6 +65,7 @@ pub fn iam_users() -> Vec<IamSandboxUser> {
                 password: None,
                 email: email.into(),
                 display_name: name.into(),
+                roles: Vec::new(),
             }
         })
         .collect()

@@ -17,6 +17,7 @@ mod fault;
 mod gate;
 mod notify;
 mod oauth;
+pub mod oidc;
 mod requests;
 mod state;
 mod tasks;
@@ -32,10 +33,12 @@ use actix_web::{dev::ServerHandle, middleware::from_fn, web, App, HttpResponse, 
 use anyhow::Context;
 use tokio::task::JoinHandle;
 
+pub use oidc::{AccessTokenFormat, OidcClient, OidcConfig, TokenSpec};
 pub use view::{IamRequestState, IamRequestView, IamTaskState, IamTaskView};
 
 use super::ensure_loopback;
 use notify::Notifier;
+use oidc::OidcState;
 use state::IamState;
 
 /// Who may log in, which users exist, how long tokens live and where decisions go.
@@ -50,6 +53,8 @@ pub struct IamSandboxConfig {
     pub token_ttl: Duration,
     /// Where decisions are pushed; nothing is pushed when `None`.
     pub notify: Option<IamNotify>,
+    /// The Access Manager OIDC provider's clients and token settings.
+    pub oidc: OidcConfig,
 }
 
 impl Default for IamSandboxConfig {
@@ -60,6 +65,7 @@ impl Default for IamSandboxConfig {
             users: Vec::new(),
             token_ttl: Duration::from_secs(60),
             notify: None,
+            oidc: OidcConfig::default(),
         }
     }
 }
@@ -76,6 +82,8 @@ pub struct IamSandboxUser {
     pub password: Option<String>,
     pub email: String,
     pub display_name: String,
+    /// Values of the OIDC roles claim in this user's tokens.
+    pub roles: Vec<String>,
 }
 
 /// A receiver of decision events and the `whsec_<base64>` secret they are signed with.
@@ -91,6 +99,7 @@ pub struct IamNotify {
 pub struct IamSandbox {
     address: SocketAddr,
     state: IamState,
+    oidc: OidcState,
     notifier: Notifier,
     handle: ServerHandle,
     server: Option<JoinHandle<std::io::Result<()>>>,
@@ -111,15 +120,23 @@ impl IamSandbox {
 
         let notifier = Notifier::new(config.notify.clone())?;
         let state = IamState::new(&config);
+        let oidc = OidcState::new(
+            config.oidc.clone(),
+            config.users.clone(),
+            &format!("http://{address}"),
+        )?;
 
         let app_state = web::Data::new(state.clone());
+        let app_oidc = web::Data::new(oidc.clone());
         let app_notifier = web::Data::new(notifier.clone());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
                 .app_data(app_notifier.clone())
+                .app_data(app_oidc.clone())
                 .wrap(from_fn(gate::admit))
                 .route(oauth::TOKEN_PATH, web::post().to(oauth::token))
+                .configure(oidc::configure)
                 .service(
                     web::scope("/IDMProv/rest/access")
                         .route(
@@ -146,6 +163,7 @@ impl IamSandbox {
         Ok(IamSandbox {
             address,
             state,
+            oidc,
             notifier,
             handle,
             server: Some(server),
@@ -155,6 +173,40 @@ impl IamSandbox {
     /// `http://127.0.0.1:PORT`; clients append `/osp/...` and `/IDMProv/...`.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.address)
+    }
+
+    /// The OIDC issuer, `http://127.0.0.1:PORT/nidp/oauth/nam`; its discovery document is at
+    /// `{issuer}/.well-known/openid-configuration`.
+    pub fn oidc_issuer(&self) -> String {
+        self.oidc.with(|s| s.issuer.clone())
+    }
+
+    /// Mints an access token without a sign-in (see [`TokenSpec`]); it is on record, so
+    /// introspection and userinfo know it unless it was signed with the foreign key.
+    pub fn issue_token(&self, spec: &TokenSpec) -> anyhow::Result<String> {
+        self.oidc.with(|s| s.mint(spec))
+    }
+
+    /// Makes a new signing key (new `kid`) the one that signs. With `keep_old` the previous
+    /// key stays in the JWKS; without, tokens it signed name a key no longer published.
+    pub fn rotate_signing_key(&self, keep_old: bool) -> anyhow::Result<String> {
+        Ok(self.oidc.with(|s| s.keys.rotate(keep_old))?)
+    }
+
+    /// Stops publishing every key but the signing one.
+    pub fn retire_old_keys(&self) {
+        self.oidc.with(|s| s.keys.retire_previous());
+    }
+
+    /// How many times the JWKS was fetched.
+    pub fn jwks_fetches(&self) -> usize {
+        self.oidc.with(|s| s.jwks_fetches)
+    }
+
+    /// Makes one access token inactive (introspection then answers `active: false`);
+    /// `false` when the provider never issued it.
+    pub fn revoke_access_token(&self, token: &str) -> bool {
+        self.oidc.with(|s| s.revoke(token))
     }
 
     /// Stops accepting requests, lets in-flight ones finish, and waits for the server task.
@@ -227,6 +279,7 @@ impl IamSandbox {
     /// Invalidates every access and refresh token, as an OSP restart would.
     pub fn revoke_tokens(&self) {
         self.state.with(|s| s.revoke_tokens());
+        self.oidc.with(|s| s.revoke_all());
     }
 }
 
@@ -262,6 +315,7 @@ impl fmt::Debug for IamSandboxConfig {
             .field("users", &self.users)
             .field("token_ttl", &self.token_ttl)
             .field("notify", &self.notify)
+            .field("oidc", &self.oidc)
             .finish()
     }
 }
@@ -273,6 +327,7 @@ impl fmt::Debug for IamSandboxUser {
             .field("id", &self.id)
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .field("roles", &self.roles)
             .finish_non_exhaustive()
     }
 }

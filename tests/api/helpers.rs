@@ -6,12 +6,12 @@ use clickup_iam_router::{
     app::{Application, Settings},
     bus::{rabbitmq::RabbitMq, Lane},
     config::{
-        BusSettings, ClickUpSettings, HttpSettings, IamApiArgs, IamSettings, RulesSettings, Secret,
-        StoreSettings, WebhookSecrets,
+        BusSettings, ClickUpSettings, HttpSettings, IamApiArgs, IamSettings, OidcSettings,
+        RulesSettings, Secret, StoreSettings, WebhookSecrets,
     },
     ingest::signature::{sign_clickup, StandardKey},
     sandbox::{
-        iam::{IamNotify, IamSandbox, IamSandboxConfig, IamSandboxUser},
+        iam::{IamNotify, IamSandbox, IamSandboxConfig, IamSandboxUser, OidcClient, OidcConfig},
         Plan, Sandbox, SandboxConfig,
     },
     store::{Processed, Store},
@@ -45,11 +45,16 @@ pub struct Options {
     pub iam: Option<Vec<IamSandboxUser>>,
     /// The IAM stand-in does not push decisions: the router has to poll for them.
     pub iam_silent: bool,
+    /// Give the IAM stand-in its OIDC provider and turn the admin API on against it
+    /// (needs `iam`).
+    pub admin_api: bool,
 }
 
 /// The IAM stand-in's client and the router's service account in it.
 pub const IAM_CLIENT: (&str, &str) = ("rbpmrest", "client-secret-for-tests");
 pub const IAM_SERVICE: (&str, &str) = ("svc-clickup", "service-password-for-tests");
+/// The router's OIDC client in the IAM stand-in (introspection), and its tokens' audience.
+pub const ROUTER_CLIENT: (&str, &str) = ("clickup-iam-router", "router-secret-for-tests");
 
 pub struct TestApp {
     pub url: String,
@@ -121,7 +126,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         false => None,
     };
     let iam = match options.iam.clone() {
-        Some(users) => Some(start_iam(users, &url, !options.iam_silent).await),
+        Some(users) => Some(start_iam(users, &url, !options.iam_silent, options.admin_api).await),
         None => None,
     };
     let settings = Settings {
@@ -129,6 +134,10 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             http_addr: url.clone(),
             max_body_bytes: 64 * 1024,
             body_timeout_ms: 1_000,
+            oidc: match (&iam, options.admin_api) {
+                (Some(iam), true) => admin_api(iam),
+                _ => OidcSettings::default(),
+            },
         }),
         iam: Some(IamSettings {
             iam_webhook_secrets: Secret::new(IAM_SECRET),
@@ -385,7 +394,12 @@ async fn register_webhook(
     )
 }
 
-async fn start_iam(mut users: Vec<IamSandboxUser>, url: &str, push: bool) -> IamSandbox {
+async fn start_iam(
+    mut users: Vec<IamSandboxUser>,
+    url: &str,
+    push: bool,
+    admin_api: bool,
+) -> IamSandbox {
     users.push(IamSandboxUser {
         dn: "cn=svc-clickup,ou=sa,o=data".into(),
         id: "00000000000000000000000000005ec0".into(),
@@ -393,6 +407,7 @@ async fn start_iam(mut users: Vec<IamSandboxUser>, url: &str, push: bool) -> Iam
         password: Some(IAM_SERVICE.1.into()),
         email: "svc-clickup@example.com".into(),
         display_name: "ClickUp router service".into(),
+        roles: Vec::new(),
     });
     let config = IamSandboxConfig {
         client_id: IAM_CLIENT.0.into(),
@@ -403,10 +418,35 @@ async fn start_iam(mut users: Vec<IamSandboxUser>, url: &str, push: bool) -> Iam
             url: format!("{url}/webhooks/iam"),
             secret: IAM_SECRET.into(),
         }),
+        oidc: OidcConfig {
+            clients: match admin_api {
+                true => vec![OidcClient::new(
+                    ROUTER_CLIENT.0,
+                    ROUTER_CLIENT.1,
+                    ROUTER_CLIENT.0,
+                )],
+                false => Vec::new(),
+            },
+            ..OidcConfig::default()
+        },
     };
     IamSandbox::start(TcpListener::bind("127.0.0.1:0").unwrap(), config)
         .await
         .unwrap()
+}
+
+/// The admin API against the stand-in's provider. Introspection answers are not cached, so a
+/// revoked token is refused at once; unknown key ids refresh the keys at most once a minute.
+fn admin_api(iam: &IamSandbox) -> OidcSettings {
+    OidcSettings {
+        oidc_issuer: iam.oidc_issuer(),
+        oidc_audience: ROUTER_CLIENT.0.into(),
+        oidc_client_id: ROUTER_CLIENT.0.into(),
+        oidc_client_secret: Secret::new(ROUTER_CLIENT.1),
+        oidc_jwks_refresh_min_secs: 60,
+        oidc_introspection_cache_secs: 0,
+        ..OidcSettings::default()
+    }
 }
 
 fn iam_api(iam: &IamSandbox) -> IamApiArgs {

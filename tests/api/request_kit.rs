@@ -151,6 +151,7 @@ impl Kit {
                 password: None,
                 email: email(id),
                 display_name: name.to_string(),
+                roles: Vec::new(),
             })
             .collect();
         let options = Options {

@@ -45,6 +45,7 @@ fn user(dn: &str, id: &str, username: &str, name: &str) -> IamSandboxUser {
         password: None,
         email: format!("{username}@example.com"),
         display_name: name.to_owned(),
+        roles: Vec::new(),
     }
 }
 
