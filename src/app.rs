@@ -185,6 +185,7 @@ fn receiver_state(
         iam_schema: IamSchema::compile()?,
         max_body_bytes: http.max_body_bytes,
         body_timeout: Duration::from_millis(http.body_timeout_ms),
+        refusals: Default::default(),
     })
 }
 

@@ -21,6 +21,7 @@ use crate::{
 mod error;
 mod health;
 mod receivers;
+pub mod refusals;
 
 pub use error::ReceiverError;
 
@@ -34,6 +35,8 @@ pub struct ReceiverState {
     pub iam_schema: IamSchema,
     pub max_body_bytes: usize,
     pub body_timeout: Duration,
+    /// The bound on refusal rows in the audit trail.
+    pub refusals: refusals::RefusalBound,
 }
 
 /// Starts the HTTP server on a bound listener; it stops when `shutdown` is cancelled.

@@ -293,7 +293,10 @@ async fn consume_once(
         let disposition = match serde_json::from_slice::<Envelope>(&delivery.data) {
             Ok(envelope) => {
                 let span = tracing::info_span!("delivery", message_id = %envelope.id, routing_key = %envelope.routingkey, redelivered);
-                handler.handle(envelope, redelivered).instrument(span).await
+                // Each message is one unit of work for the ClickUp answers its rows report.
+                crate::clickup::answers::collect(handler.handle(envelope, redelivered))
+                    .instrument(span)
+                    .await
             }
             Err(error) => {
                 warn!(error = %error, "undecodable message; dead-lettering");

@@ -33,7 +33,13 @@ pub enum ReceiverError {
 }
 
 impl ReceiverError {
-    fn code(&self) -> &'static str {
+    /// The status of a refusal of the attempt itself (4xx); `None` for failures to queue.
+    pub(crate) fn refusal_status(&self) -> Option<u16> {
+        let status = self.status_code();
+        status.is_client_error().then_some(status.as_u16())
+    }
+
+    pub(crate) fn code(&self) -> &'static str {
         match self {
             ReceiverError::BodyTimeout(_) => "request_timeout",
             ReceiverError::TooLarge { .. } => "payload_too_large",

@@ -309,7 +309,9 @@ impl Deprovisioner {
         if let Some(user_id) = removed {
             people.extend(self.store.identities_linked_to(user_id as i64).await?);
             // Their open tasks are reassigned (or reported) by the assignment scheduler.
-            self.store.note_leaver_tasks(iam_id, user_id as i64).await?;
+            self.store
+                .note_leaver_tasks(iam_id, user_id as i64, &envelope.correlationid)
+                .await?;
         }
         people.dedup();
         for person in &people {
