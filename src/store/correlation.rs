@@ -75,6 +75,48 @@ impl Store {
         Ok(row.map(|row| row.get(0)))
     }
 
+    /// The IAM identity of a ClickUp account: linked by its user id, else by email (any
+    /// case); the most recently updated when several match.
+    pub async fn identity_of_account(
+        &self,
+        user_id: Option<i64>,
+        email: Option<&str>,
+    ) -> Result<Option<String>, StoreError> {
+        let iam_id = sqlx::query_scalar(
+            "SELECT iam_id FROM identities
+             WHERE (?1 IS NOT NULL AND clickup_user_id = ?1)
+                OR (?2 IS NOT NULL AND lower(email) = lower(?2))
+             ORDER BY (clickup_user_id IS ?1) DESC, updated_at DESC LIMIT 1",
+        )
+        .bind(user_id)
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(iam_id)
+    }
+
+    /// Appends an audit row and sets a setting in one transaction (a cursor moves with the
+    /// row it recorded).
+    pub async fn append_audit_with_setting(
+        &self,
+        entry: &AuditEntry,
+        name: &str,
+        value: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        insert_audit(&mut tx, Utc::now().timestamp_millis(), entry).await?;
+        sqlx::query(
+            "INSERT INTO settings (name, value) VALUES (?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The correlation id recorded with an event id (the first row that names it).
     pub async fn correlation_of_event(&self, event_id: &str) -> Result<Option<String>, StoreError> {
         let correlation = sqlx::query_scalar(
