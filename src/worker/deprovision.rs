@@ -402,7 +402,11 @@ impl Handler for Deprovisioner {
             }
         }
 
-        let outcome = self.deprovision(&envelope).await;
+        let mut outcome = self.deprovision(&envelope).await;
+        // The removal's row carries ClickUp's answers, not the grant rows written before it.
+        if let Some(audit) = outcome.audit.as_mut() {
+            crate::clickup::answers::attach(&mut audit.detail);
+        }
         if outcome.disposition == Disposition::Retry {
             return Disposition::Retry;
         }

@@ -3,6 +3,7 @@
 //! and the ClickUp sandbox. Each test gets its own queue prefix and store.
 
 mod assignments;
+mod audit;
 mod broker;
 mod clickup;
 mod helpers;
