@@ -181,12 +181,17 @@ impl Application {
                 None => None,
             };
             let team_id = self.settings.clickup.clickup_team_id;
+            let audit_log_every = self.settings.clickup.audit_log_every();
             let consumer = self.bus.clone();
             let store = self.store.clone();
             let token = shutdown.clone();
             tasks.push(tokio::spawn(async move {
-                worker::run_until_stopped(consumer, store, clickup, team_id, rules, iam, token)
-                    .await
+                let workspace = worker::Workspace {
+                    clickup,
+                    team_id,
+                    audit_log_every,
+                };
+                worker::run_until_stopped(consumer, store, workspace, rules, iam, token).await
             }));
             info!("worker consuming");
         }
@@ -233,6 +238,7 @@ fn receiver_state(
         iam_schema: IamSchema::compile()?,
         max_body_bytes: http.max_body_bytes,
         body_timeout: Duration::from_millis(http.body_timeout_ms),
+        refusals: Default::default(),
     })
 }
 

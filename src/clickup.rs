@@ -18,6 +18,8 @@ use crate::{
 };
 
 pub mod access;
+pub mod answers;
+pub mod audit_log;
 pub mod metered;
 pub mod tasks;
 pub mod types;
@@ -253,12 +255,16 @@ impl ClickUpClient {
         if let Some(body) = body {
             request = request.body(body.to_string());
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| ClickUpError::Transport(without_url(e)))?;
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(e) => {
+                answers::note(&method, path, None);
+                return Err(ClickUpError::Transport(without_url(e)));
+            }
+        };
         let status = response.status();
         debug!(%method, path, status = status.as_u16(), "clickup answered");
+        answers::note(&method, path, Some(status.as_u16()));
 
         if status == StatusCode::TOO_MANY_REQUESTS {
             return Err(ClickUpError::RateLimited(rate_limit_wait(

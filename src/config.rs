@@ -206,6 +206,23 @@ pub struct ClickUpSettings {
     /// Timeout of one ClickUp call.
     #[arg(long, env = "CLICKUP_TIMEOUT_MS", default_value_t = 10_000)]
     pub clickup_timeout_ms: u64,
+
+    /// Seconds between reads of ClickUp's audit log (Enterprise workspaces); 0 turns the
+    /// poller off.
+    #[arg(
+        long = "clickup-audit-log-interval",
+        env = "CLICKUP_AUDIT_LOG_INTERVAL",
+        default_value_t = 300
+    )]
+    pub clickup_audit_log_interval_secs: u64,
+}
+
+impl ClickUpSettings {
+    /// How often to read ClickUp's audit log, or `None` when the poller is off.
+    pub fn audit_log_every(&self) -> Option<Duration> {
+        (self.clickup_audit_log_interval_secs > 0)
+            .then(|| Duration::from_secs(self.clickup_audit_log_interval_secs))
+    }
 }
 
 /// IAM settings: the Standard Webhooks secrets the IAM signs with.

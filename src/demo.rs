@@ -115,6 +115,8 @@ async fn run_in(args: &DemoArgs, workdir: &Path) -> anyhow::Result<Vec<Row>> {
             clickup_webhook_secrets: webhook_secrets,
             clickup_max_attempts: 4,
             clickup_timeout_ms: 5_000,
+            // The demo shows hand changes in ClickUp's audit log within seconds.
+            clickup_audit_log_interval_secs: 2,
         },
         rules: RulesSettings {
             rules_dir: args.rules_dir.clone(),

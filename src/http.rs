@@ -23,6 +23,7 @@ pub mod admin;
 mod error;
 mod health;
 mod receivers;
+pub mod refusals;
 
 pub use admin::AdminState;
 pub use error::ReceiverError;
@@ -41,6 +42,8 @@ pub struct ReceiverState {
     pub metrics: Metrics,
     /// Read at each scrape of `/metrics`.
     pub queue_depths: Arc<dyn QueueDepths>,
+    /// The bound on refusal rows in the audit trail.
+    pub refusals: refusals::RefusalBound,
 }
 
 /// What a worker's metrics listener serves.

@@ -19,6 +19,7 @@
 mod access;
 mod acls;
 mod actor;
+mod audit_log;
 mod body;
 mod command;
 mod delivery;

@@ -17,11 +17,13 @@ use crate::config::StoreSettings;
 pub mod access;
 pub mod admin;
 pub mod assignments;
+pub mod correlation;
 pub mod dead_letters;
 pub mod requests;
 
 pub use access::{Grant, GrantChange, GrantEnd, GrantKind, IdentityRecord, NewGrant};
 pub use assignments::{LeaverTasks, NewAssignment, TaskAssignment};
+pub use correlation::Near;
 pub use dead_letters::{DeadLetterDetail, DeadLetterRecord, MessageFailure, NewDeadLetter};
 pub use requests::{AccessRequest, Decision, RequestState};
 
@@ -275,6 +277,9 @@ async fn insert_audit(
     at: i64,
     entry: &AuditEntry,
 ) -> Result<(), StoreError> {
+    // The row says what ClickUp answered the calls that led to it (see `clickup::answers`).
+    let mut detail = entry.detail.clone();
+    crate::clickup::answers::attach(&mut detail);
     sqlx::query(
         "INSERT INTO audit (at, actor, action, subject, object, outcome, correlation_id, event_id, detail)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -287,7 +292,7 @@ async fn insert_audit(
     .bind(&entry.outcome)
     .bind(&entry.correlation_id)
     .bind(&entry.event_id)
-    .bind(entry.detail.to_string())
+    .bind(detail.to_string())
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -22,6 +22,7 @@ use crate::{
 pub mod apply;
 pub mod approvals;
 pub mod assign;
+pub mod audit_log;
 pub mod brake;
 pub mod dead_letters;
 pub mod deprovision;
@@ -45,12 +46,17 @@ pub use provision::Provisioner;
 pub async fn run_until_stopped(
     consumer: Arc<dyn Consumer>,
     store: Store,
-    clickup: ClickUpClient,
-    team_id: u64,
+    workspace: Workspace,
     rules: LoadedRules,
     iam: Option<IamClient>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let started_at = Utc::now().timestamp_millis();
+    let Workspace {
+        clickup,
+        team_id,
+        audit_log_every,
+    } = workspace;
     let LoadedRules {
         rules: rule_set,
         sources,
@@ -74,7 +80,7 @@ pub async fn run_until_stopped(
     let rules_of_tasks = &provisioner.rules;
     let task_rules =
         rules_of_tasks.access_policy().is_some() || !rules_of_tasks.assignments().is_empty();
-    let router_user = match task_rules {
+    let router_user = match task_rules || audit_log_every.is_some() {
         true => clickup.me().await?,
         false => 0,
     };
@@ -133,13 +139,27 @@ pub async fn run_until_stopped(
         }
     };
 
+    let audit_log = async {
+        let Some(every) = audit_log_every else {
+            return Ok(());
+        };
+        let poller = Arc::new(audit_log::AuditLogPoller {
+            clickup: clickup.clone(),
+            store: store.clone(),
+            team_id,
+            router_user,
+            start_at: started_at,
+        });
+        audit_log::run_until_stopped(poller, every, shutdown.clone()).await
+    };
+
     let deprovisioner = Arc::new(Deprovisioner::new(clickup.clone(), store.clone(), team_id));
     let recorder = Arc::new(dead_letters::DeadLetterRecorder {
         store: store.clone(),
         metrics: clickup.metrics().clone(),
         shutdown: shutdown.clone(),
     });
-    let (deprovision, provision, schedule, tasks, requests, leavers, dead) = tokio::join!(
+    let (deprovision, provision, schedule, tasks, requests, leavers, dead, audit_log) = tokio::join!(
         consumer.consume_until_stopped(Lane::Deprovision, deprovisioner, shutdown.clone()),
         consumer.consume_until_stopped(Lane::Provision, provisioner.clone(), shutdown.clone()),
         scheduler::run_until_stopped(provisioner.clone(), tick, shutdown.clone()),
@@ -147,6 +167,7 @@ pub async fn run_until_stopped(
         requests,
         leavers,
         consumer.consume_dead_letters_until_stopped(recorder, shutdown.clone()),
+        audit_log,
     );
     deprovision
         .and(provision)
@@ -155,6 +176,14 @@ pub async fn run_until_stopped(
         .and(requests)
         .and(leavers)
         .and(dead)
+        .and(audit_log)
+}
+
+/// The ClickUp workspace the worker manages, and how often it reads its audit log.
+pub struct Workspace {
+    pub clickup: ClickUpClient,
+    pub team_id: u64,
+    pub audit_log_every: Option<Duration>,
 }
 
 /// A provisioner over the given rules.

@@ -33,6 +33,12 @@ pub enum ReceiverError {
 }
 
 impl ReceiverError {
+    /// The status of a refusal of the attempt itself (4xx); `None` for failures to queue.
+    pub(crate) fn refusal_status(&self) -> Option<u16> {
+        let status = self.status_code();
+        status.is_client_error().then_some(status.as_u16())
+    }
+
     /// The error's code: the JSON body's `error`, and the metrics' refusal reason.
     pub(crate) fn code(&self) -> &'static str {
         match self {

@@ -14,7 +14,10 @@ use futures_util::StreamExt;
 use serde_json::json;
 use tracing::{debug, error, info_span, warn, Instrument};
 
-use super::{ReceiverError, ReceiverState};
+use super::{
+    refusals::{self, Sender},
+    ReceiverError, ReceiverState,
+};
 use crate::bus::PublishError;
 use crate::{
     ingest::{
@@ -23,7 +26,7 @@ use crate::{
         iam::{self, Framing, IamPayloadError},
         signature::{self, StandardHeaders},
     },
-    store::Claim,
+    store::{AuditEntry, Claim},
 };
 
 /// How long a claimed key stays locked while its publish is in flight.
@@ -34,8 +37,15 @@ pub async fn clickup(
     payload: web::Payload,
     state: web::Data<ReceiverState>,
 ) -> Result<HttpResponse, ReceiverError> {
-    let answer = clickup_delivery(request, payload, &state).await;
+    let mut sender = Sender {
+        source: "clickup",
+        ..Sender::default()
+    };
+    let answer = clickup_delivery(&request, payload, &state, &mut sender).await;
     count(&state, "clickup", &answer);
+    if let Err(refused) = &answer {
+        refusals::record(&state.store, &state.refusals, &sender, refused).await;
+    }
     answer
 }
 
@@ -44,8 +54,18 @@ pub async fn iam(
     payload: web::Payload,
     state: web::Data<ReceiverState>,
 ) -> Result<HttpResponse, ReceiverError> {
-    let answer = iam_delivery(request, payload, &state).await;
+    let headers = request.headers();
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let sender = Sender {
+        source: "iam",
+        message_id: refusals::plain_id(text("webhook-id")),
+        ..Sender::default()
+    };
+    let answer = iam_delivery(&request, payload, &state).await;
     count(&state, "iam", &answer);
+    if let Err(refused) = &answer {
+        refusals::record(&state.store, &state.refusals, &sender, refused).await;
+    }
     answer
 }
 
@@ -66,11 +86,12 @@ fn count(
 }
 
 async fn clickup_delivery(
-    request: HttpRequest,
+    request: &HttpRequest,
     payload: web::Payload,
     state: &ReceiverState,
+    sender: &mut Sender,
 ) -> Result<HttpResponse, ReceiverError> {
-    let body = read_body(&request, payload, state).await?;
+    let body = read_body(request, payload, state).await?;
 
     let webhook_id = clickup::webhook_id(&body).map_err(|e| match e {
         ClickUpPayloadError::Malformed(detail) => {
@@ -85,6 +106,7 @@ async fn clickup_delivery(
         return Err(ReceiverError::UnknownWebhook);
     };
     let span = info_span!("clickup_delivery", webhook_id = %webhook_id);
+    sender.webhook_id = Some(webhook_id.clone());
 
     async move {
         let header = request
@@ -113,18 +135,18 @@ async fn clickup_delivery(
                 detail: format!("{event:?} is not a ClickUp webhook event"),
             },
         })?;
-        queue(state, envelopes).await
+        queue(state, envelopes, &format!("clickup:{webhook_id}")).await
     }
     .instrument(span)
     .await
 }
 
 async fn iam_delivery(
-    request: HttpRequest,
+    request: &HttpRequest,
     payload: web::Payload,
     state: &ReceiverState,
 ) -> Result<HttpResponse, ReceiverError> {
-    let body = read_body(&request, payload, state).await?;
+    let body = read_body(request, payload, state).await?;
 
     let headers = request.headers();
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
@@ -162,7 +184,7 @@ async fn iam_delivery(
                 detail: e.to_string(),
             },
         })?;
-        queue(state, envelopes).await
+        queue(state, envelopes, "iam").await
     }
     .instrument(span)
     .await
@@ -185,9 +207,12 @@ fn framing(content_type: Option<&str>) -> Result<Framing, ReceiverError> {
 }
 
 /// Publishes the events not seen before; 202 when any was new, 200 when all were duplicates.
+/// Each accepted event gets its `event.received` row with its acceptance; `sender` is
+/// `clickup:<webhook id>` or `iam` (the event's source is added).
 async fn queue(
     state: &ReceiverState,
     mut envelopes: Vec<Envelope>,
+    sender: &str,
 ) -> Result<HttpResponse, ReceiverError> {
     let mut accepted = Vec::new();
     let mut duplicates = Vec::new();
@@ -224,7 +249,11 @@ async fn queue(
             }
             return Err(ReceiverError::Unavailable(caller_safe(&publish_error)));
         }
-        if let Err(e) = state.store.accept_receipt(&key).await {
+        if let Err(e) = state
+            .store
+            .accept_receipt_with(&key, &received(envelope, sender))
+            .await
+        {
             // The event is queued; a redelivery is caught by the worker's own deduplication.
             error!(error = %e, "could not mark a queued event accepted");
         }
@@ -239,6 +268,29 @@ async fn queue(
     }
     Ok(HttpResponse::Accepted()
         .json(json!({ "status": "accepted", "accepted": accepted, "duplicates": duplicates })))
+}
+
+/// The audit row of an accepted event: ids and type, never the payload.
+fn received(envelope: &Envelope, sender: &str) -> AuditEntry {
+    let actor = match sender {
+        "iam" => format!("iam:{}", envelope.source),
+        webhook => webhook.to_owned(),
+    };
+    AuditEntry {
+        actor,
+        action: "event.received".into(),
+        subject: envelope.subject.clone(),
+        object: None,
+        outcome: "accepted".into(),
+        correlation_id: envelope.correlationid.clone(),
+        event_id: envelope.dedup_key(),
+        detail: json!({
+            "event_id": envelope.id,
+            "event_type": envelope.event_type,
+            "routing_key": envelope.routingkey,
+            "time": envelope.time.timestamp_millis(),
+        }),
+    }
 }
 
 /// What the sender is told about a failed publish: no broker internals (queue names, vhost).

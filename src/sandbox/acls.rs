@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 
 use super::{
     access::{Level, ObjectKind, Principal, Via},
+    audit_log::Change,
     body::Body,
     errors::ApiError,
     routes::{authorise_team, parse_id, resource},
@@ -145,6 +146,19 @@ async fn patch_acl(
             ws.access.set_private(kind, &object_id, private);
         }
         for Entry { principal, level } in entries {
+            ws.log_api_change(|owner| Change {
+                event_type: "SHARE_CHANGED",
+                actor: owner,
+                target: match &principal {
+                    Principal::User(id) => Some(*id),
+                    Principal::Group(_) => None,
+                },
+                group: match &principal {
+                    Principal::Group(id) => Some(id.clone()),
+                    Principal::User(_) => None,
+                },
+                object: Some((kind, object_id.clone(), level)),
+            });
             match level {
                 Some(level) => ws
                     .access

@@ -58,6 +58,17 @@ impl Sandbox {
     }
 }
 
+impl<'a> Actor<'a> {
+    /// The ClickUp user played.
+    pub fn user_id(&self) -> u64 {
+        self.user_id
+    }
+
+    pub(crate) fn sandbox(&self) -> &'a Sandbox {
+        self.sandbox
+    }
+}
+
 impl Actor<'_> {
     /// Creates a task as ClickUp's form does, with Custom Field values given by field id:
     /// a drop-down as option UUID or orderindex, a number as a number or a numeric string.
@@ -173,7 +184,7 @@ impl Actor<'_> {
     }
 }
 
-fn ensure_active(ws: &Workspace, user_id: u64) -> Result<(), ActError> {
+pub(crate) fn ensure_active(ws: &Workspace, user_id: u64) -> Result<(), ActError> {
     match ws.directory.get(user_id) {
         None => Err(ActError::UnknownUser(user_id)),
         Some(user) if !user.active => Err(ActError::Inactive(user_id)),

@@ -116,6 +116,16 @@ impl ApiError {
         )
     }
 
+    /// ClickUp says only the workspace owner may read the audit log; 401 and the code are
+    /// ours.
+    pub fn owner_only() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "Only the Workspace owner can read audit logs",
+            "TEAM_025",
+        )
+    }
+
     pub fn user_not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "User not found", "USER_001")
     }

@@ -95,7 +95,7 @@ fn screen(state: &SandboxState, headers: &HeaderMap) -> Verdict {
 }
 
 /// The token in `Authorization`: a raw personal token, or `Bearer <token>` for OAuth.
-fn presented_token(headers: &HeaderMap) -> Result<String, ApiError> {
+pub(crate) fn presented_token(headers: &HeaderMap) -> Result<String, ApiError> {
     let Some(value) = headers.get(AUTHORIZATION) else {
         return Err(ApiError::authorization_missing());
     };

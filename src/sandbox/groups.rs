@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use super::{
     access::Principal,
+    audit_log::Change,
     body::Body,
     errors::ApiError,
     routes::{authorise_team, resource},
@@ -45,7 +46,7 @@ impl GroupRecord {
         }
     }
 
-    fn add_members(&mut self, ids: &[u64]) {
+    pub(crate) fn add_members(&mut self, ids: &[u64]) {
         for &id in ids {
             if !self.members.contains(&id) {
                 self.members.push(id);
@@ -92,7 +93,7 @@ impl UserGroups {
             .find(|group| group.id.eq_ignore_ascii_case(id))
     }
 
-    fn get_mut(&mut self, id: &str) -> Option<&mut GroupRecord> {
+    pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut GroupRecord> {
         self.groups
             .iter_mut()
             .find(|group| group.id.eq_ignore_ascii_case(id))
@@ -209,6 +210,12 @@ async fn create_group(
 
         let creator = ws.owner_id;
         let id = ws.groups.create(name, handle, &members, creator);
+        for &member in &members {
+            ws.log_api_change(|owner| Change {
+                group: Some(id.clone()),
+                ..Change::of_user("TEAM_MEMBER_ADDED", owner, member)
+            });
+        }
         let group = ws.groups.get(&id).ok_or_else(ApiError::group_not_found)?;
         Ok(HttpResponse::Ok().json(group_json(ws, group)))
     })
@@ -241,8 +248,30 @@ async fn update_group(
         if let Some(handle) = handle {
             group.handle = handle.to_owned();
         }
+        let added: Vec<u64> = diff
+            .add
+            .iter()
+            .copied()
+            .filter(|id| !group.members.contains(id))
+            .collect();
+        let removed: Vec<u64> = diff
+            .rem
+            .iter()
+            .copied()
+            .filter(|id| group.members.contains(id))
+            .collect();
         group.add_members(&diff.add);
         group.members.retain(|member| !diff.rem.contains(member));
+        let changes = added
+            .into_iter()
+            .map(|id| ("TEAM_MEMBER_ADDED", id))
+            .chain(removed.into_iter().map(|id| ("TEAM_MEMBER_REMOVED", id)));
+        for (event_type, member) in changes {
+            ws.log_api_change(|owner| Change {
+                group: Some(group_id.to_string()),
+                ..Change::of_user(event_type, owner, member)
+            });
+        }
 
         let group = ws
             .groups

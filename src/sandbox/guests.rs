@@ -9,6 +9,7 @@ use actix_web::{web, HttpResponse};
 use serde_json::{json, Map, Value};
 
 use super::{
+    audit_log::Change,
     body::Body,
     directory::{Enrollment, GuestPermissions, Role, UserRecord},
     errors::ApiError,
@@ -103,6 +104,7 @@ async fn invite_guest(
         if let Some(guest) = ws.directory.get_mut(id) {
             guest.permissions = permissions;
         }
+        ws.log_api_change(|owner| Change::of_user("INVITE_TO_WORKSPACE", owner, id));
 
         let guest = active_guest(ws, id)?;
         let entry = Value::Object(guest_entry(ws, guest));
@@ -167,6 +169,7 @@ async fn remove_guest(
             guest.active = false;
         }
         ws.forget_user(guest_id);
+        ws.log_api_change(|owner| Change::of_user("REMOVE_FROM_WORKSPACE", owner, guest_id));
 
         tracing::debug!(guest_id, "clickup sandbox removed a guest");
         Ok(HttpResponse::Ok().json(removal_json(ws)))

@@ -10,6 +10,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::{
+    audit_log::Change,
     body::Body,
     directory::{custom_role, roles_json, Enrollment, Role, UserRecord},
     errors::ApiError,
@@ -104,6 +105,7 @@ async fn invite_member(
             joined: false,
             now_ms: now_ms(),
         });
+        ws.log_api_change(|owner| Change::of_user("INVITE_TO_WORKSPACE", owner, id));
         let user = ws.directory.get(id).ok_or_else(ApiError::user_not_found)?;
         let entry = json!({
             "user": user.detail_json(),
@@ -154,9 +156,13 @@ async fn edit_member(
             .get_mut(user_id)
             .ok_or_else(ApiError::user_not_found)?;
         user.username = Some(username.to_owned());
+        let before = (user.role, user.custom_role);
         user.custom_role = custom_role;
         if user.id != owner_id {
             user.role = if admin { Role::Admin } else { Role::Member };
+        }
+        if before != (user.role, user.custom_role) {
+            ws.log_api_change(|owner| Change::of_user("CHANGE_USER_ROLE", owner, user_id));
         }
 
         let user = active_member(ws, user_id)?;
@@ -183,6 +189,7 @@ async fn remove_member(
             user.active = false;
         }
         ws.forget_user(user_id);
+        ws.log_api_change(|owner| Change::of_user("REMOVE_FROM_WORKSPACE", owner, user_id));
         tracing::debug!(user_id, "clickup sandbox deactivated a member");
         Ok(HttpResponse::Ok().json(removal_json(ws)))
     })

@@ -9,7 +9,7 @@ use actix_web::{web, HttpResponse, Resource, ResponseError};
 use serde_json::{json, Value};
 
 use super::{
-    acls,
+    acls, audit_log,
     directory::Role,
     errors::ApiError,
     fields, groups, guests, hierarchy, members, shares,
@@ -29,6 +29,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .configure(groups::configure)
             .configure(shares::configure)
             .configure(acls::configure)
+            .configure(audit_log::configure)
             .configure(webhooks::configure)
             .configure(hierarchy::configure)
             .configure(tasks::configure)

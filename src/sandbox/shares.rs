@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 
 use super::{
     access::{Level, ObjectKind, Principal, Via},
+    audit_log::Change,
     body::Body,
     errors::ApiError,
     guests::{active_guest, guest_json},
@@ -105,6 +106,10 @@ fn change_share(
                 .grant(kind, &object_id, principal, level, Via::Guest),
             None => ws.access.revoke(kind, &object_id, &principal),
         }
+        ws.log_api_change(|owner| Change {
+            object: Some((kind, object_id.clone(), level)),
+            ..Change::of_user("SHARE_CHANGED", owner, guest_id)
+        });
         let kind_name = kind.as_str();
         tracing::debug!(guest_id, kind_name, %object_id, ?level, "clickup sandbox shared");
 

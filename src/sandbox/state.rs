@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 
 use super::{
     access::{Access, Principal},
+    audit_log::AuditLog,
     directory::{Directory, Enrollment, Role, SandboxUser},
     dispatch::Outbox,
     events::HistoryIds,
@@ -73,7 +74,11 @@ pub(crate) struct Workspace {
     /// Webhook deliveries queued by task changes, and the log of attempted ones.
     pub outbox: Outbox,
     pub history_ids: HistoryIds,
+    /// Membership, guest, role, group and sharing changes, for the v3 audit-log endpoint.
+    pub audit_log: AuditLog,
     tokens: Vec<String>,
+    /// Tokens of users other than the owner (to check owner-only endpoints).
+    user_tokens: Vec<(String, u64)>,
     limiter: RateLimiter,
     calls: Vec<RecordedCall>,
     scheduled_failure: Option<ScheduledFailure>,
@@ -92,6 +97,11 @@ impl Workspace {
     }
 
     pub fn accepts(&self, token: &str) -> bool {
+        self.is_owner_token(token) || self.user_tokens.iter().any(|(t, _)| t == token)
+    }
+
+    /// Whether the token is one of the owner's (the configured ones).
+    pub fn is_owner_token(&self, token: &str) -> bool {
         self.tokens.iter().any(|accepted| accepted == token)
     }
 
@@ -163,7 +173,9 @@ impl SandboxState {
             webhooks: Vec::new(),
             outbox: Outbox::default(),
             history_ids: HistoryIds::default(),
+            audit_log: AuditLog::default(),
             tokens: config.tokens.clone(),
+            user_tokens: Vec::new(),
             limiter: RateLimiter::new(limit, config.rate_window),
             calls: Vec::new(),
             scheduled_failure: None,
@@ -194,6 +206,12 @@ impl SandboxState {
                 now_ms: now_ms(),
             })
         })
+    }
+
+    /// Accepts `token` as a personal token of `user_id`, who is not the owner. Endpoints
+    /// other than the owner-only audit log treat every accepted token alike.
+    pub fn add_user_token(&self, token: &str, user_id: u64) {
+        self.with(|ws| ws.user_tokens.push((token.to_owned(), user_id)));
     }
 
     pub fn add_guest(&self, email: &str, username: &str) -> u64 {

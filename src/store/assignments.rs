@@ -38,6 +38,8 @@ pub struct NewAssignment {
 pub struct LeaverTasks {
     pub iam_id: String,
     pub user_id: i64,
+    /// The correlation id of the leaver event, carried into the work it causes later.
+    pub correlation_id: String,
 }
 
 impl Store {
@@ -173,17 +175,24 @@ impl Store {
         Ok(reopened.rows_affected() > 0)
     }
 
-    /// Notes a removed account whose tasks must be reassigned; a person who leaves again
-    /// after a re-enable is noted again.
-    pub async fn note_leaver_tasks(&self, iam_id: &str, user_id: i64) -> Result<(), StoreError> {
+    /// Notes a removed account whose tasks must be reassigned, with the leaver event's
+    /// correlation id; a person who leaves again after a re-enable is noted again.
+    pub async fn note_leaver_tasks(
+        &self,
+        iam_id: &str,
+        user_id: i64,
+        correlation_id: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO leaver_tasks (iam_id, user_id, noted_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (iam_id, user_id) DO UPDATE SET noted_at = excluded.noted_at, done_at = NULL
+            "INSERT INTO leaver_tasks (iam_id, user_id, noted_at, correlation_id) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (iam_id, user_id) DO UPDATE SET noted_at = excluded.noted_at, done_at = NULL,
+             correlation_id = excluded.correlation_id
              WHERE leaver_tasks.done_at IS NOT NULL",
         )
         .bind(iam_id)
         .bind(user_id)
         .bind(Utc::now().timestamp_millis())
+        .bind(correlation_id)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -191,15 +200,23 @@ impl Store {
 
     pub async fn leavers_with_tasks(&self) -> Result<Vec<LeaverTasks>, StoreError> {
         let rows = sqlx::query(
-            "SELECT iam_id, user_id FROM leaver_tasks WHERE done_at IS NULL ORDER BY noted_at",
+            "SELECT iam_id, user_id, correlation_id FROM leaver_tasks WHERE done_at IS NULL ORDER BY noted_at",
         )
         .fetch_all(self.pool())
         .await?;
         Ok(rows
             .iter()
-            .map(|row| LeaverTasks {
-                iam_id: row.get(0),
-                user_id: row.get(1),
+            .map(|row| {
+                let iam_id: String = row.get(0);
+                // Rows noted before correlation ids were kept fall back to the old form.
+                let correlation_id = row
+                    .get::<Option<String>, _>(2)
+                    .unwrap_or_else(|| format!("leaver:{iam_id}"));
+                LeaverTasks {
+                    iam_id,
+                    user_id: row.get(1),
+                    correlation_id,
+                }
             })
             .collect())
     }
@@ -313,8 +330,14 @@ mod tests {
     async fn a_leaver_is_noted_once_and_done_once() {
         let (store, _dir) = store().await;
 
-        store.note_leaver_tasks("aa01", 9001004).await.unwrap();
-        store.note_leaver_tasks("aa01", 9001004).await.unwrap();
+        store
+            .note_leaver_tasks("aa01", 9001004, "term-1")
+            .await
+            .unwrap();
+        store
+            .note_leaver_tasks("aa01", 9001004, "term-2")
+            .await
+            .unwrap();
         let noted = store.leavers_with_tasks().await.unwrap();
         store
             .leaver_tasks_done(&noted[0], &audit("task.leaver_reviewed"))
@@ -325,7 +348,8 @@ mod tests {
             noted,
             [LeaverTasks {
                 iam_id: "aa01".into(),
-                user_id: 9001004
+                user_id: 9001004,
+                correlation_id: "term-1".into(),
             }]
         );
         assert!(store.leavers_with_tasks().await.unwrap().is_empty());
@@ -334,14 +358,20 @@ mod tests {
     #[tokio::test]
     async fn a_person_who_leaves_again_after_a_re_enable_is_noted_again() {
         let (store, _dir) = store().await;
-        store.note_leaver_tasks("aa01", 9001004).await.unwrap();
+        store
+            .note_leaver_tasks("aa01", 9001004, "term-1")
+            .await
+            .unwrap();
         let first = store.leavers_with_tasks().await.unwrap();
         store
             .leaver_tasks_done(&first[0], &audit("task.leaver_reviewed"))
             .await
             .unwrap();
 
-        store.note_leaver_tasks("aa01", 9001004).await.unwrap();
+        store
+            .note_leaver_tasks("aa01", 9001004, "term-1")
+            .await
+            .unwrap();
 
         assert_eq!(store.leavers_with_tasks().await.unwrap().len(), 1);
     }

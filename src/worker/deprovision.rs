@@ -345,7 +345,9 @@ impl Deprovisioner {
         if let Some(user_id) = removed {
             people.extend(self.store.identities_linked_to(user_id as i64).await?);
             // Their open tasks are reassigned (or reported) by the assignment scheduler.
-            self.store.note_leaver_tasks(iam_id, user_id as i64).await?;
+            self.store
+                .note_leaver_tasks(iam_id, user_id as i64, &envelope.correlationid)
+                .await?;
         }
         people.dedup();
         for person in &people {
@@ -436,7 +438,11 @@ impl Handler for Deprovisioner {
             }
         }
 
-        let outcome = self.deprovision(&envelope).await;
+        let mut outcome = self.deprovision(&envelope).await;
+        // The removal's row carries ClickUp's answers, not the grant rows written before it.
+        if let Some(audit) = outcome.audit.as_mut() {
+            crate::clickup::answers::attach(&mut audit.detail);
+        }
         if let Some(code) = outcome.code {
             lane::note_failure(
                 &self.store,

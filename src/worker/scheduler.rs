@@ -16,6 +16,7 @@ use super::{
     provision::{display_name, BrakeMode, Provisioner},
 };
 use crate::{
+    clickup::answers,
     rules::Identity,
     store::{AuditEntry, StoreError},
     worker::deprovision::ROUTER_ACTOR,
@@ -35,15 +36,18 @@ pub async fn run_until_stopped(
 ) -> anyhow::Result<()> {
     loop {
         let now = Utc::now();
-        if let Err(e) = expire_due(&provisioner, now).await {
-            warn!(error = %e, "expiry pass failed; the next tick tries again");
-        }
-        if let Err(e) = send_reminders(&provisioner, now).await {
-            warn!(error = %e, "reminder pass failed; the next tick tries again");
-        }
-        if let Err(e) = release_requested(&provisioner, now).await {
-            warn!(error = %e, "requested brake release failed; the next tick tries again");
-        }
+        answers::collect(async {
+            if let Err(e) = expire_due(&provisioner, now).await {
+                warn!(error = %e, "expiry pass failed; the next tick tries again");
+            }
+            if let Err(e) = send_reminders(&provisioner, now).await {
+                warn!(error = %e, "reminder pass failed; the next tick tries again");
+            }
+            if let Err(e) = release_requested(&provisioner, now).await {
+                warn!(error = %e, "requested brake release failed; the next tick tries again");
+            }
+        })
+        .await;
         tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
             _ = tokio::time::sleep(tick) => {}
@@ -152,13 +156,19 @@ pub async fn send_reminders(
                     .record_reminder(&grant.iam_id, until)
                     .await?;
                 sent += 1;
+                // The reminder belongs to the IAM event that gave the time-bound access.
+                let correlation_id = provisioner
+                    .store
+                    .correlation_of_event(&grant.event_id)
+                    .await?
+                    .unwrap_or_else(|| format!("expiry:{}", identity.id));
                 let audit = AuditEntry {
                     actor: ROUTER_ACTOR.into(),
                     action: "reminder.sent".into(),
                     subject: Some(format!("user:{}", identity.id)),
                     object: Some(format!("task:{task_id}")),
                     outcome: "sent".into(),
-                    correlation_id: format!("expiry:{}", identity.id),
+                    correlation_id,
                     event_id: format!("reminder:{}:{until}", identity.id),
                     detail: json!({ "until": until, "assignee": assignee, "list_id": list_id }),
                 };

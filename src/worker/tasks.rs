@@ -1,8 +1,9 @@
 //! The ClickUp task lane: each history item handled once (two webhooks on one List deliver
-//! it under two ids), the router's own echoes recorded and left alone, access-request tasks
-//! to `approvals`, everything else to `assign`.
+//! it under two ids), the router's own echoes recorded (`clickup.echo`, with the correlation
+//! id of the router action that caused them) and left alone, access-request tasks to
+//! `approvals`, everything else to `assign`.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -15,7 +16,7 @@ use super::{
 use crate::{
     bus::{Disposition, Handler, Lane},
     ingest::envelope::Envelope,
-    store::Store,
+    store::{Near, Store},
 };
 
 pub struct TaskLane {
@@ -34,6 +35,9 @@ impl Handler for TaskLane {
             Some(item) => format!("clickup-item:{item}"),
             None => envelope.dedup_key(),
         };
+        if data["history_item"]["user"]["id"].as_u64() == Some(self.router_user) {
+            return self.echo(&key, &data, envelope).await;
+        }
         lane::run(
             &self.store,
             &key,
@@ -48,9 +52,6 @@ impl Handler for TaskLane {
 
 impl TaskLane {
     async fn dispatch(&self, data: &Value, envelope: &Envelope) -> Result<Outcome, TaskError> {
-        if data["history_item"]["user"]["id"].as_u64() == Some(self.router_user) {
-            return Ok(Outcome::new("echo", "the router's own change"));
-        }
         if let Some(approvals) = &self.approvals {
             let outcome = approvals.on_task_event(data).await?;
             if !outcome.is_ignored() {
@@ -61,6 +62,85 @@ impl TaskLane {
             return Ok(assigner.on_task_event(data, envelope).await?);
         }
         Ok(Outcome::new("ignored", "no rule acts on this event"))
+    }
+}
+
+impl TaskLane {
+    /// Records the router's own change as an echo of the action that caused it: the row
+    /// takes that action's correlation id (see [`echo_cause`]); nothing else is done.
+    async fn echo(&self, key: &str, data: &Value, envelope: Envelope) -> Disposition {
+        match self.store.processed(key).await {
+            Ok(Some(_)) => return Disposition::Ack,
+            Ok(None) => {}
+            Err(_) => return Disposition::Retry,
+        }
+        let changed_at = data["history_item"]["date"]
+            .as_str()
+            .and_then(|d| d.parse().ok())
+            .or_else(|| data["history_item"]["date"].as_i64())
+            .unwrap_or_else(|| envelope.time.timestamp_millis());
+        let cause = match &envelope.subject {
+            Some(subject) => echo_cause(&self.store, subject, changed_at).await,
+            None => None,
+        };
+
+        let (outcome, detail) = match &cause {
+            Some(_) => ("echo", "the router's own change"),
+            None => (
+                "echo_uncorrelated",
+                "the router's own change; no router action on record near it",
+            ),
+        };
+        let mut echo = envelope;
+        let event = echo.correlationid.clone();
+        if let Some(cause) = cause {
+            echo.correlationid = cause;
+        }
+        lane::run(
+            &self.store,
+            key,
+            Lane::ClickUp,
+            "clickup.echo",
+            &echo,
+            async move {
+                Ok::<_, TaskError>(Outcome::new(
+                    outcome,
+                    format!("{detail} (ClickUp event {event})"),
+                ))
+            },
+        )
+        .await
+    }
+}
+
+/// How long an echo waits for the row of the action that caused it: ClickUp may deliver the
+/// echo before the router has committed that row.
+const ECHO_WAIT: Duration = Duration::from_secs(2);
+
+/// The correlation id of the router's action on `subject` (`task:<id>`) at `changed_at`: its
+/// row is written just after ClickUp answered, so the first one after the change (within a
+/// minute) is the cause. Only when none comes within [`ECHO_WAIT`] is a row up to 2 s
+/// before the change accepted (clock skew between ClickUp and the router); waiting first
+/// keeps an older action on the same task from being taken for the cause.
+async fn echo_cause(store: &Store, subject: &str, changed_at: i64) -> Option<String> {
+    let mut near = Near {
+        key: subject,
+        at: changed_at,
+        before_ms: 0,
+        after_ms: 60_000,
+    };
+    let deadline = tokio::time::Instant::now() + ECHO_WAIT;
+    loop {
+        match store.router_correlation_near(&near).await {
+            Ok(Some(correlation)) => return Some(correlation),
+            Ok(None) if near.before_ms > 0 => return None,
+            Ok(None) if tokio::time::Instant::now() >= deadline => near.before_ms = 2_000,
+            Ok(None) => tokio::time::sleep(Duration::from_millis(100)).await,
+            Err(e) => {
+                tracing::warn!(error = %e, "store unavailable; the echo keeps its own correlation");
+                return None;
+            }
+        }
     }
 }
 

@@ -48,6 +48,8 @@ pub struct Options {
     /// Give the IAM stand-in its OIDC provider and turn the admin API on against it
     /// (needs `iam`).
     pub admin_api: bool,
+    /// Seconds between reads of ClickUp's audit log (0: the poller is off).
+    pub audit_log_interval_secs: u64,
 }
 
 /// The IAM stand-in's client and the router's service account in it.
@@ -163,6 +165,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             clickup_webhook_secrets: secrets,
             clickup_max_attempts: 3,
             clickup_timeout_ms: 5_000,
+            clickup_audit_log_interval_secs: options.audit_log_interval_secs,
         },
         rules: RulesSettings {
             rules_dir: options

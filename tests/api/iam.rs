@@ -40,9 +40,14 @@ async fn a_leaver_is_removed_from_clickup_and_audited() {
         .audit_by_correlation("term-2026-0077")
         .await
         .unwrap();
-    assert_eq!(audit.len(), 2, "the intent, then the outcome");
-    assert_eq!(audit[0].outcome, "attempting");
-    let audit = &audit[1..];
+    assert_eq!(
+        audit.len(),
+        3,
+        "the event received, the intent, then the outcome"
+    );
+    assert_eq!(audit[0].action, "event.received");
+    assert_eq!(audit[1].outcome, "attempting");
+    let audit = &audit[2..];
     assert_eq!(audit[0].action, "clickup.remove_member");
     assert_eq!(audit[0].outcome, "removed_member");
     assert_eq!(
@@ -204,7 +209,8 @@ async fn a_workspace_below_enterprise_fails_the_leaver_with_a_message_that_says_
         .audit_by_correlation("term-2026-0077")
         .await
         .unwrap();
-    assert_eq!(audit[0].outcome, "failed");
+    assert_eq!(audit[0].action, "event.received");
+    assert_eq!(audit[1].outcome, "failed");
     // Dead-lettered, and the recorder took it off the dead-letter queue into the record.
     wait_for(|| async { app.store.dead_letters(10, None).await.unwrap().len() == 1 }).await;
     assert_eq!(app.dead_letters().await, 0);

@@ -4,6 +4,7 @@
 
 mod admin;
 mod assignments;
+mod audit;
 mod broker;
 mod clickup;
 mod dead_letters;

@@ -61,8 +61,8 @@ impl OnDelivery for LaneDeliveries {
         match serde_json::from_slice::<Envelope>(&delivery.data) {
             Ok(envelope) => {
                 let span = tracing::info_span!("delivery", message_id = %envelope.id, routing_key = %envelope.routingkey, redelivered);
-                self.handler
-                    .handle(envelope, redelivered)
+                // Each message is one unit of work for the ClickUp answers its rows report.
+                crate::clickup::answers::collect(self.handler.handle(envelope, redelivered))
                     .instrument(span)
                     .await
             }

@@ -12,6 +12,7 @@ use tracing::warn;
 
 use super::{messages, ApprovalError, Approvals};
 use crate::{
+    clickup::answers,
     rules::{ApproverRef, DecideIn, OnTimeout},
     store::{AccessRequest, RequestState},
 };
@@ -26,7 +27,7 @@ pub async fn run_until_stopped(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     loop {
-        if let Err(error) = tick(&approvals, Utc::now()).await {
+        if let Err(error) = answers::collect(tick(&approvals, Utc::now())).await {
             warn!(error = %error, "access request pass failed; the next tick tries again");
         }
         tokio::select! {

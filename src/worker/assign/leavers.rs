@@ -13,6 +13,7 @@ use tracing::{info, warn};
 
 use super::{choice::Cause, AssignError, Assigner};
 use crate::{
+    clickup::answers,
     rules::TaskFacts,
     store::{AuditEntry, LeaverTasks},
     worker::deprovision::ROUTER_ACTOR,
@@ -25,7 +26,7 @@ pub async fn run_until_stopped(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     loop {
-        if let Err(error) = assigner.reassign_leavers().await {
+        if let Err(error) = answers::collect(assigner.reassign_leavers()).await {
             warn!(error = %error, "leavers' tasks pass failed; the next tick tries again");
         }
         tokio::select! {
@@ -71,7 +72,7 @@ impl Assigner {
             };
             let cause = Cause {
                 event_id: format!("leaver:{}:{}", leaver.iam_id, open.task_id),
-                correlation_id: format!("leaver:{}", leaver.iam_id),
+                correlation_id: leaver.correlation_id.clone(),
                 previous: Some(user_id),
                 excluded: Some(user_id),
             };
@@ -103,7 +104,7 @@ impl Assigner {
                 "reported"
             }
             .into(),
-            correlation_id: format!("leaver:{}", leaver.iam_id),
+            correlation_id: leaver.correlation_id.clone(),
             event_id: format!("leaver:{}:tasks", leaver.iam_id),
             detail: json!({
                 "reassigned": reassigned,
