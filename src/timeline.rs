@@ -126,7 +126,7 @@ pub fn intervals(grants: &[GrantRecord], approvals: &[Approval], names: &Names) 
         .iter()
         .map(|grant| interval(grant, approvals, names))
         .collect();
-    intervals.sort_by(|a, b| (a.from, a.grant_id).cmp(&(b.from, b.grant_id)));
+    intervals.sort_by_key(|a| (a.from, a.grant_id));
     intervals
 }
 

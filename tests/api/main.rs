@@ -13,3 +13,5 @@ mod proxy;
 mod request_kit;
 mod requests;
 mod rules;
+mod sso;
+mod timeline;
