@@ -373,3 +373,6 @@ async fn run_app(
     let application = crate::app::Application::build(settings, None).await?;
     application.run_until_stopped(shutdown).await
 }
+
+#[cfg(test)]
+mod tests;

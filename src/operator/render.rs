@@ -72,6 +72,8 @@ pub(super) fn to(interval: &Interval) -> String {
 
 pub(super) fn ended(interval: &Interval) -> String {
     match &interval.ended {
+        // The raw reason only when it says more than the cause.
+        Some(ended) if ended.describe().contains(&ended.reason) => ended.describe(),
         Some(ended) => format!("{} [{}]", ended.describe(), ended.reason),
         None => match interval.until {
             Some(until) => format!("(ends {})", time(until)),
