@@ -75,7 +75,7 @@ pub struct TimelineArgs {
     #[arg(long)]
     pub object: Option<ObjectKey>,
     /// Only what was held at this time: RFC 3339, or a date and time without zone (UTC).
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub at: Option<DateTime<Utc>>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
@@ -90,10 +90,10 @@ pub struct TimelineArgs {
 #[derive(Args, Debug)]
 pub struct ExportArgs {
     /// Start of the range (inclusive): RFC 3339, or a date and time without zone (UTC).
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub from: DateTime<Utc>,
     /// End of the range (exclusive).
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub to: DateTime<Utc>,
     #[arg(long, value_enum, default_value = "csv")]
     pub format: ExportFormat,
@@ -121,10 +121,10 @@ pub struct SearchArgs {
     #[arg(long)]
     pub outcome: Option<String>,
     /// Rows at or after this time.
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub from: Option<DateTime<Utc>>,
     /// Rows before this time.
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub to: Option<DateTime<Utc>>,
     /// Rows per page (1 to 1000).
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
