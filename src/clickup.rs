@@ -20,6 +20,7 @@ use crate::{
 pub mod access;
 pub mod answers;
 pub mod audit_log;
+pub mod hierarchy;
 pub mod metered;
 pub mod tasks;
 pub mod types;

@@ -19,12 +19,14 @@ pub mod admin;
 pub mod assignments;
 pub mod correlation;
 pub mod dead_letters;
+pub mod history;
 pub mod requests;
 
 pub use access::{Grant, GrantChange, GrantEnd, GrantKind, IdentityRecord, NewGrant};
 pub use assignments::{LeaverTasks, NewAssignment, TaskAssignment};
 pub use correlation::Near;
 pub use dead_letters::{DeadLetterDetail, DeadLetterRecord, MessageFailure, NewDeadLetter};
+pub use history::{Approval, AuditPage, AuditQuery, GrantRecord, MAX_AUDIT_PAGE};
 pub use requests::{AccessRequest, Decision, RequestState};
 
 /// Store failures.
@@ -64,7 +66,7 @@ pub struct AuditEntry {
 }
 
 /// One audit row as read back.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct AuditRecord {
     pub seq: i64,
     pub at: i64,

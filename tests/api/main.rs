@@ -17,3 +17,5 @@ mod proxy;
 mod request_kit;
 mod requests;
 mod rules;
+mod sso;
+mod timeline;
