@@ -146,6 +146,7 @@ impl Application {
                     Arc::new(http::AdminState {
                         verifier: Arc::new(verifier),
                         store: self.store.clone(),
+                        clickup: hierarchy_reader(&self.settings.clickup),
                     })
                 });
             let server = http::serve(listener, Arc::new(state), admin, shutdown.clone())?;
@@ -257,4 +258,14 @@ async fn prune_receipts_until_stopped(
             _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
         }
     }
+}
+
+/// A ClickUp client for reading the hierarchy above an object, when a token is configured.
+fn hierarchy_reader(settings: &ClickUpSettings) -> Option<ClickUpClient> {
+    if settings.clickup_token.is_empty() {
+        return None;
+    }
+    ClickUpClient::new(settings)
+        .map_err(|e| warn!(error = %e, "no ClickUp client for the admin API's hierarchy reads"))
+        .ok()
 }

@@ -7,6 +7,7 @@
 mod brake;
 mod caller;
 mod error;
+mod history;
 mod params;
 mod views;
 
@@ -20,6 +21,7 @@ pub use error::AdminError;
 
 use crate::{
     auth::{Need, Role, Verifier},
+    clickup::ClickUpClient,
     store::Store,
 };
 use caller::RouteNeed;
@@ -28,14 +30,16 @@ use caller::RouteNeed;
 pub struct AdminState {
     pub verifier: Arc<Verifier>,
     pub store: Store,
+    /// Reads the folder and space above an object, so inherited access counts in a
+    /// timeline; `None` when no ClickUp token is configured (the object's own grants only).
+    pub clickup: Option<ClickUpClient>,
 }
 
 const AUDITOR: Need = Need::AnyOf(&[Role::Auditor]);
 const ADMIN: Need = Need::AnyOf(&[Role::Admin]);
 const APPROVER_OR_AUDITOR: Need = Need::AnyOf(&[Role::Approver, Role::Auditor]);
 
-/// Every admin path and the role it needs (admin includes auditor). `/timeline` and
-/// `/dead-letters` are wired when their handlers are merged: one `route` line each.
+/// Every admin path and the role it needs (admin includes auditor).
 pub const ROUTES: &[(&str, Need)] = &[
     ("/whoami", Need::Token),
     ("/audit", AUDITOR),
@@ -65,6 +69,8 @@ pub fn configure(config: &mut web::ServiceConfig, admin: Option<web::Data<AdminS
                 route(scope, Method::GET, "/grants", views::grants);
                 route(scope, Method::GET, "/brake", brake::status);
                 route(scope, Method::POST, "/brake/release", brake::release);
+                route(scope, Method::GET, "/timeline", history::timeline);
+                route(scope, Method::GET, "/dead-letters", history::dead_letters);
             })
             .default_service(web::to(not_found)),
     );

@@ -1,4 +1,5 @@
-//! Reads for the admin API (audit search, requests and grants, keyset-paginated) and the
+//! Reads for the admin API (requests and grants, keyset-paginated; the audit search is
+//! `store::history`'s) and the
 //! brake release an administrator asked for, waiting for the worker.
 //!
 //! Pages are keyset pages: `after` is the last row's key of the previous page, so a page
@@ -11,37 +12,6 @@ use super::{insert_audit, AccessRequest, AuditEntry, Store, StoreError};
 
 /// Name of the stored brake release request.
 const BRAKE_RELEASE: &str = "brake_release_requested";
-
-/// Filters of an audit search; `None` means any.
-#[derive(Clone, Debug, Default)]
-pub struct AuditQuery {
-    pub correlation_id: Option<String>,
-    pub subject: Option<String>,
-    pub object: Option<String>,
-    pub action: Option<String>,
-    pub outcome: Option<String>,
-    /// Epoch milliseconds, inclusive.
-    pub from: Option<i64>,
-    /// Epoch milliseconds, exclusive.
-    pub to: Option<i64>,
-    /// The `seq` of the previous page's last row.
-    pub after: Option<i64>,
-    pub limit: u32,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]
-pub struct AuditItem {
-    pub seq: i64,
-    pub at: i64,
-    pub actor: String,
-    pub action: String,
-    pub subject: Option<String>,
-    pub object: Option<String>,
-    pub outcome: String,
-    pub correlation_id: String,
-    pub event_id: String,
-    pub detail: String,
-}
 
 #[derive(Clone, Debug, Default)]
 pub struct GrantQuery {
@@ -77,38 +47,6 @@ pub struct ReleaseRequest {
 }
 
 impl Store {
-    pub async fn search_audit(&self, query: &AuditQuery) -> Result<Vec<AuditItem>, StoreError> {
-        let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "SELECT seq, at, actor, action, subject, object, outcome, correlation_id, event_id, \
-             detail FROM audit WHERE 1 = 1",
-        );
-        let text_filters = [
-            ("correlation_id", &query.correlation_id),
-            ("subject", &query.subject),
-            ("object", &query.object),
-            ("action", &query.action),
-            ("outcome", &query.outcome),
-        ];
-        for (column, value) in text_filters {
-            if let Some(value) = value {
-                sql.push(format!(" AND {column} = "))
-                    .push_bind(value.clone());
-            }
-        }
-        if let Some(from) = query.from {
-            sql.push(" AND at >= ").push_bind(from);
-        }
-        if let Some(to) = query.to {
-            sql.push(" AND at < ").push_bind(to);
-        }
-        if let Some(after) = query.after {
-            sql.push(" AND seq > ").push_bind(after);
-        }
-        sql.push(" ORDER BY seq LIMIT ")
-            .push_bind(i64::from(query.limit));
-        Ok(sql.build_query_as().fetch_all(self.pool()).await?)
-    }
-
     /// Requests in creation order, each with its row key for the next page.
     pub async fn list_requests(
         &self,

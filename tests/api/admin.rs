@@ -380,3 +380,96 @@ async fn without_an_issuer_the_admin_api_says_it_is_not_configured() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_timeline_and_dead_letters_answer_by_role_with_inherited_access() {
+    let app = spawn(None).await;
+    let joiner = fixture_json("iam/01-joiner-employee.json");
+    let response = app.post_iam(&serde_json::to_vec(&joiner).unwrap()).await;
+    assert_eq!(response.status().as_u16(), 202);
+    app.wait_processed(&joiner).await;
+    let jane = "9f2c4e1a7b3d4c5e8a6f0b1c2d3e4f50";
+
+    let auditor = token(&app, TokenSpec::new("audrey"));
+    let (status, timeline, _) = get(
+        &app,
+        "/api/v1/timeline?person=Jane.Doe%40example.com",
+        Some(&auditor),
+    )
+    .await;
+    assert_eq!(status, 200, "{timeline}");
+    assert_eq!(timeline["iam_id"], jane);
+    let intervals = timeline["intervals"].as_array().unwrap();
+    assert!(!intervals.is_empty());
+    assert!(intervals
+        .iter()
+        .all(|i| i["granted_by"]["type"] == "rule" && i["to"].is_null()));
+
+    // The list sits in a folder of space 100, which Jane has a share of: the API reads the
+    // hierarchy from ClickUp, so the list's answer names her, inherited from the space.
+    let now = (chrono::Utc::now() + chrono::Duration::seconds(2))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let path = format!(
+        "/api/v1/timeline?object=list:901100000210&at={}",
+        now.replace('+', "%2B")
+    );
+    let (status, answer, _) = get(&app, &path, Some(&auditor)).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["access"][0]["iam_id"], jane, "{answer}");
+    assert_eq!(
+        answer["access"][0]["via"],
+        json!({"type": "inherited", "from": "space:901100000100"})
+    );
+
+    let bad = [
+        ("/api/v1/timeline", "person"),
+        ("/api/v1/timeline?object=901100000210", "object"),
+        ("/api/v1/timeline?object=list:1&at=yesterday", "at"),
+        ("/api/v1/timeline?person=x&object=list:1", "person"),
+    ];
+    for (path, parameter) in bad {
+        let (status, body, _) = get(&app, path, Some(&auditor)).await;
+        assert_eq!(
+            (status, body["parameter"].as_str()),
+            (400, Some(parameter)),
+            "{path}"
+        );
+    }
+    let (status, _, _) = get(
+        &app,
+        "/api/v1/timeline?person=nobody%40example.com",
+        Some(&auditor),
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    let (status, body, _) = get(&app, "/api/v1/dead-letters", Some(&auditor)).await;
+    assert_eq!(
+        (status, body["required_role"].as_str()),
+        (403, Some("admin"))
+    );
+    app.store
+        .record_dead_letter(&clickup_iam_router::store::NewDeadLetter {
+            fingerprint: "test-death-1".into(),
+            message_id: Some("evt-1".into()),
+            lane: Some("provision".into()),
+            source_queue: None,
+            routing_key: "iam.user.created".into(),
+            reason: "delivery_limit".into(),
+            error_code: Some("clickup_unavailable".into()),
+            error: None,
+            attempts: 6,
+            first_failed_at: 1,
+            last_failed_at: 2,
+            envelope: b"{}".to_vec(),
+        })
+        .await
+        .unwrap();
+    let admin = token(&app, TokenSpec::new("ada"));
+    let (status, page, _) = get(&app, "/api/v1/dead-letters", Some(&admin)).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["items"][0]["message_id"], "evt-1");
+    assert_eq!(page["items"][0]["attempts"], 6);
+    assert!(page["items"][0].get("envelope").is_none());
+    app.stop().await;
+}

@@ -18,6 +18,9 @@ pub enum AdminError {
     NotConfigured,
     #[error("internal error")]
     Store(#[from] StoreError),
+    /// ClickUp did not answer a read the request needs.
+    #[error("ClickUp could not be read: {0}")]
+    ClickUp(String),
 }
 
 impl AdminError {
@@ -35,6 +38,7 @@ impl AdminError {
             AdminError::NotFound(_) => "not_found",
             AdminError::NotConfigured => "admin_api_not_configured",
             AdminError::Store(_) => "internal_error",
+            AdminError::ClickUp(_) => "clickup_unavailable",
         }
     }
 }
@@ -50,6 +54,7 @@ impl ResponseError for AdminError {
             AdminError::BadParameter { .. } => StatusCode::BAD_REQUEST,
             AdminError::NotFound(_) => StatusCode::NOT_FOUND,
             AdminError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AdminError::ClickUp(_) => StatusCode::BAD_GATEWAY,
         }
     }
 

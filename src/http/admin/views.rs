@@ -9,12 +9,9 @@ use super::{
     params::{next_cursor, Params},
     AdminState, Caller,
 };
-use crate::store::{
-    admin::{AuditQuery, GrantQuery},
-    AccessRequest, RequestState,
-};
+use crate::store::{admin::GrantQuery, AccessRequest, AuditQuery, RequestState};
 
-/// `GET /api/v1/audit?correlation_id&subject&object&action&outcome&from&to&limit&after`
+/// `GET /api/v1/audit?correlation_id&subject&object&action&actor&outcome&from&to&limit&after`
 pub(super) async fn audit(
     _: Caller,
     request: HttpRequest,
@@ -25,6 +22,7 @@ pub(super) async fn audit(
         "subject",
         "object",
         "action",
+        "actor",
         "outcome",
         "from",
         "to",
@@ -37,10 +35,11 @@ pub(super) async fn audit(
         subject: params.text("subject")?,
         object: params.text("object")?,
         action: params.text("action")?,
+        actor: params.text("actor")?,
         outcome: params.text("outcome")?,
         from: params.time("from")?,
         to: params.time("to")?,
-        after: params.cursor()?,
+        after_seq: params.cursor()?,
         limit: params.limit()?,
     };
     if let (Some(from), Some(to)) = (query.from, query.to) {
@@ -49,9 +48,14 @@ pub(super) async fn audit(
         }
     }
 
-    let rows = admin.store.search_audit(&query).await?;
-    let next = next_cursor(rows.iter().map(|r| r.seq), rows.len(), query.limit);
-    let items: Vec<Value> = rows
+    let page = admin.store.audit_search(&query).await?;
+    let next = next_cursor(
+        page.records.iter().map(|r| r.seq),
+        page.records.len(),
+        query.limit,
+    );
+    let items: Vec<Value> = page
+        .records
         .into_iter()
         .map(|row| {
             let detail =
