@@ -31,6 +31,8 @@ pub use record::{Concerned, Context, Cursor};
 
 /// Records read per page.
 const PAGE_ROWS: u32 = 100;
+/// The largest page asked for when one millisecond holds more than a page of records.
+const MAX_PAGE_ROWS: u32 = 1_000;
 
 /// How long after a router change its own row may be committed: a change of the router's
 /// newer than this without a row is read again next time rather than left uncorrelated.
@@ -127,15 +129,16 @@ impl AuditLogPoller {
         };
 
         let mut recorded = 0;
+        let mut rows = PAGE_ROWS;
         loop {
             let page = PageRequest {
                 applicability,
                 after_ms: cursor.at,
-                rows: PAGE_ROWS,
+                rows,
             };
             let mut records = self.clickup.audit_log_page(self.team_id, page).await?;
             records.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
-            let full = records.len() >= PAGE_ROWS as usize;
+            let full = records.len() >= rows as usize;
 
             let mut advanced = false;
             for record in &records {
@@ -155,11 +158,28 @@ impl AuditLogPoller {
                 recorded += 1;
                 advanced = true;
             }
-            // FIXME(#6): more than a page of records in one millisecond cannot be paged by
-            // time alone; ClickUp's answer would need a continuation token to fix it.
+            if full && !advanced && rows < MAX_PAGE_ROWS {
+                // A whole page within the cursor's millisecond, all seen: time alone cannot
+                // page past it, so ask for a larger page of the same millisecond.
+                rows = (rows * 4).min(MAX_PAGE_ROWS);
+                continue;
+            }
+            if full && !advanced {
+                warn!(
+                    applicability,
+                    at = cursor.at,
+                    "more audit-log records in one millisecond than the largest page; the rest of that millisecond is skipped"
+                );
+                cursor.pass_millisecond();
+                let value =
+                    serde_json::to_string(&cursor).map_err(|e| PollError::Cursor(e.to_string()))?;
+                self.store.set_setting(&setting, &value).await?;
+                continue;
+            }
             if !full || !advanced {
                 return Ok(recorded);
             }
+            rows = PAGE_ROWS;
         }
     }
 

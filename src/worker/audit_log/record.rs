@@ -40,6 +40,12 @@ impl Cursor {
         false
     }
 
+    /// Gives up on the rest of the current millisecond: only later records are new.
+    pub fn pass_millisecond(&mut self) {
+        self.at += 1;
+        self.seen.clear();
+    }
+
     /// Whether the record would be new, without moving.
     pub fn is_new(&self, record: &AuditLogRecord) -> bool {
         self.clone().admit(record)

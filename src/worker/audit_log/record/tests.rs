@@ -35,6 +35,28 @@ fn grant(kind: GrantKind, object: &str, level: &str) -> Grant {
 }
 
 #[test]
+fn passing_a_millisecond_keeps_later_records_new_and_drops_the_rest_of_it() {
+    let mut cursor = Cursor::starting_at(0);
+    assert!(cursor.admit(&record("a", 10, "INVITE_TO_WORKSPACE")));
+    cursor.pass_millisecond();
+
+    let cases = [
+        ("b", 10, false),
+        ("a", 10, false),
+        ("c", 11, true),
+        ("d", 9, false),
+    ];
+    for (id, at, new) in cases {
+        assert_eq!(
+            cursor.is_new(&record(id, at, "JOIN_WORKSPACE")),
+            new,
+            "{id}@{at}"
+        );
+    }
+    assert_eq!((cursor.at, cursor.seen.len()), (11, 0));
+}
+
+#[test]
 fn the_cursor_records_each_record_once_across_pages_and_restarts() {
     let mut cursor = Cursor::starting_at(100);
     let steps = [
