@@ -15,6 +15,7 @@ use tracing::{debug, warn};
 use crate::config::{ClickUpSettings, Secret};
 
 pub mod access;
+pub mod hierarchy;
 pub mod tasks;
 pub mod types;
 

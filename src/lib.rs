@@ -21,4 +21,5 @@ pub mod sandbox;
 pub mod shutdown;
 pub mod store;
 pub mod telemetry;
+pub mod timeline;
 pub mod worker;

@@ -16,10 +16,12 @@ use crate::config::StoreSettings;
 
 pub mod access;
 pub mod assignments;
+pub mod history;
 pub mod requests;
 
 pub use access::{Grant, GrantChange, GrantEnd, GrantKind, IdentityRecord, NewGrant};
 pub use assignments::{LeaverTasks, NewAssignment, TaskAssignment};
+pub use history::{Approval, AuditPage, AuditQuery, GrantRecord};
 pub use requests::{AccessRequest, Decision, RequestState};
 
 /// Store failures.
@@ -59,7 +61,7 @@ pub struct AuditEntry {
 }
 
 /// One audit row as read back.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct AuditRecord {
     pub seq: i64,
     pub at: i64,

@@ -10,7 +10,8 @@ use sqlx::Row;
 use super::{insert_audit, AuditEntry, Store, StoreError};
 
 /// What a grant gives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum GrantKind {
     /// A workspace role (`object` is `workspace:<team id>`, `level` the role).
     Role,
@@ -29,7 +30,7 @@ impl GrantKind {
         }
     }
 
-    fn parse(text: &str) -> GrantKind {
+    pub(crate) fn parse(text: &str) -> GrantKind {
         match text {
             "role" => GrantKind::Role,
             "group" => GrantKind::Group,

@@ -29,6 +29,9 @@ pub struct Cause {
     pub kind: &'static str,
     /// When the person's access ends (the IAM's end date), epoch ms.
     pub ends_at: Option<i64>,
+    /// Why all of the person's access ends, when it does (`terminated`, `disabled`,
+    /// `deleted`, `contract ended`): the reason every grant this plan closes records.
+    pub ending: Option<&'static str>,
 }
 
 /// Why applying stopped.
@@ -230,7 +233,8 @@ impl Applier<'_> {
                 self.clickup
                     .change_group_members(&group_id, &[], &[user_id])
                     .await?;
-                let change = self.close(cause, GrantKind::Group, group, "no rule grants it");
+                let reason = cause.ending.unwrap_or("no rule grants it");
+                let change = self.close(cause, GrantKind::Group, group, reason);
                 self.record(
                     cause,
                     change,
@@ -306,10 +310,10 @@ impl Applier<'_> {
             Action::Unshare { object } => {
                 let user_id = require(account)?;
                 self.unshare(object, user_id, account.guest).await?;
-                let reason = if cause.kind == "expiry" {
-                    "expired"
-                } else {
-                    "no rule grants it"
+                let reason = match (cause.ending, cause.kind) {
+                    (Some(ending), _) => ending,
+                    (None, "expiry") => "expired",
+                    (None, _) => "no rule grants it",
                 };
                 let change = self.close(cause, GrantKind::Share, &object.to_string(), reason);
                 self.record(cause, change, "clickup.unshare", Some(user_id), json!({}))
@@ -375,10 +379,11 @@ impl Applier<'_> {
         }
 
         // The account's groups and shares went with it: close every open grant.
-        let reason = match cause.kind {
-            "expiry" => "contract ended",
-            "leaver" => "leaver",
-            _ => "no rule grants access",
+        let reason = match (cause.ending, cause.kind) {
+            (Some(ending), _) => ending,
+            (None, "expiry") => "contract ended",
+            (None, "leaver") => "leaver",
+            (None, _) => "no rule grants access",
         };
         for grant in self.store.open_grants(&cause.iam_id).await? {
             let change = self.close(cause, grant.kind, &grant.object, reason);

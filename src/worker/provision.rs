@@ -60,6 +60,18 @@ impl Provisioner {
         now: DateTime<Utc>,
         brake: BrakeMode,
     ) -> Result<Reconciled, ApplyError> {
+        // A person whose access ends loses everything: every closed grant says why.
+        let ended;
+        let cause = match ending(identity, now) {
+            Some(why) => {
+                ended = Cause {
+                    ending: Some(why),
+                    ..cause.clone()
+                };
+                &ended
+            }
+            None => cause,
+        };
         let actions = self.plan_for(identity, now).await?;
         let (removals, others): (Vec<Action>, Vec<Action>) =
             actions.into_iter().partition(Action::is_removal);
@@ -135,6 +147,7 @@ impl Provisioner {
             correlation_id: format!("{kind}:{iam_id}"),
             kind,
             ends_at: identity.end_at.map(|end| end.timestamp_millis()),
+            ending: None,
         };
         self.reconcile(&cause, &identity, now, brake).await
     }
@@ -178,6 +191,7 @@ impl Provisioner {
             correlation_id: envelope.correlationid.clone(),
             kind: "event",
             ends_at: identity.end_at.map(|end| end.timestamp_millis()),
+            ending: None,
         };
         let done = self
             .reconcile(&cause, &identity, Utc::now(), BrakeMode::Check)
@@ -259,12 +273,19 @@ fn re_enables(event_type: &str, data: &Value) -> bool {
 
 /// Whether the person's access must end: no longer active, or past their end date.
 pub fn has_ended(identity: &Identity, now: DateTime<Utc>) -> bool {
-    let inactive = matches!(
-        identity.status.as_str(),
-        "terminated" | "disabled" | "deleted"
-    );
-    let past_end = identity.end_at.is_some_and(|end| end <= now);
-    inactive || past_end
+    ending(identity, now).is_some()
+}
+
+/// Why all of the person's access ends now, if it does: the IAM status that ends it, else
+/// the end date that passed.
+pub fn ending(identity: &Identity, now: DateTime<Utc>) -> Option<&'static str> {
+    match identity.status.as_str() {
+        "terminated" => Some("terminated"),
+        "disabled" => Some("disabled"),
+        "deleted" => Some("deleted"),
+        _ if identity.end_at.is_some_and(|end| end <= now) => Some("contract ended"),
+        _ => None,
+    }
 }
 
 /// The name to show for a person: display name, user name, or IAM id.

@@ -1,7 +1,7 @@
 //! The hierarchy reads every plan has: `GET /v2/team/{team_id}/space`,
 //! `GET /v2/space/{space_id}/folder`, `GET /v2/space/{space_id}/list` (folderless Lists),
-//! `GET /v2/folder/{folder_id}/list`, `GET /v2/list/{list_id}` (with its statuses),
-//! `GET /v2/list/{list_id}/task` and `GET /v2/task/{task_id}`. The task writes that share
+//! `GET /v2/folder/{folder_id}`, `GET /v2/folder/{folder_id}/list`, `GET /v2/list/{list_id}`
+//! (with its statuses), `GET /v2/list/{list_id}/task` and `GET /v2/task/{task_id}`. The task writes that share
 //! these paths (`POST .../task`, `PUT|DELETE /v2/task/{task_id}`) are routed here to `tasks`.
 //!
 //! An unknown Space or Folder answers `OAUTH_023`, as ClickUp does for ids the token cannot
@@ -30,6 +30,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/v2/space/{space_id}/folder").route(web::get().to(get_folders)))
         .service(resource("/v2/space/{space_id}/list").route(web::get().to(get_space_lists)))
+        .service(resource("/v2/folder/{folder_id}").route(web::get().to(get_folder)))
         .service(resource("/v2/folder/{folder_id}/list").route(web::get().to(get_folder_lists)))
         .service(resource("/v2/list/{list_id}").route(web::get().to(get_list)))
         .service(
@@ -102,6 +103,21 @@ async fn get_space_lists(
             .map(|list| list_json(hierarchy, list))
             .collect();
         Ok(HttpResponse::Ok().json(json!({ "lists": lists })))
+    })
+}
+
+async fn get_folder(
+    state: web::Data<SandboxState>,
+    folder_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    parse_id(&folder_id)?;
+
+    state.with(|ws| {
+        let hierarchy = &ws.hierarchy;
+        let folder = hierarchy
+            .folder(&folder_id)
+            .ok_or_else(ApiError::team_not_authorized)?;
+        Ok(HttpResponse::Ok().json(folder_json(hierarchy, folder)))
     })
 }
 

@@ -283,3 +283,23 @@ async fn unknown_hierarchy_ids_answer_clickup_errors() {
     assert_eq!(spaces.body, json!({ "spaces": [] }));
     sandbox.stop().await;
 }
+
+#[tokio::test]
+async fn a_folder_reads_back_with_its_space_and_an_unknown_one_is_not_authorised() {
+    let sandbox = start_default().await;
+    let state = sandbox.state();
+    let space = state.add_space("Finance");
+    let folder = state.add_folder(&space, "Close");
+    let list = state.add_list_in_folder(&folder, "Ledger");
+
+    let read = call(&sandbox, Method::GET, &format!("/v2/folder/{folder}"), None).await;
+    let unknown = call(&sandbox, Method::GET, "/v2/folder/999999999", None).await;
+
+    assert_eq!(read.status, 200, "{:?}", read.body);
+    assert_eq!(read.body["id"], folder.as_str());
+    assert_eq!(read.body["space"]["id"], space.as_str());
+    assert_eq!(read.body["lists"][0]["id"], list.as_str());
+    assert_eq!(unknown.status, 401);
+    assert_eq!(unknown.body["ECODE"], "OAUTH_023");
+    sandbox.stop().await;
+}

@@ -1,0 +1,67 @@
+//! The object a timeline or a point-in-time question is about, as the operator names it:
+//! `space:ID`, `folder:ID`, `list:ID`, `workspace:ID` or `group:NAME`.
+
+use std::{fmt, str::FromStr};
+
+use crate::rules::{is_numeric_id, ObjectRef};
+
+/// An object access can be granted on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ObjectKey {
+    /// A space, folder or list (shares; folders and lists inherit from above).
+    Shared(ObjectRef),
+    /// The workspace (roles), by team id.
+    Workspace(String),
+    /// A user group, by name.
+    Group(String),
+}
+
+/// An object named in a way the record cannot answer for.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ObjectKeyError {
+    #[error("{0:?} is a bare id: say which object it is, as space:{0}, folder:{0} or list:{0}")]
+    BareId(String),
+    #[error("{0:?} is not an object: name it as space:ID, folder:ID, list:ID, workspace:ID or group:NAME")]
+    Unknown(String),
+}
+
+impl ObjectKey {
+    /// The object as the grants table writes it.
+    pub fn grant_object(&self) -> String {
+        match self {
+            ObjectKey::Shared(object) => object.to_string(),
+            ObjectKey::Workspace(team) => format!("workspace:{team}"),
+            ObjectKey::Group(name) => name.clone(),
+        }
+    }
+}
+
+impl fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ObjectKey::Group(name) => write!(f, "group:{name}"),
+            other => f.write_str(&other.grant_object()),
+        }
+    }
+}
+
+impl FromStr for ObjectKey {
+    type Err = ObjectKeyError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let text = text.trim();
+        if is_numeric_id(text) {
+            return Err(ObjectKeyError::BareId(text.to_owned()));
+        }
+        let unknown = || ObjectKeyError::Unknown(text.to_owned());
+        let (kind, rest) = text.split_once(':').ok_or_else(unknown)?;
+        match kind {
+            "group" if !rest.trim().is_empty() => Ok(ObjectKey::Group(rest.trim().to_owned())),
+            "workspace" if is_numeric_id(rest) => Ok(ObjectKey::Workspace(rest.to_owned())),
+            "space" | "folder" | "list" => {
+                text.parse().map(ObjectKey::Shared).map_err(|_| unknown())
+            }
+            _ => Err(unknown()),
+        }
+    }
+}
