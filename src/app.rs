@@ -16,11 +16,12 @@ use crate::{
     config::{
         BusSettings, ClickUpSettings, HttpSettings, IamSettings, RulesSettings, StoreSettings,
     },
-    http::{self, ReceiverState},
+    http::{self, MetricsState, ReceiverState},
     ingest::{
         iam::IamSchema,
         signature::{StandardKey, Tolerance},
     },
+    metrics::Metrics,
     store::Store,
     worker,
 };
@@ -39,15 +40,19 @@ pub struct Settings {
     pub clickup: ClickUpSettings,
     pub rules: RulesSettings,
     pub run_worker: bool,
+    /// Where a worker without receivers serves `GET /metrics` (none: not served).
+    pub metrics_listen: Option<String>,
 }
 
 /// A built application: bound, connected to the store, not yet running.
 pub struct Application {
     settings: Settings,
     listener: Option<TcpListener>,
+    metrics_listener: Option<TcpListener>,
     bus: Arc<RabbitMq>,
     store: Store,
     rules: Option<worker::LoadedRules>,
+    metrics: Metrics,
 }
 
 impl Application {
@@ -65,6 +70,12 @@ impl Application {
                     .with_context(|| format!("binding {}", http.http_addr))?,
             ),
             (None, _) => None,
+        };
+        let metrics_listener = match (&settings.http, &settings.metrics_listen) {
+            (None, Some(addr)) => Some(
+                TcpListener::bind(addr).with_context(|| format!("binding metrics on {addr}"))?,
+            ),
+            _ => None,
         };
         let rules = match settings.run_worker {
             true => {
@@ -84,14 +95,23 @@ impl Application {
             rules,
             settings,
             listener,
+            metrics_listener,
             bus,
             store,
+            metrics: Metrics::new(),
         })
     }
 
     /// The bound HTTP address, when this process serves HTTP.
     pub fn http_addr(&self) -> Option<std::net::SocketAddr> {
         self.listener.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    /// The bound metrics address of a worker without receivers, when it serves one.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     pub fn bus(&self) -> Arc<RabbitMq> {
@@ -114,6 +134,7 @@ impl Application {
                 &self.settings.clickup,
                 self.bus.clone(),
                 self.store.clone(),
+                self.metrics.clone(),
             )?;
             if let Err(e) = self.bus.connect_publisher().await {
                 warn!(error = %e, "broker not reachable at start; receivers answer 503 until it is");
@@ -129,8 +150,23 @@ impl Application {
             )));
         }
 
+        if let Some(listener) = self.metrics_listener {
+            let addr = listener.local_addr()?;
+            let state = MetricsState {
+                metrics: self.metrics.clone(),
+                store: self.store.clone(),
+                queue_depths: self.bus.clone(),
+            };
+            let server = http::serve_metrics(listener, Arc::new(state), shutdown.clone())?;
+            info!(%addr, "metrics listening");
+            tasks.push(tokio::spawn(async move {
+                server.await.context("metrics server")
+            }));
+        }
+
         if let Some(rules) = self.rules {
-            let clickup = ClickUpClient::new(&self.settings.clickup)?;
+            let clickup =
+                ClickUpClient::new(&self.settings.clickup)?.with_metrics(self.metrics.clone());
             let iam = match self.settings.rules.iam_api.to_settings()? {
                 Some(settings) => Some(crate::iam::IamClient::new(&settings)?),
                 None => None,
@@ -164,6 +200,7 @@ fn receiver_state(
     clickup: &ClickUpSettings,
     bus: Arc<RabbitMq>,
     store: Store,
+    metrics: Metrics,
 ) -> anyhow::Result<ReceiverState> {
     let iam_keys = StandardKey::parse_list(iam.iam_webhook_secrets.expose())
         .map_err(|e| anyhow::anyhow!("IAM_WEBHOOK_SECRETS: {e}"))?;
@@ -174,7 +211,9 @@ fn receiver_state(
         warn!("CLICKUP_WEBHOOK_SECRETS is empty: every ClickUp delivery will be refused");
     }
     Ok(ReceiverState {
-        publisher: bus,
+        publisher: bus.clone(),
+        queue_depths: bus,
+        metrics,
         store,
         clickup_secrets: clickup.clickup_webhook_secrets.clone(),
         iam_keys,

@@ -4,16 +4,18 @@
 //! queued durably (routable, persistent, acked). A handler's [`Disposition`] is applied only
 //! after the handler returns, so work and its record are done before the ack.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use crate::ingest::envelope::Envelope;
 
+pub mod dead;
 pub mod rabbitmq;
 pub mod topology;
 
+pub use dead::{DeadLetter, Death};
 pub use topology::Lane;
 
 /// Why a publish was not confirmed; every variant means "not queued, the sender must retry".
@@ -56,7 +58,15 @@ pub trait Handler: Send + Sync {
     async fn handle(&self, envelope: Envelope, redelivered: bool) -> Disposition;
 }
 
-/// Consumes a lane until the token is cancelled, reconnecting on broker loss.
+/// Handles what the broker dead-lettered, whatever lane it came from and whether or not its
+/// body is an envelope.
+#[async_trait]
+pub trait DeadLetterHandler: Send + Sync {
+    async fn handle(&self, letter: DeadLetter) -> Disposition;
+}
+
+/// Consumes a lane (or the dead letters) until the token is cancelled, reconnecting on broker
+/// loss.
 #[async_trait]
 pub trait Consumer: Send + Sync {
     async fn consume_until_stopped(
@@ -65,4 +75,19 @@ pub trait Consumer: Send + Sync {
         handler: Arc<dyn Handler>,
         shutdown: CancellationToken,
     ) -> anyhow::Result<()>;
+
+    /// Consumes the dead-letter queue: each message with what the broker says of its death.
+    async fn consume_dead_letters_until_stopped(
+        &self,
+        handler: Arc<dyn DeadLetterHandler>,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()>;
+}
+
+/// Reads how many messages wait, for the metrics.
+#[async_trait]
+pub trait QueueDepths: Send + Sync {
+    /// Messages in each lane's queue (by lane name) and in the dead-letter queue
+    /// (`dead-letters`); a queue not read within `within` is left out.
+    async fn queue_depths(&self, within: Duration) -> Vec<(&'static str, u32)>;
 }

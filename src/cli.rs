@@ -26,7 +26,7 @@ pub enum Command {
     /// HTTP receivers: verify, normalise and queue ClickUp and IAM events.
     Serve(ServeArgs),
     /// Rule workers: consume the queues and act on ClickUp.
-    Worker(WorkerArgs),
+    Worker(WorkerCommandArgs),
     /// Receivers and workers in one process.
     Run(RunArgs),
     /// The quick start: run against the sandbox, feed real-shaped events, print what happened.
@@ -42,6 +42,33 @@ pub enum Command {
     /// The in-memory directory of IAM identities: bring the record in step from a file.
     #[command(subcommand)]
     Directory(DirectoryCommand),
+    /// Dead letters on record: list them, show one (read-only).
+    #[command(subcommand)]
+    Dlq(DlqCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DlqCommand {
+    /// Dead letters in the order they were recorded: id, time, lane, reason, attempts.
+    List {
+        /// At most this many (1 to 500).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Those after this id (the last id of the previous page).
+        #[arg(long)]
+        after: Option<i64>,
+        #[command(flatten)]
+        store: StoreSettings,
+    },
+    /// One dead letter: where and why it died, its attempts and failure times.
+    Show {
+        id: i64,
+        /// Also print the message as it was queued (it holds personal data).
+        #[arg(long)]
+        envelope: bool,
+        #[command(flatten)]
+        store: StoreSettings,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -128,6 +155,16 @@ pub struct WorkerArgs {
     pub rules: RulesSettings,
 }
 
+/// `worker`: the worker's settings and, as it has no receivers, its own metrics listener.
+#[derive(Args, Debug, Clone)]
+pub struct WorkerCommandArgs {
+    #[command(flatten)]
+    pub worker: WorkerArgs,
+    /// Serve `GET /metrics` on this address (e.g. `127.0.0.1:9464`); not served when unset.
+    #[arg(long, env = "METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct RunArgs {
     #[command(flatten)]
@@ -194,7 +231,11 @@ impl Cli {
         let shutdown = crate::shutdown::on_signals();
         match self.command {
             Command::Serve(args) => run_app(args.into_settings(None), shutdown).await,
-            Command::Worker(args) => run_app(args.into_settings(), shutdown).await,
+            Command::Worker(args) => {
+                let mut settings = args.worker.into_settings();
+                settings.metrics_listen = args.metrics_listen;
+                run_app(settings, shutdown).await
+            }
             Command::Run(args) => {
                 run_app(args.serve.into_settings(Some(args.rules)), shutdown).await
             }
@@ -219,6 +260,16 @@ impl Cli {
             Command::Directory(DirectoryCommand::Resync { file, store }) => {
                 crate::directory::resync::run(&file, &store).await
             }
+            Command::Dlq(DlqCommand::List {
+                limit,
+                after,
+                store,
+            }) => crate::operator::dlq::list(&store, limit, after).await,
+            Command::Dlq(DlqCommand::Show {
+                id,
+                envelope,
+                store,
+            }) => crate::operator::dlq::show(&store, id, envelope).await,
         }
     }
 }
@@ -234,6 +285,7 @@ impl ServeArgs {
             clickup: self.clickup,
             run_worker: rules.is_some(),
             rules: rules.unwrap_or_default(),
+            metrics_listen: None,
         }
     }
 }
@@ -248,6 +300,7 @@ impl WorkerArgs {
             clickup: self.clickup,
             rules: self.rules,
             run_worker: true,
+            metrics_listen: None,
         }
     }
 }

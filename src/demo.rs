@@ -128,6 +128,7 @@ async fn run_in(args: &DemoArgs, workdir: &Path) -> anyhow::Result<Vec<Row>> {
             },
         },
         run_worker: true,
+        metrics_listen: None,
     };
 
     let application = Application::build(settings, Some(listener)).await?;

@@ -1,4 +1,4 @@
-//! The HTTP edge: webhook receivers and health endpoints on actix-web.
+//! The HTTP edge: webhook receivers, health endpoints and metrics on actix-web.
 //!
 //! Invariant: a receiver answers 2xx only after every event of the delivery is confirmed by
 //! the broker (202) or was already accepted before (200).
@@ -9,12 +9,13 @@ use actix_web::{dev::Server, web, App, HttpServer};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    bus::Publisher,
+    bus::{Publisher, QueueDepths},
     config::WebhookSecrets,
     ingest::{
         iam::IamSchema,
         signature::{StandardKey, Tolerance},
     },
+    metrics::Metrics,
     store::Store,
 };
 
@@ -34,6 +35,17 @@ pub struct ReceiverState {
     pub iam_schema: IamSchema,
     pub max_body_bytes: usize,
     pub body_timeout: Duration,
+    /// The process's metrics (the worker's too, in `run`).
+    pub metrics: Metrics,
+    /// Read at each scrape of `/metrics`.
+    pub queue_depths: Arc<dyn QueueDepths>,
+}
+
+/// What a worker's metrics listener serves.
+pub struct MetricsState {
+    pub metrics: Metrics,
+    pub store: Store,
+    pub queue_depths: Arc<dyn QueueDepths>,
 }
 
 /// Starts the HTTP server on a bound listener; it stops when `shutdown` is cancelled.
@@ -57,6 +69,28 @@ pub fn serve(
     .shutdown_signal(shutdown.cancelled_owned())
     .shutdown_timeout(10)
     .client_request_timeout(Duration::from_secs(10))
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// Serves `GET /metrics` alone (a worker without receivers); stops with `shutdown`.
+pub fn serve_metrics(
+    listener: TcpListener,
+    state: Arc<MetricsState>,
+    shutdown: CancellationToken,
+) -> std::io::Result<Server> {
+    let state = web::Data::from(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .route("/metrics", web::get().to(health::worker_metrics))
+            .default_service(web::to(health::not_found))
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_signal(shutdown.cancelled_owned())
+    .shutdown_timeout(5)
     .listen(listener)?
     .run();
     Ok(server)

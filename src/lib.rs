@@ -3,7 +3,8 @@
 //! Data path: signed deliveries reach the receivers in [`http`], are verified and normalised
 //! by [`ingest`], published with confirms by [`bus`], consumed by the [`worker`], which calls
 //! ClickUp through [`clickup`] and records outcomes and audit rows in [`store`]. [`app`] wires
-//! the parts; [`sandbox`] stands in for ClickUp in tests and the [`demo`].
+//! the parts; [`metrics`] counts what they do; [`sandbox`] stands in for ClickUp in tests and
+//! the [`demo`].
 
 pub mod app;
 pub mod bus;
@@ -15,6 +16,7 @@ pub mod directory;
 pub mod http;
 pub mod iam;
 pub mod ingest;
+pub mod metrics;
 pub mod operator;
 pub mod rules;
 pub mod sandbox;

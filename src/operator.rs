@@ -1,8 +1,10 @@
-//! Operator commands: `rules check`, `rules explain`, `brake status`, `brake release`.
+//! Operator commands: `rules check`, `rules explain`, `brake status`, `brake release`,
+//! `dlq list`, `dlq show`.
 //!
 //! `rules explain` touches nothing: it evaluates the event's person against the rules as if
 //! the router had no record of them, and says which rule asks for each action.
 
+pub mod dlq;
 mod explain_task;
 
 use std::path::Path;

@@ -16,11 +16,13 @@ use crate::config::StoreSettings;
 
 pub mod access;
 pub mod assignments;
+pub mod dead_letters;
 pub mod history;
 pub mod requests;
 
 pub use access::{Grant, GrantChange, GrantEnd, GrantKind, IdentityRecord, NewGrant};
 pub use assignments::{LeaverTasks, NewAssignment, TaskAssignment};
+pub use dead_letters::{DeadLetterDetail, DeadLetterRecord, MessageFailure, NewDeadLetter};
 pub use history::{Approval, AuditPage, AuditQuery, GrantRecord};
 pub use requests::{AccessRequest, Decision, RequestState};
 

@@ -23,6 +23,7 @@ pub mod apply;
 pub mod approvals;
 pub mod assign;
 pub mod brake;
+pub mod dead_letters;
 pub mod deprovision;
 pub mod lane;
 pub mod people;
@@ -36,7 +37,8 @@ pub use deprovision::Deprovisioner;
 pub use provision::Provisioner;
 
 /// Applies changed rules to everyone, then runs the deprovision, provision, ClickUp task and
-/// approval lanes and the schedulers until the token is cancelled.
+/// approval lanes, the dead-letter recorder and the schedulers until the token is cancelled.
+/// Worker metrics go to the registry `clickup` records into.
 ///
 /// Without an access-request policy in the rules, the ClickUp task and approval lanes keep
 /// their messages queued durably for the handlers that later issues add.
@@ -132,13 +134,19 @@ pub async fn run_until_stopped(
     };
 
     let deprovisioner = Arc::new(Deprovisioner::new(clickup.clone(), store.clone(), team_id));
-    let (deprovision, provision, schedule, tasks, requests, leavers) = tokio::join!(
+    let recorder = Arc::new(dead_letters::DeadLetterRecorder {
+        store: store.clone(),
+        metrics: clickup.metrics().clone(),
+        shutdown: shutdown.clone(),
+    });
+    let (deprovision, provision, schedule, tasks, requests, leavers, dead) = tokio::join!(
         consumer.consume_until_stopped(Lane::Deprovision, deprovisioner, shutdown.clone()),
         consumer.consume_until_stopped(Lane::Provision, provisioner.clone(), shutdown.clone()),
         scheduler::run_until_stopped(provisioner.clone(), tick, shutdown.clone()),
         tasks,
         requests,
         leavers,
+        consumer.consume_dead_letters_until_stopped(recorder, shutdown.clone()),
     );
     deprovision
         .and(provision)
@@ -146,6 +154,7 @@ pub async fn run_until_stopped(
         .and(tasks)
         .and(requests)
         .and(leavers)
+        .and(dead)
 }
 
 /// A provisioner over the given rules.

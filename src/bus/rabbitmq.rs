@@ -7,34 +7,28 @@
 use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
-use futures_util::StreamExt;
 use lapin::{
-    options::{
-        BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions,
-        BasicPublishOptions, BasicQosOptions, BasicRejectOptions, ConfirmSelectOptions,
-        QueueDeclareOptions,
-    },
+    options::{BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions},
     types::FieldTable,
     BasicProperties, Channel, Confirmation, Connection, ConnectionProperties,
 };
 use sha2::Digest;
 use tokio::{sync::RwLock, time::timeout};
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, warn, Instrument};
+use tracing::{debug, info};
 
+mod consume;
+mod death;
 mod declare;
 
 use super::{
     topology::{Lane, Names},
-    Consumer, Disposition, Handler, PublishError, Publisher,
+    Consumer, DeadLetterHandler, Handler, PublishError, Publisher, QueueDepths,
 };
 use crate::{config::BusSettings, ingest::envelope::Envelope};
 
 /// Longest a readiness probe waits for a fresh connection.
 const READY_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// Pause before a delivery that failed transiently goes back to its queue.
-const RETRY_PAUSE: Duration = Duration::from_secs(2);
 
 /// One connection with one channel.
 struct Link {
@@ -231,109 +225,73 @@ impl Consumer for RabbitMq {
         handler: Arc<dyn Handler>,
         shutdown: CancellationToken,
     ) -> anyhow::Result<()> {
-        let mut backoff = Duration::from_millis(200);
-        loop {
-            let span = tracing::info_span!("consumer", queue = %self.names.queue(lane));
-            let outcome = consume_once(self, lane, handler.clone(), shutdown.clone())
-                .instrument(span)
-                .await;
-            if shutdown.is_cancelled() {
-                return Ok(());
-            }
-            match outcome {
-                Ok(()) => backoff = Duration::from_millis(200),
-                Err(error) => {
-                    warn!(queue = %self.names.queue(lane), error = %format!("{error:#}"), "consumer lost the broker; reconnecting")
-                }
-            }
-            tokio::select! {
-                _ = shutdown.cancelled() => return Ok(()),
-                _ = tokio::time::sleep(backoff) => {}
-            }
-            backoff = (backoff * 2).min(Duration::from_secs(10));
-        }
+        let on = Arc::new(consume::LaneDeliveries { lane, handler });
+        consume::until_stopped(self, on, shutdown).await
+    }
+
+    async fn consume_dead_letters_until_stopped(
+        &self,
+        handler: Arc<dyn DeadLetterHandler>,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()> {
+        let on = Arc::new(consume::DeadDeliveries { handler });
+        consume::until_stopped(self, on, shutdown).await
     }
 }
 
-/// One consumer session: returns when the connection is lost or on shutdown.
-async fn consume_once(
-    bus: &RabbitMq,
-    lane: Lane,
-    handler: Arc<dyn Handler>,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()> {
-    let link = connect(&bus.settings, &bus.names).await?;
-    let queue = bus.names.queue(lane);
-    link.channel
-        .basic_qos(bus.settings.prefetch, BasicQosOptions::default())
-        .await?;
-    let tag = format!("{}-{}", lane.name(), uuid::Uuid::new_v4());
-    let mut deliveries = link
-        .channel
-        .basic_consume(
-            queue.as_str().into(),
-            tag.as_str().into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await?;
-    info!("consuming");
-
-    loop {
-        let next = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            next = deliveries.next() => next,
-        };
-        let Some(delivery) = next else {
-            anyhow::bail!("delivery stream ended");
-        };
-        let delivery = delivery?;
-        let redelivered = delivery.redelivered;
-
-        let disposition = match serde_json::from_slice::<Envelope>(&delivery.data) {
-            Ok(envelope) => {
-                let span = tracing::info_span!("delivery", message_id = %envelope.id, routing_key = %envelope.routingkey, redelivered);
-                handler.handle(envelope, redelivered).instrument(span).await
-            }
-            Err(error) => {
-                warn!(error = %error, "undecodable message; dead-lettering");
-                Disposition::DeadLetter
-            }
-        };
-
-        let _settled = match disposition {
-            Disposition::Ack => delivery.ack(BasicAckOptions::default()).await?,
-            Disposition::Retry => {
-                // FIXME(#7): requeueing after a pause is a stand-in for the retry tiers (TTL
-                // delay queues); until then the pause keeps an outage from burning the
-                // delivery limit in seconds.
-                tokio::select! {
-                    _ = shutdown.cancelled() => {}
-                    _ = tokio::time::sleep(RETRY_PAUSE) => {}
-                }
-                delivery
-                    .nack(BasicNackOptions {
-                        multiple: false,
-                        requeue: true,
-                    })
-                    .await?
-            }
-            Disposition::DeadLetter => {
-                delivery
-                    .reject(BasicRejectOptions { requeue: false })
-                    .await?
-            }
-        };
-        debug!(?disposition, "delivery settled");
+#[async_trait]
+impl QueueDepths for RabbitMq {
+    async fn queue_depths(&self, within: Duration) -> Vec<(&'static str, u32)> {
+        timeout(within, self.read_depths())
+            .await
+            .unwrap_or_else(|_| {
+                debug!("queue depths not read in time");
+                Vec::new()
+            })
     }
+}
 
-    let _ = link
-        .channel
-        .basic_cancel(tag.as_str().into(), BasicCancelOptions::default())
-        .await;
-    let _ = link.channel.close(200, "shutting down".into()).await;
-    let _ = link.connection.close(200, "shutting down".into()).await;
-    Ok(())
+impl RabbitMq {
+    /// Passive declares on a connection of its own (no topology declared): a queue that is
+    /// missing closes the channel, so each queue gets a fresh one.
+    async fn read_depths(&self) -> Vec<(&'static str, u32)> {
+        let connection = match Connection::connect(
+            self.settings.amqp_url.expose(),
+            ConnectionProperties::default(),
+        )
+        .await
+        {
+            Ok(connection) => connection,
+            Err(e) => {
+                debug!(error = %e, "queue depths not read: broker unavailable");
+                return Vec::new();
+            }
+        };
+        let queues = Lane::ALL
+            .into_iter()
+            .map(|lane| (lane.name(), self.names.queue(lane)))
+            .chain(std::iter::once(("dead-letters", self.names.dead_queue())));
+
+        let mut depths = Vec::new();
+        for (label, queue) in queues {
+            let Ok(channel) = connection.create_channel().await else {
+                break;
+            };
+            let passive = QueueDeclareOptions {
+                passive: true,
+                ..Default::default()
+            };
+            if let Ok(state) = channel
+                .queue_declare(queue.as_str().into(), passive, FieldTable::default())
+                .await
+            {
+                depths.push((label, state.message_count()));
+                let _ = channel.close(200, "depth read".into()).await;
+            }
+        }
+        let _ = connection.close(200, "depths read".into()).await;
+        depths
+    }
 }
 
 /// AMQP short strings hold at most 255 bytes; a longer id is replaced by its SHA-256 (the

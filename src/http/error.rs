@@ -33,7 +33,8 @@ pub enum ReceiverError {
 }
 
 impl ReceiverError {
-    fn code(&self) -> &'static str {
+    /// The error's code: the JSON body's `error`, and the metrics' refusal reason.
+    pub(crate) fn code(&self) -> &'static str {
         match self {
             ReceiverError::BodyTimeout(_) => "request_timeout",
             ReceiverError::TooLarge { .. } => "payload_too_large",

@@ -3,7 +3,7 @@
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use super::ReceiverState;
+use super::{MetricsState, ReceiverState};
 
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
@@ -29,32 +29,30 @@ pub async fn not_found() -> HttpResponse {
     HttpResponse::NotFound().json(json!({ "error": "not_found", "message": "no such endpoint" }))
 }
 
-/// Prometheus text: the brake, open grants and managed identities, read from the store.
+/// Prometheus text: the process's metrics, with queue depths and counts read now.
 pub async fn metrics(state: web::Data<ReceiverState>) -> HttpResponse {
-    let pool = state.store.pool();
-    let count = |sql: &'static str| async move {
-        sqlx::query_scalar::<_, i64>(sql)
-            .fetch_one(pool)
-            .await
-            .unwrap_or(-1)
-    };
+    let body = crate::metrics::render(
+        &state.metrics,
+        &state.store,
+        Some(state.queue_depths.as_ref()),
+    )
+    .await;
+    exposition(body)
+}
 
-    let held =
-        count("SELECT COUNT(DISTINCT iam_id) FROM held_removals WHERE released_at IS NULL").await;
-    let grants = count("SELECT COUNT(*) FROM grants WHERE ended_at IS NULL").await;
-    let identities = count("SELECT COUNT(*) FROM identities").await;
-    let body = format!(
-        "# HELP clickup_iam_router_brake_held_people People whose removals the mass-removal brake holds.\n\
-         # TYPE clickup_iam_router_brake_held_people gauge\n\
-         clickup_iam_router_brake_held_people {held}\n\
-         # HELP clickup_iam_router_grants_open Open grants on record.\n\
-         # TYPE clickup_iam_router_grants_open gauge\n\
-         clickup_iam_router_grants_open {grants}\n\
-         # HELP clickup_iam_router_identities Identities on record.\n\
-         # TYPE clickup_iam_router_identities gauge\n\
-         clickup_iam_router_identities {identities}\n"
-    );
+/// The metrics alone, for a worker's `--metrics-listen`.
+pub async fn worker_metrics(state: web::Data<MetricsState>) -> HttpResponse {
+    let body = crate::metrics::render(
+        &state.metrics,
+        &state.store,
+        Some(state.queue_depths.as_ref()),
+    )
+    .await;
+    exposition(body)
+}
+
+fn exposition(body: String) -> HttpResponse {
     HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(body)
 }

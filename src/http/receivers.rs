@@ -5,9 +5,9 @@
 //! accepted. A failed publish releases its key so the sender's retry is not mistaken for a
 //! duplicate.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use actix_web::{http::header, web, HttpRequest, HttpResponse};
+use actix_web::{http::header, web, HttpRequest, HttpResponse, ResponseError};
 use bytes::BytesMut;
 use chrono::Utc;
 use futures_util::StreamExt;
@@ -34,7 +34,43 @@ pub async fn clickup(
     payload: web::Payload,
     state: web::Data<ReceiverState>,
 ) -> Result<HttpResponse, ReceiverError> {
-    let body = read_body(&request, payload, &state).await?;
+    let answer = clickup_delivery(request, payload, &state).await;
+    count(&state, "clickup", &answer);
+    answer
+}
+
+pub async fn iam(
+    request: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<ReceiverState>,
+) -> Result<HttpResponse, ReceiverError> {
+    let answer = iam_delivery(request, payload, &state).await;
+    count(&state, "iam", &answer);
+    answer
+}
+
+/// Counts a delivery by source and result: accepted (202), duplicate (200), refused (4xx,
+/// with the error code as the reason), unavailable (5xx: the sender retries).
+fn count(
+    state: &ReceiverState,
+    source: &'static str,
+    answer: &Result<HttpResponse, ReceiverError>,
+) {
+    let (result, reason) = match answer {
+        Ok(response) if response.status().as_u16() == 202 => ("accepted", "none"),
+        Ok(_) => ("duplicate", "none"),
+        Err(error) if error.status_code().is_client_error() => ("refused", error.code()),
+        Err(error) => ("unavailable", error.code()),
+    };
+    state.metrics.webhook(source, result, reason);
+}
+
+async fn clickup_delivery(
+    request: HttpRequest,
+    payload: web::Payload,
+    state: &ReceiverState,
+) -> Result<HttpResponse, ReceiverError> {
+    let body = read_body(&request, payload, state).await?;
 
     let webhook_id = clickup::webhook_id(&body).map_err(|e| match e {
         ClickUpPayloadError::Malformed(detail) => {
@@ -77,18 +113,18 @@ pub async fn clickup(
                 detail: format!("{event:?} is not a ClickUp webhook event"),
             },
         })?;
-        queue(&state, envelopes).await
+        queue(state, envelopes).await
     }
     .instrument(span)
     .await
 }
 
-pub async fn iam(
+async fn iam_delivery(
     request: HttpRequest,
     payload: web::Payload,
-    state: web::Data<ReceiverState>,
+    state: &ReceiverState,
 ) -> Result<HttpResponse, ReceiverError> {
-    let body = read_body(&request, payload, &state).await?;
+    let body = read_body(&request, payload, state).await?;
 
     let headers = request.headers();
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
@@ -126,7 +162,7 @@ pub async fn iam(
                 detail: e.to_string(),
             },
         })?;
-        queue(&state, envelopes).await
+        queue(state, envelopes).await
     }
     .instrument(span)
     .await
@@ -151,12 +187,12 @@ fn framing(content_type: Option<&str>) -> Result<Framing, ReceiverError> {
 /// Publishes the events not seen before; 202 when any was new, 200 when all were duplicates.
 async fn queue(
     state: &ReceiverState,
-    envelopes: Vec<Envelope>,
+    mut envelopes: Vec<Envelope>,
 ) -> Result<HttpResponse, ReceiverError> {
     let mut accepted = Vec::new();
     let mut duplicates = Vec::new();
 
-    for envelope in &envelopes {
+    for envelope in &mut envelopes {
         let key = envelope.dedup_key();
         let claim = state
             .store
@@ -168,14 +204,20 @@ async fn queue(
             })?;
         match claim {
             Claim::Accepted => {
-                duplicates.push(envelope.id.as_str());
+                duplicates.push(envelope.id.clone());
                 continue;
             }
             Claim::InFlight => return Err(ReceiverError::InFlight),
             Claim::New => {}
         }
 
-        if let Err(publish_error) = state.publisher.publish(envelope).await {
+        envelope.acceptedat = Some(Utc::now().timestamp_millis());
+        let started = Instant::now();
+        let published = state.publisher.publish(envelope).await;
+        if published.is_ok() {
+            state.metrics.confirmed(started.elapsed());
+        }
+        if let Err(publish_error) = published {
             warn!(event_id = %envelope.id, error = %publish_error, "publish not confirmed");
             if let Err(e) = state.store.release_receipt(&key).await {
                 error!(error = %e, "could not release a receipt; it frees itself when its lease ends");
@@ -187,7 +229,7 @@ async fn queue(
             error!(error = %e, "could not mark a queued event accepted");
         }
         debug!(event_id = %envelope.id, routing_key = %envelope.routingkey, "event queued");
-        accepted.push(envelope.id.as_str());
+        accepted.push(envelope.id.clone());
     }
 
     if accepted.is_empty() {

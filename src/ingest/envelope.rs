@@ -30,6 +30,10 @@ pub struct Envelope {
     pub correlationid: String,
     /// Routing key the event is published with, e.g. `iam.user.terminated`.
     pub routingkey: String,
+    /// When the receiver accepted the event (ms since the epoch), set just before publishing;
+    /// absent in messages queued before the attribute existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acceptedat: Option<i64>,
     pub data: Box<RawValue>,
 }
 
@@ -57,6 +61,7 @@ impl Envelope {
             datacontenttype: "application/json".into(),
             correlationid: meta.correlation_id,
             routingkey,
+            acceptedat: None,
             data,
         })
     }
@@ -141,6 +146,29 @@ mod tests {
                 "{event_type}"
             );
         }
+    }
+
+    #[test]
+    fn the_acceptance_time_is_optional_and_round_trips() {
+        let data = RawValue::from_string("{}".into()).unwrap();
+        let meta = EventMeta {
+            id: "e1".into(),
+            source: "urn:iam".into(),
+            event_type: "com.example.iam.user.terminated.v1".into(),
+            time: Utc::now(),
+            subject: None,
+            correlation_id: "c".into(),
+        };
+        let mut envelope = Envelope::new(Origin::Iam, meta, data).unwrap();
+        let without: serde_json::Value = serde_json::from_slice(&envelope.to_bytes()).unwrap();
+        envelope.acceptedat = Some(1_767_225_600_000);
+
+        let with: Envelope = serde_json::from_slice(&envelope.to_bytes()).unwrap();
+        let older: Envelope = serde_json::from_value(without.clone()).unwrap();
+
+        assert!(without.get("acceptedat").is_none());
+        assert_eq!(with.acceptedat, Some(1_767_225_600_000));
+        assert_eq!(older.acceptedat, None);
     }
 
     #[test]

@@ -51,6 +51,14 @@ impl Failure for AssignError {
     fn is_transient(&self) -> bool {
         AssignError::is_transient(self)
     }
+
+    fn code(&self) -> &'static str {
+        match self {
+            AssignError::ClickUp(e) => e.code(),
+            AssignError::Store(_) => "store_unavailable",
+            AssignError::Refused(_) => "refused",
+        }
+    }
 }
 
 /// The assignment worker, shared by the task lane and the leavers' pass.

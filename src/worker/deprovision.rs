@@ -16,7 +16,7 @@ use crate::{
     clickup::{ClickUpClient, ClickUpError, Member, Removal, Role},
     ingest::envelope::Envelope,
     store::{AuditEntry, GrantChange, GrantEnd, IdentityRecord, Processed, Store},
-    worker::people,
+    worker::{lane, people},
 };
 
 /// The actor written in audit rows for the router's own actions.
@@ -43,6 +43,8 @@ struct IdentityUser {
 /// What the handler concluded, before it is recorded.
 struct Outcome {
     outcome: &'static str,
+    /// Why it failed, for the failure record (`None` on success).
+    code: Option<&'static str>,
     detail: String,
     audit: Option<AuditEntry>,
     disposition: Disposition,
@@ -83,7 +85,14 @@ impl Deprovisioner {
     async fn deprovision(&self, envelope: &Envelope) -> Outcome {
         let data: IdentityData = match serde_json::from_str(envelope.data.get()) {
             Ok(data) => data,
-            Err(e) => return self.failed(envelope, None, format!("event data unreadable: {e}")),
+            Err(e) => {
+                return self.failed(
+                    "event_unreadable",
+                    envelope,
+                    None,
+                    format!("event data unreadable: {e}"),
+                )
+            }
         };
         let raw: serde_json::Value = serde_json::from_str(envelope.data.get()).unwrap_or_default();
         let stored = match self.store.identity(&data.user.id).await {
@@ -102,6 +111,7 @@ impl Deprovisioner {
             audit.detail["reason"] = json!("the IAM re-enabled the person after this event");
             return Outcome {
                 outcome: "stale",
+                code: None,
                 detail: "the IAM re-enabled the person after this event".into(),
                 audit: Some(audit),
                 disposition: Disposition::Ack,
@@ -110,6 +120,7 @@ impl Deprovisioner {
         let (user_id, emails) = account_keys(&raw["user"], stored.as_ref());
         if user_id.is_none() && emails.is_empty() {
             return self.failed(
+                "no_account_keys",
                 envelope,
                 Some(&data),
                 "the event names no email or ClickUp id to find the account by, and none is on record"
@@ -132,6 +143,7 @@ impl Deprovisioner {
         };
         if member.role() == Role::Owner {
             return self.failed(
+                "workspace_owner",
                 envelope,
                 Some(&data),
                 format!(
@@ -153,6 +165,7 @@ impl Deprovisioner {
         };
         match removal {
             Ok(removal) => {
+                self.observe_latency(envelope);
                 let outcome = match (member.role(), removal) {
                     (_, Removal::AlreadyGone) => "already_absent",
                     (Role::Guest, Removal::Removed) => "removed_guest",
@@ -164,10 +177,23 @@ impl Deprovisioner {
         }
     }
 
+    /// The time from the receiver's acceptance to now, when the envelope carries it.
+    fn observe_latency(&self, envelope: &Envelope) {
+        let Some(accepted_at) = envelope.acceptedat else {
+            return;
+        };
+        let took_ms = (chrono::Utc::now().timestamp_millis() - accepted_at).max(0);
+        self.clickup
+            .metrics()
+            .leaver_removed(std::time::Duration::from_millis(took_ms as u64));
+    }
+
+    /// The store did not answer: try again later.
     fn retry(&self, reason: String) -> Outcome {
         warn!(reason = %reason, "the leaver goes back to the queue");
         Outcome {
             outcome: "retry",
+            code: Some("store_unavailable"),
             detail: reason,
             audit: None,
             disposition: Disposition::Retry,
@@ -187,6 +213,7 @@ impl Deprovisioner {
         };
         Outcome {
             outcome,
+            code: None,
             detail,
             audit: Some(self.audit(envelope, data, member, outcome)),
             disposition: Disposition::Ack,
@@ -204,6 +231,7 @@ impl Deprovisioner {
             warn!(error = %error, "clickup unavailable; the leaver goes back to the queue");
             return Outcome {
                 outcome: "retry",
+                code: Some(error.code()),
                 detail: error.to_string(),
                 audit: None,
                 disposition: Disposition::Retry,
@@ -214,13 +242,20 @@ impl Deprovisioner {
         audit.detail["status"] = json!(error.status());
         Outcome {
             outcome: "failed",
+            code: Some(error.code()),
             detail: error.to_string(),
             audit: Some(audit),
             disposition: Disposition::DeadLetter,
         }
     }
 
-    fn failed(&self, envelope: &Envelope, data: Option<&IdentityData>, reason: String) -> Outcome {
+    fn failed(
+        &self,
+        code: &'static str,
+        envelope: &Envelope,
+        data: Option<&IdentityData>,
+        reason: String,
+    ) -> Outcome {
         let audit = AuditEntry {
             actor: ROUTER_ACTOR.into(),
             action: "deprovision".into(),
@@ -233,6 +268,7 @@ impl Deprovisioner {
         };
         Outcome {
             outcome: "failed",
+            code: Some(code),
             detail: reason,
             audit: Some(audit),
             disposition: Disposition::DeadLetter,
@@ -401,6 +437,16 @@ impl Handler for Deprovisioner {
         }
 
         let outcome = self.deprovision(&envelope).await;
+        if let Some(code) = outcome.code {
+            lane::note_failure(
+                &self.store,
+                &envelope,
+                Lane::Deprovision,
+                code,
+                &outcome.detail,
+            )
+            .await;
+        }
         if outcome.disposition == Disposition::Retry {
             return Disposition::Retry;
         }

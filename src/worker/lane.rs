@@ -42,6 +42,9 @@ impl Outcome {
 /// A failure that may or may not pass if tried again.
 pub trait Failure: std::fmt::Display {
     fn is_transient(&self) -> bool;
+
+    /// A short, non-personal reason from a closed vocabulary, for the failure record.
+    fn code(&self) -> &'static str;
 }
 
 /// Runs `work` for a message keyed `key` unless its outcome is already recorded; the outcome
@@ -67,12 +70,16 @@ pub async fn run<E: Failure>(
         Ok(outcome) => (outcome, Disposition::Ack),
         Err(e) if e.is_transient() => {
             warn!(error = %e, "handling interrupted; the event goes back to the queue");
+            note_failure(store, envelope, lane, e.code(), &e.to_string()).await;
             return Disposition::Retry;
         }
-        Err(e) => (
-            Outcome::new("failed", e.to_string()),
-            Disposition::DeadLetter,
-        ),
+        Err(e) => {
+            note_failure(store, envelope, lane, e.code(), &e.to_string()).await;
+            (
+                Outcome::new("failed", e.to_string()),
+                Disposition::DeadLetter,
+            )
+        }
     };
 
     let processed = Processed {
@@ -99,5 +106,22 @@ pub async fn run<E: Failure>(
             error!(error = %e, "could not record the outcome; the event goes back to the queue");
             Disposition::Retry
         }
+    }
+}
+
+/// Keeps a failed attempt at a message, so that its dead letter can say why; the message is
+/// settled the same way whether or not this record is written.
+pub async fn note_failure(
+    store: &Store,
+    envelope: &Envelope,
+    lane: Lane,
+    code: &'static str,
+    error: &str,
+) {
+    if let Err(e) = store
+        .note_failure(&envelope.dedup_key(), lane.name(), code, error)
+        .await
+    {
+        warn!(error = %e, code, "could not keep the failure on record");
     }
 }

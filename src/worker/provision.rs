@@ -91,6 +91,7 @@ impl Provisioner {
                     self.brake
                         .hold(&self.store, cause, &removals, &reason)
                         .await?;
+                    self.clickup.metrics().brake_held();
                 }
             }
         }
@@ -231,6 +232,14 @@ impl Handler for Provisioner {
 impl Failure for ApplyError {
     fn is_transient(&self) -> bool {
         ApplyError::is_transient(self)
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            ApplyError::ClickUp(e) => e.code(),
+            ApplyError::Store(_) => "store_unavailable",
+            ApplyError::Refused(_) => "refused",
+        }
     }
 }
 

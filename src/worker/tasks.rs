@@ -80,4 +80,11 @@ impl Failure for TaskError {
             TaskError::Assign(e) => e.is_transient(),
         }
     }
+
+    fn code(&self) -> &'static str {
+        match self {
+            TaskError::Approval(e) => e.code(),
+            TaskError::Assign(e) => e.code(),
+        }
+    }
 }

@@ -164,6 +164,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             iam_api: iam.as_ref().map(iam_api).unwrap_or_default(),
         },
         run_worker: !options.without_worker,
+        metrics_listen: None,
     };
 
     let (store, bus, shutdown, running) = start(settings.clone(), listener).await;

@@ -16,6 +16,17 @@ impl Failure for ApprovalError {
     fn is_transient(&self) -> bool {
         ApprovalError::is_transient(self)
     }
+
+    fn code(&self) -> &'static str {
+        match self {
+            ApprovalError::ClickUp(e) => e.code(),
+            ApprovalError::Iam(e) if e.is_transient() => "iam_unavailable",
+            ApprovalError::Iam(_) => "iam_refused",
+            ApprovalError::Store(_) => "store_unavailable",
+            ApprovalError::Apply(e) => e.code(),
+            ApprovalError::Refused(_) => "refused",
+        }
+    }
 }
 
 /// Decisions taken in the IAM's own workflow (the `approvals` lane).
