@@ -23,6 +23,67 @@ pub struct HttpSettings {
     pub max_body_bytes: usize,
 }
 
+/// The `/ui` pages and their sign-in through the IAM's OpenID Connect provider (authorization
+/// code with PKCE). The pages are served only when `UI_PUBLIC_URL` and `OIDC_ISSUER` are set.
+#[derive(clap::Args, Clone, Debug)]
+pub struct UiSettings {
+    /// The router's URL as browsers reach it (`https://router.example.com`); the provider
+    /// sends them back to `<this>/ui/callback`. Empty: no pages.
+    #[arg(long, env = "UI_PUBLIC_URL", default_value = "")]
+    pub ui_public_url: String,
+
+    /// Key of the session cookie (at least 32 characters; it is signed and encrypted with
+    /// keys derived from this). Empty: a random key per process, so sessions end at restart
+    /// and do not carry over between replicas.
+    #[arg(
+        long,
+        env = "UI_SESSION_KEY",
+        default_value = "",
+        hide_env_values = true
+    )]
+    pub ui_session_key: Secret,
+
+    /// The OpenID Connect provider's issuer (discovery at `<issuer>/.well-known/openid-configuration`).
+    #[arg(long, env = "OIDC_ISSUER", default_value = "")]
+    pub oidc_issuer: String,
+
+    /// The router's client id at the provider (the ID token's audience).
+    #[arg(long, env = "OIDC_CLIENT_ID", default_value = "")]
+    pub oidc_client_id: String,
+
+    #[arg(
+        long,
+        env = "OIDC_CLIENT_SECRET",
+        default_value = "",
+        hide_env_values = true
+    )]
+    pub oidc_client_secret: Secret,
+
+    /// Claim of the ID token that lists the person's roles (`admin`, `auditor`, `approver`).
+    #[arg(long, env = "OIDC_ROLES_CLAIM", default_value = "roles")]
+    pub oidc_roles_claim: String,
+}
+
+impl Default for UiSettings {
+    fn default() -> Self {
+        Self {
+            ui_public_url: String::new(),
+            ui_session_key: Secret::new(""),
+            oidc_issuer: String::new(),
+            oidc_client_id: String::new(),
+            oidc_client_secret: Secret::new(""),
+            oidc_roles_claim: "roles".into(),
+        }
+    }
+}
+
+impl UiSettings {
+    /// Whether the pages are configured at all.
+    pub fn enabled(&self) -> bool {
+        !self.ui_public_url.trim().is_empty() && !self.oidc_issuer.trim().is_empty()
+    }
+}
+
 /// Message bus settings.
 #[derive(clap::Args, Clone, Debug)]
 pub struct BusSettings {

@@ -22,8 +22,10 @@ use crate::{
 mod error;
 mod health;
 mod receivers;
+pub mod ui;
 
 pub use error::ReceiverError;
+pub use ui::UiState;
 
 /// Everything the receivers share.
 pub struct ReceiverState {
@@ -48,16 +50,24 @@ pub struct MetricsState {
     pub queue_depths: Arc<dyn QueueDepths>,
 }
 
-/// Starts the HTTP server on a bound listener; it stops when `shutdown` is cancelled.
+/// Starts the HTTP server on a bound listener, with the `/ui` pages when `ui` is given; it
+/// stops when `shutdown` is cancelled.
 pub fn serve(
     listener: TcpListener,
     state: Arc<ReceiverState>,
+    ui: Option<Arc<UiState>>,
     shutdown: CancellationToken,
 ) -> std::io::Result<Server> {
     let state = web::Data::from(state);
+    let ui = ui.map(web::Data::from);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .configure(|config| {
+                if let Some(ui) = &ui {
+                    ui::configure(config, ui.clone());
+                }
+            })
             .route("/webhooks/clickup", web::post().to(receivers::clickup))
             .route("/webhooks/iam", web::post().to(receivers::iam))
             .route("/healthz", web::get().to(health::live))

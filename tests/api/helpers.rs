@@ -7,11 +7,11 @@ use clickup_iam_router::{
     bus::{rabbitmq::RabbitMq, Lane},
     config::{
         BusSettings, ClickUpSettings, HttpSettings, IamApiArgs, IamSettings, RulesSettings, Secret,
-        StoreSettings, WebhookSecrets,
+        StoreSettings, UiSettings, WebhookSecrets,
     },
     ingest::signature::{sign_clickup, StandardKey},
     sandbox::{
-        iam::{IamNotify, IamSandbox, IamSandboxConfig, IamSandboxUser},
+        iam::{IamNotify, IamSandbox, IamSandboxConfig, IamSandboxUser, OidcClient, OidcConfig},
         Plan, Sandbox, SandboxConfig,
     },
     store::{Processed, Store},
@@ -45,11 +45,16 @@ pub struct Options {
     pub iam: Option<Vec<IamSandboxUser>>,
     /// The IAM stand-in does not push decisions: the router has to poll for them.
     pub iam_silent: bool,
+    /// Serve the `/ui` pages, signing in through the IAM stand-in's OIDC provider (needs `iam`).
+    pub ui: bool,
 }
 
 /// The IAM stand-in's client and the router's service account in it.
 pub const IAM_CLIENT: (&str, &str) = ("rbpmrest", "client-secret-for-tests");
 pub const IAM_SERVICE: (&str, &str) = ("svc-clickup", "service-password-for-tests");
+/// The router's client at the stand-in's OIDC provider, and the pages' session key.
+pub const UI_CLIENT: (&str, &str) = ("clickup-iam-router-ui", "ui-client-secret-for-tests");
+pub const UI_SESSION_KEY: &str = "a session key for tests, at least 32 bytes long";
 
 pub struct TestApp {
     pub url: String,
@@ -121,7 +126,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         false => None,
     };
     let iam = match options.iam.clone() {
-        Some(users) => Some(start_iam(users, &url, !options.iam_silent).await),
+        Some(users) => Some(start_iam(users, &url, !options.iam_silent, options.ui).await),
         None => None,
     };
     let settings = Settings {
@@ -164,6 +169,17 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             iam_api: iam.as_ref().map(iam_api).unwrap_or_default(),
         },
         run_worker: !options.without_worker,
+        ui: match (&iam, options.ui) {
+            (Some(iam), true) => UiSettings {
+                ui_public_url: url.clone(),
+                ui_session_key: Secret::new(UI_SESSION_KEY),
+                oidc_issuer: iam.oidc_issuer(),
+                oidc_client_id: UI_CLIENT.0.into(),
+                oidc_client_secret: Secret::new(UI_CLIENT.1),
+                oidc_roles_claim: "roles".into(),
+            },
+            _ => UiSettings::default(),
+        },
         metrics_listen: None,
     };
 
@@ -385,7 +401,7 @@ async fn register_webhook(
     )
 }
 
-async fn start_iam(mut users: Vec<IamSandboxUser>, url: &str, push: bool) -> IamSandbox {
+async fn start_iam(mut users: Vec<IamSandboxUser>, url: &str, push: bool, ui: bool) -> IamSandbox {
     users.push(IamSandboxUser {
         dn: "cn=svc-clickup,ou=sa,o=data".into(),
         id: "00000000000000000000000000005ec0".into(),
@@ -404,7 +420,16 @@ async fn start_iam(mut users: Vec<IamSandboxUser>, url: &str, push: bool) -> Iam
             url: format!("{url}/webhooks/iam"),
             secret: IAM_SECRET.into(),
         }),
-        oidc: Default::default(),
+        oidc: match ui {
+            true => OidcConfig {
+                clients: vec![OidcClient {
+                    redirect_uris: vec![format!("{url}/ui/callback")],
+                    ..OidcClient::new(UI_CLIENT.0, UI_CLIENT.1, "clickup-iam-router")
+                }],
+                ..OidcConfig::default()
+            },
+            false => OidcConfig::default(),
+        },
     };
     IamSandbox::start(TcpListener::bind("127.0.0.1:0").unwrap(), config)
         .await

@@ -4,6 +4,7 @@
 
 mod assignments;
 mod broker;
+mod browser;
 mod clickup;
 mod helpers;
 mod hostile;
@@ -13,3 +14,5 @@ mod proxy;
 mod request_kit;
 mod requests;
 mod rules;
+mod ui;
+mod ui_kit;
