@@ -95,15 +95,16 @@ impl Application {
             }
             false => None,
         };
-        let ui = match settings.http.is_some() && settings.ui.enabled() {
-            true => {
+        let ui = match &settings.http {
+            Some(http) if settings.ui.enabled(&http.oidc) => {
                 let clickup = match settings.clickup.clickup_token.is_empty() {
                     true => None,
                     false => Some(ClickUpClient::new(&settings.clickup)?),
                 };
-                UiState::from_settings(&settings.ui, store.clone(), clickup)?.map(Arc::new)
+                UiState::from_settings(&settings.ui, &http.oidc, store.clone(), clickup)?
+                    .map(Arc::new)
             }
-            false => None,
+            _ => None,
         };
         Ok(Self {
             ui,
@@ -154,7 +155,22 @@ impl Application {
             if let Err(e) = self.bus.connect_publisher().await {
                 warn!(error = %e, "broker not reachable at start; receivers answer 503 until it is");
             }
-            let server = http::serve(listener, Arc::new(state), self.ui.clone(), shutdown.clone())?;
+            let admin = crate::auth::Verifier::from_settings(&http_settings.oidc)
+                .context("OIDC settings")?
+                .map(|verifier| {
+                    info!(issuer = %http_settings.oidc.oidc_issuer, "admin API enabled");
+                    Arc::new(http::AdminState {
+                        verifier: Arc::new(verifier),
+                        store: self.store.clone(),
+                    })
+                });
+            let server = http::serve(
+                listener,
+                Arc::new(state),
+                admin,
+                self.ui.clone(),
+                shutdown.clone(),
+            )?;
             info!(addr = %http_settings.http_addr, "receivers listening");
             tasks.push(tokio::spawn(
                 async move { server.await.context("http server") },

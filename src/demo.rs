@@ -95,6 +95,7 @@ async fn run_in(args: &DemoArgs, workdir: &Path) -> anyhow::Result<Vec<Row>> {
             http_addr: router_url.clone(),
             max_body_bytes: 1_048_576,
             body_timeout_ms: 10_000,
+            oidc: Default::default(),
         }),
         iam: Some(IamSettings {
             iam_webhook_secrets: Secret::new(iam_secret.clone()),

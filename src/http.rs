@@ -19,11 +19,13 @@ use crate::{
     store::Store,
 };
 
+pub mod admin;
 mod error;
 mod health;
 mod receivers;
 pub mod ui;
 
+pub use admin::AdminState;
 pub use error::ReceiverError;
 pub use ui::UiState;
 
@@ -51,18 +53,23 @@ pub struct MetricsState {
 }
 
 /// Starts the HTTP server on a bound listener, with the `/ui` pages when `ui` is given; it
-/// stops when `shutdown` is cancelled.
+/// stops when `shutdown` is cancelled. The admin API answers 503 when `admin` is `None` (no
+/// OIDC issuer configured).
 pub fn serve(
     listener: TcpListener,
     state: Arc<ReceiverState>,
+    admin: Option<Arc<AdminState>>,
     ui: Option<Arc<UiState>>,
     shutdown: CancellationToken,
 ) -> std::io::Result<Server> {
     let state = web::Data::from(state);
+    let admin = admin.map(web::Data::from);
     let ui = ui.map(web::Data::from);
     let server = HttpServer::new(move || {
+        let admin = admin.clone();
         App::new()
             .app_data(state.clone())
+            .configure(|config| admin::configure(config, admin))
             .configure(|config| {
                 if let Some(ui) = &ui {
                     ui::configure(config, ui.clone());

@@ -7,6 +7,7 @@
 //! the [`demo`].
 
 pub mod app;
+pub mod auth;
 pub mod bus;
 pub mod cli;
 pub mod clickup;

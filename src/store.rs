@@ -15,6 +15,7 @@ use sqlx::{
 use crate::config::StoreSettings;
 
 pub mod access;
+pub mod admin;
 pub mod assignments;
 pub mod dead_letters;
 pub mod history;

@@ -25,7 +25,12 @@ use actix_web::{
 };
 use tracing::warn;
 
-use crate::{clickup::ClickUpClient, config::UiSettings, store::Store};
+use crate::{
+    auth::RoleNames,
+    clickup::ClickUpClient,
+    config::{OidcSettings, UiSettings},
+    store::Store,
+};
 use oidc::{OidcError, Provider};
 
 /// Name of the session cookie (path `/ui`).
@@ -38,6 +43,7 @@ pub struct UiState {
     /// `<public URL>/ui/callback`, registered at the provider.
     redirect_uri: String,
     roles_claim: String,
+    role_names: RoleNames,
     key: Key,
     secure: bool,
     /// Reads the hierarchy above an object, when the process has ClickUp settings.
@@ -48,10 +54,11 @@ impl UiState {
     /// The pages' state, or `None` when they are not configured.
     pub fn from_settings(
         settings: &UiSettings,
+        oidc: &OidcSettings,
         store: Store,
         clickup: Option<ClickUpClient>,
     ) -> anyhow::Result<Option<UiState>> {
-        if !settings.enabled() {
+        if !settings.enabled(oidc) {
             return Ok(None);
         }
         let public = url::Url::parse(settings.ui_public_url.trim())
@@ -61,7 +68,7 @@ impl UiState {
             "UI_PUBLIC_URL must be an http(s) URL"
         );
         anyhow::ensure!(
-            !settings.oidc_client_id.is_empty(),
+            !oidc.oidc_client_id.is_empty(),
             "OIDC_CLIENT_ID is required with UI_PUBLIC_URL"
         );
         let key = match settings.ui_session_key.expose().as_bytes() {
@@ -77,12 +84,17 @@ impl UiState {
         Ok(Some(UiState {
             store,
             provider: Provider::new(
-                settings.oidc_issuer.trim(),
-                &settings.oidc_client_id,
-                settings.oidc_client_secret.clone(),
+                oidc.oidc_issuer.trim(),
+                &oidc.oidc_client_id,
+                oidc.oidc_client_secret.clone(),
             )?,
             redirect_uri: format!("{}/ui/callback", public.as_str().trim_end_matches('/')),
-            roles_claim: settings.oidc_roles_claim.clone(),
+            roles_claim: oidc.oidc_roles_claim.trim().to_owned(),
+            role_names: RoleNames {
+                admin: oidc.oidc_admin_role.clone(),
+                auditor: oidc.oidc_auditor_role.clone(),
+                approver: oidc.oidc_approver_role.clone(),
+            },
             key,
             secure: public.scheme() == "https",
             clickup,

@@ -41,6 +41,9 @@ pub async fn run_until_stopped(
         if let Err(e) = send_reminders(&provisioner, now).await {
             warn!(error = %e, "reminder pass failed; the next tick tries again");
         }
+        if let Err(e) = release_requested(&provisioner, now).await {
+            warn!(error = %e, "requested brake release failed; the next tick tries again");
+        }
         tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
             _ = tokio::time::sleep(tick) => {}
@@ -267,6 +270,38 @@ pub async fn release_brake(
         }
     }
     Ok(released)
+}
+
+/// Carries out a brake release asked for through the admin API, as `brake release` does,
+/// and records its outcome with the request's actor and correlation id. Returns whether a
+/// request was waiting. A crash before the record repeats the release, which finds nothing
+/// more to release.
+pub async fn release_requested(
+    provisioner: &Provisioner,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let Some(request) = provisioner.store.pending_brake_release().await? else {
+        return Ok(false);
+    };
+
+    let released = release_brake(provisioner, &request.by, now).await?;
+
+    let audit = AuditEntry {
+        actor: request.by.clone(),
+        action: "brake.release".into(),
+        subject: None,
+        object: None,
+        outcome: "released".into(),
+        correlation_id: request.correlation_id.clone(),
+        event_id: request.correlation_id.clone(),
+        detail: json!({ "released_people": released, "requested_at": request.at }),
+    };
+    provisioner.store.finish_brake_release(&audit).await?;
+    info!(
+        released,
+        "brake released as requested through the admin API"
+    );
+    Ok(true)
 }
 
 /// A fingerprint of the rule files' contents.

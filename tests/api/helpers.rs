@@ -6,8 +6,8 @@ use clickup_iam_router::{
     app::{Application, Settings},
     bus::{rabbitmq::RabbitMq, Lane},
     config::{
-        BusSettings, ClickUpSettings, HttpSettings, IamApiArgs, IamSettings, RulesSettings, Secret,
-        StoreSettings, UiSettings, WebhookSecrets,
+        BusSettings, ClickUpSettings, HttpSettings, IamApiArgs, IamSettings, OidcSettings,
+        RulesSettings, Secret, StoreSettings, UiSettings, WebhookSecrets,
     },
     ingest::signature::{sign_clickup, StandardKey},
     sandbox::{
@@ -45,15 +45,20 @@ pub struct Options {
     pub iam: Option<Vec<IamSandboxUser>>,
     /// The IAM stand-in does not push decisions: the router has to poll for them.
     pub iam_silent: bool,
-    /// Serve the `/ui` pages, signing in through the IAM stand-in's OIDC provider (needs `iam`).
+    /// Give the IAM stand-in its OIDC provider and turn the admin API on against it
+    /// (needs `iam`).
+    pub admin_api: bool,
+    /// Serve the `/ui` pages, signing in through the IAM stand-in's OIDC provider with the
+    /// router's client (needs `iam`; turns the OIDC settings on as `admin_api` does).
     pub ui: bool,
 }
 
 /// The IAM stand-in's client and the router's service account in it.
 pub const IAM_CLIENT: (&str, &str) = ("rbpmrest", "client-secret-for-tests");
 pub const IAM_SERVICE: (&str, &str) = ("svc-clickup", "service-password-for-tests");
-/// The router's client at the stand-in's OIDC provider, and the pages' session key.
-pub const UI_CLIENT: (&str, &str) = ("clickup-iam-router-ui", "ui-client-secret-for-tests");
+/// The router's OIDC client in the IAM stand-in (introspection), and its tokens' audience.
+pub const ROUTER_CLIENT: (&str, &str) = ("clickup-iam-router", "router-secret-for-tests");
+/// The pages' session key.
 pub const UI_SESSION_KEY: &str = "a session key for tests, at least 32 bytes long";
 
 pub struct TestApp {
@@ -126,7 +131,16 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         false => None,
     };
     let iam = match options.iam.clone() {
-        Some(users) => Some(start_iam(users, &url, !options.iam_silent, options.ui).await),
+        Some(users) => Some(
+            start_iam(
+                users,
+                &url,
+                !options.iam_silent,
+                options.admin_api,
+                options.ui,
+            )
+            .await,
+        ),
         None => None,
     };
     let settings = Settings {
@@ -134,6 +148,10 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             http_addr: url.clone(),
             max_body_bytes: 64 * 1024,
             body_timeout_ms: 1_000,
+            oidc: match (&iam, options.admin_api || options.ui) {
+                (Some(iam), true) => admin_api(iam),
+                _ => OidcSettings::default(),
+            },
         }),
         iam: Some(IamSettings {
             iam_webhook_secrets: Secret::new(IAM_SECRET),
@@ -169,16 +187,12 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             iam_api: iam.as_ref().map(iam_api).unwrap_or_default(),
         },
         run_worker: !options.without_worker,
-        ui: match (&iam, options.ui) {
-            (Some(iam), true) => UiSettings {
+        ui: match options.ui {
+            true => UiSettings {
                 ui_public_url: url.clone(),
                 ui_session_key: Secret::new(UI_SESSION_KEY),
-                oidc_issuer: iam.oidc_issuer(),
-                oidc_client_id: UI_CLIENT.0.into(),
-                oidc_client_secret: Secret::new(UI_CLIENT.1),
-                oidc_roles_claim: "roles".into(),
             },
-            _ => UiSettings::default(),
+            false => UiSettings::default(),
         },
         metrics_listen: None,
     };
@@ -401,7 +415,13 @@ async fn register_webhook(
     )
 }
 
-async fn start_iam(mut users: Vec<IamSandboxUser>, url: &str, push: bool, ui: bool) -> IamSandbox {
+async fn start_iam(
+    mut users: Vec<IamSandboxUser>,
+    url: &str,
+    push: bool,
+    admin_api: bool,
+    ui: bool,
+) -> IamSandbox {
     users.push(IamSandboxUser {
         dn: "cn=svc-clickup,ou=sa,o=data".into(),
         id: "00000000000000000000000000005ec0".into(),
@@ -420,20 +440,37 @@ async fn start_iam(mut users: Vec<IamSandboxUser>, url: &str, push: bool, ui: bo
             url: format!("{url}/webhooks/iam"),
             secret: IAM_SECRET.into(),
         }),
-        oidc: match ui {
-            true => OidcConfig {
-                clients: vec![OidcClient {
-                    redirect_uris: vec![format!("{url}/ui/callback")],
-                    ..OidcClient::new(UI_CLIENT.0, UI_CLIENT.1, "clickup-iam-router")
+        oidc: OidcConfig {
+            clients: match admin_api || ui {
+                true => vec![OidcClient {
+                    redirect_uris: match ui {
+                        true => vec![format!("{url}/ui/callback")],
+                        false => Vec::new(),
+                    },
+                    ..OidcClient::new(ROUTER_CLIENT.0, ROUTER_CLIENT.1, ROUTER_CLIENT.0)
                 }],
-                ..OidcConfig::default()
+                false => Vec::new(),
             },
-            false => OidcConfig::default(),
+            ..OidcConfig::default()
         },
     };
     IamSandbox::start(TcpListener::bind("127.0.0.1:0").unwrap(), config)
         .await
         .unwrap()
+}
+
+/// The admin API against the stand-in's provider. Introspection answers are not cached, so a
+/// revoked token is refused at once; unknown key ids refresh the keys at most once a minute.
+fn admin_api(iam: &IamSandbox) -> OidcSettings {
+    OidcSettings {
+        oidc_issuer: iam.oidc_issuer(),
+        oidc_audience: ROUTER_CLIENT.0.into(),
+        oidc_client_id: ROUTER_CLIENT.0.into(),
+        oidc_client_secret: Secret::new(ROUTER_CLIENT.1),
+        oidc_jwks_refresh_min_secs: 60,
+        oidc_introspection_cache_secs: 0,
+        ..OidcSettings::default()
+    }
 }
 
 fn iam_api(iam: &IamSandbox) -> IamApiArgs {

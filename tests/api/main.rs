@@ -2,6 +2,7 @@
 //! `amqp://127.0.0.1:5672/%2f`; `.ci/run` starts one, `docker-compose.yml` has one for users)
 //! and the ClickUp sandbox. Each test gets its own queue prefix and store.
 
+mod admin;
 mod assignments;
 mod broker;
 mod browser;

@@ -35,12 +35,17 @@ fn person(id: &str, username: &str, name: &str, roles: &[&str]) -> IamSandboxUse
 /// An auditor who is also admin, an approver, and someone with no role.
 pub fn people() -> Vec<IamSandboxUser> {
     vec![
-        person(AUDRA, "audra", "Audra Auditor", &["auditor", "admin"]),
+        person(
+            AUDRA,
+            "audra",
+            "Audra Auditor",
+            &["clickup-router-auditor", "clickup-router-admin"],
+        ),
         person(
             "0000000000000000000000000000a9e1",
             "april",
             "April Approver",
-            &["approver"],
+            &["clickup-router-approver"],
         ),
         person(
             "0000000000000000000000000000b0d1",

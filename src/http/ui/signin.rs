@@ -106,7 +106,11 @@ pub(super) async fn callback(
         }
     };
 
-    let roles = roles_from(&claims.other, &state.roles_claim);
+    let roles = roles_from(
+        &serde_json::Value::Object(claims.other.clone()),
+        &state.roles_claim,
+        &state.role_names,
+    );
     if roles.is_empty() {
         session.purge();
         audit(&state, Some(&claims.sub), "refused", "no_role").await;

@@ -1,0 +1,208 @@
+//! Bearer tokens from the IAM's OIDC provider (Access Manager): signed JWTs checked against
+//! the provider's discovery document and key set, and tokens the router cannot read
+//! (encrypted or opaque access tokens) resolved by RFC 7662 introspection; roles from a
+//! configured claim.
+//!
+//! Invariants: only RS256, PS256 and ES256 are accepted, each with a key of its own type
+//! (never `none` or HMAC); `iss`, `aud` and `exp` are always checked; tokens are never logged
+//! or kept, introspection answers are cached under the token's SHA-256 only.
+
+mod introspection;
+mod jws;
+mod provider;
+mod roles;
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub use roles::{Need, Role, RoleNames, Roles};
+
+use crate::config::OidcSettings;
+use introspection::Introspector;
+use provider::Provider;
+
+/// Who a valid token speaks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    /// The token's `sub`.
+    pub subject: String,
+    pub roles: Roles,
+    /// `jwt` or `introspection`: how the token was checked.
+    pub checked_by: &'static str,
+}
+
+/// Why a request is refused; each maps to a 401 (403 for a missing role, 503 when the
+/// provider cannot be reached).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AuthError {
+    #[error("no bearer token in the Authorization header")]
+    Missing,
+    #[error("the token is malformed: {0}")]
+    Malformed(String),
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    #[error("the token's signature does not verify")]
+    BadSignature,
+    #[error("the token names a key the provider does not publish")]
+    UnknownKey,
+    #[error("signing algorithm {0} is not accepted")]
+    Algorithm(String),
+    #[error("the token was issued by another issuer")]
+    WrongIssuer,
+    #[error("the token is meant for another audience")]
+    WrongAudience,
+    #[error("the token is not active")]
+    Inactive,
+    #[error("the token cannot be read and introspection is not configured")]
+    Unreadable,
+    #[error("this needs the {0} role")]
+    InsufficientRole(String),
+    #[error("the identity provider could not be asked: {0}")]
+    Provider(String),
+}
+
+impl AuthError {
+    /// The `error` member of the JSON answer.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuthError::Missing => "missing_token",
+            AuthError::Malformed(_) => "malformed_token",
+            AuthError::Expired => "expired_token",
+            AuthError::NotYetValid => "token_not_yet_valid",
+            AuthError::BadSignature => "bad_signature",
+            AuthError::UnknownKey => "unknown_key",
+            AuthError::Algorithm(_) => "algorithm_not_accepted",
+            AuthError::WrongIssuer => "wrong_issuer",
+            AuthError::WrongAudience => "wrong_audience",
+            AuthError::Inactive => "inactive_token",
+            AuthError::Unreadable => "unreadable_token",
+            AuthError::InsufficientRole(_) => "insufficient_role",
+            AuthError::Provider(_) => "identity_provider_unavailable",
+        }
+    }
+}
+
+/// Checks bearer tokens for one issuer and audience.
+pub struct Verifier {
+    issuer: String,
+    audience: String,
+    roles_claim: String,
+    names: RoleNames,
+    leeway: Duration,
+    provider: Provider,
+    introspector: Option<Introspector>,
+}
+
+impl Verifier {
+    /// A verifier for the configured issuer, or `None` when no issuer is configured.
+    /// Nothing is fetched until the first token arrives.
+    pub fn from_settings(settings: &OidcSettings) -> anyhow::Result<Option<Verifier>> {
+        let issuer = settings.oidc_issuer.trim().trim_end_matches('/');
+        if issuer.is_empty() {
+            return Ok(None);
+        }
+        url::Url::parse(issuer).map_err(|e| anyhow::anyhow!("OIDC_ISSUER is not a URL: {e}"))?;
+        anyhow::ensure!(
+            !settings.oidc_audience.trim().is_empty(),
+            "OIDC_AUDIENCE is required with OIDC_ISSUER"
+        );
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_millis(settings.oidc_timeout_ms))
+            .connect_timeout(Duration::from_millis(settings.oidc_timeout_ms))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("clickup-iam-router/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        let introspector = (!settings.oidc_client_id.trim().is_empty()).then(|| {
+            Introspector::new(
+                settings.oidc_client_id.trim(),
+                settings.oidc_client_secret.clone(),
+                Duration::from_secs(settings.oidc_introspection_cache_secs),
+            )
+        });
+        Ok(Some(Verifier {
+            issuer: issuer.to_owned(),
+            audience: settings.oidc_audience.trim().to_owned(),
+            roles_claim: settings.oidc_roles_claim.trim().to_owned(),
+            names: RoleNames {
+                admin: settings.oidc_admin_role.clone(),
+                auditor: settings.oidc_auditor_role.clone(),
+                approver: settings.oidc_approver_role.clone(),
+            },
+            leeway: Duration::from_secs(settings.oidc_leeway_secs),
+            provider: Provider::new(
+                issuer,
+                http,
+                Duration::from_secs(settings.oidc_jwks_refresh_min_secs),
+            ),
+            introspector,
+        }))
+    }
+
+    /// The principal of a valid token: a JWS is verified locally, anything else (a five-part
+    /// JWE or an opaque token) is introspected.
+    #[tracing::instrument(name = "verify_token", skip_all, fields(checked_by))]
+    pub async fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+        let token = token.trim();
+        if token.is_empty() {
+            return Err(AuthError::Missing);
+        }
+
+        let (claims, checked_by) = match token.split('.').count() {
+            3 => (self.verify_jws(token).await?, "jwt"),
+            _ => (self.introspect(token).await?, "introspection"),
+        };
+        tracing::Span::current().record("checked_by", checked_by);
+
+        let subject = claims["sub"]
+            .as_str()
+            .filter(|sub| !sub.is_empty())
+            .ok_or_else(|| AuthError::Malformed("the token has no sub".into()))?;
+        Ok(Principal {
+            subject: subject.to_owned(),
+            roles: Roles::from_claims(&claims, &self.roles_claim, &self.names),
+            checked_by,
+        })
+    }
+
+    async fn verify_jws(&self, token: &str) -> Result<Value, AuthError> {
+        let header = jws::header(token)?;
+        let kid = header
+            .kid
+            .as_deref()
+            .ok_or_else(|| AuthError::Malformed("the token's header names no key (kid)".into()))?;
+        let jwk = self.provider.key(kid).await?;
+        jws::verify(
+            token,
+            header.alg,
+            &jwk,
+            &jws::Expected {
+                issuer: &self.issuer,
+                audience: &self.audience,
+                leeway: self.leeway,
+            },
+        )
+    }
+
+    async fn introspect(&self, token: &str) -> Result<Value, AuthError> {
+        let introspector = self.introspector.as_ref().ok_or(AuthError::Unreadable)?;
+        let endpoint = self.provider.introspection_endpoint().await?;
+        let claims = introspector
+            .introspect(self.provider.http(), &endpoint, token)
+            .await?;
+        introspection::check(&claims, &self.issuer, &self.audience, self.leeway)?;
+        Ok(claims)
+    }
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("introspection", &self.introspector.is_some())
+            .finish_non_exhaustive()
+    }
+}
