@@ -74,6 +74,9 @@ struct TokenAnswer {
 }
 
 /// The provider as the router's client knows it.
+// FIXME(#6): this keeps a second copy of the discovery document and key set beside
+// `auth::provider` (the admin API's, which is private to `auth`); making that one public and
+// giving its verifier an ID-token mode (aud = client id, nonce) would leave one cache.
 pub struct Provider {
     issuer: String,
     client_id: String,
