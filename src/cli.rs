@@ -1,9 +1,14 @@
 //! The command line: one binary, one subcommand per role.
 
-use clap::{Args, Parser, Subcommand};
+use chrono::{DateTime, Utc};
+use clap::{ArgGroup, Args, Parser, Subcommand};
 
-use crate::config::{
-    BusSettings, ClickUpSettings, HttpSettings, IamSettings, RulesSettings, StoreSettings,
+use crate::{
+    config::{
+        BusSettings, ClickUpSettings, HttpSettings, IamSettings, RulesSettings, StoreSettings,
+    },
+    operator::{ExportFormat, Format},
+    timeline::{parse_time, ObjectKey},
 };
 
 #[derive(Parser, Debug)]
@@ -45,6 +50,12 @@ pub enum Command {
     /// Dead letters on record: list them, show one (read-only).
     #[command(subcommand)]
     Dlq(DlqCommand),
+    /// Who had which access when, and the audit trail; reads the store only.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Single sign-on alignment between the ClickUp workspace and the IAM.
+    #[command(subcommand)]
+    Sso(SsoCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -68,6 +79,103 @@ pub enum DlqCommand {
         envelope: bool,
         #[command(flatten)]
         store: StoreSettings,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// A person's access intervals, or an object's (with --at: who had access then).
+    Timeline(TimelineArgs),
+    /// The access intervals overlapping a time range (or, with --records, the audit rows).
+    Export(ExportArgs),
+    /// Audit rows matching filters, oldest first, one page at a time.
+    Search(SearchArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(group(ArgGroup::new("subject").required(true).args(["person", "object"])))]
+pub struct TimelineArgs {
+    /// The person: an email or an IAM id.
+    #[arg(long)]
+    pub person: Option<String>,
+    /// The object: space:ID, folder:ID, list:ID, workspace:ID or group:NAME.
+    #[arg(long)]
+    pub object: Option<ObjectKey>,
+    /// Only what was held at this time: RFC 3339, or a date and time without zone (UTC).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub at: Option<DateTime<Utc>>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    #[command(flatten)]
+    pub store: StoreSettings,
+    /// With a ClickUp token, an object's folder and space are read, so access inherited
+    /// from them counts; without one, only grants on the object itself are.
+    #[command(flatten)]
+    pub clickup: ClickUpSettings,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// Start of the range (inclusive): RFC 3339, or a date and time without zone (UTC).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub from: DateTime<Utc>,
+    /// End of the range (exclusive).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub to: DateTime<Utc>,
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: ExportFormat,
+    /// Export the raw audit rows of the range instead of the access intervals.
+    #[arg(long)]
+    pub records: bool,
+    #[command(flatten)]
+    pub store: StoreSettings,
+}
+
+#[derive(Args, Debug)]
+pub struct SearchArgs {
+    #[arg(long)]
+    pub correlation_id: Option<String>,
+    /// `user:<iam id>`, `task:<id>`, ...
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// `list:<id>`, a group name, `task:<id>`, ...
+    #[arg(long)]
+    pub object: Option<String>,
+    #[arg(long)]
+    pub action: Option<String>,
+    #[arg(long)]
+    pub actor: Option<String>,
+    #[arg(long)]
+    pub outcome: Option<String>,
+    /// Rows at or after this time.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub from: Option<DateTime<Utc>>,
+    /// Rows before this time.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub to: Option<DateTime<Utc>>,
+    /// Rows per page (1 to 1000).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub limit: u32,
+    /// The cursor a previous page printed: rows after this sequence number.
+    #[arg(long)]
+    pub after: Option<i64>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    #[command(flatten)]
+    pub store: StoreSettings,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SsoCommand {
+    /// ClickUp accounts with no active IAM identity, disabled identities that keep access,
+    /// and email mismatches; counts at the end.
+    Report {
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        #[command(flatten)]
+        store: StoreSettings,
+        #[command(flatten)]
+        clickup: ClickUpSettings,
     },
 }
 
@@ -272,6 +380,12 @@ impl Cli {
                 envelope,
                 store,
             }) => crate::operator::dlq::show(&store, id, envelope).await,
+            Command::Audit(command) => crate::operator::audit_command(command).await,
+            Command::Sso(SsoCommand::Report {
+                format,
+                store,
+                clickup,
+            }) => crate::operator::sso_report(&store, &clickup, format).await,
         }
     }
 }
@@ -316,3 +430,6 @@ async fn run_app(
     let application = crate::app::Application::build(settings, None).await?;
     application.run_until_stopped(shutdown).await
 }
+
+#[cfg(test)]
+mod tests;

@@ -39,8 +39,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let outcome = run_in(&args, &workdir).await;
 
     let _ = std::fs::remove_dir_all(&workdir);
-    let rows = outcome?;
+    let (rows, timeline) = outcome?;
     print_table(&rows);
+    print!("{timeline}");
 
     let failed = rows.iter().filter(|row| !row.passed).count();
     let actions = rows.iter().filter(|row| row.passed).count();
@@ -54,7 +55,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run_in(args: &DemoArgs, workdir: &Path) -> anyhow::Result<Vec<Row>> {
+/// The rows of the table, and the timeline of the person who left, as `audit timeline`
+/// prints it.
+async fn run_in(args: &DemoArgs, workdir: &Path) -> anyhow::Result<(Vec<Row>, String)> {
     let sandbox_config = SandboxConfig::default();
     let team_id = sandbox_config.team_id;
     let token = sandbox_config
@@ -151,6 +154,15 @@ async fn run_in(args: &DemoArgs, workdir: &Path) -> anyhow::Result<Vec<Row>> {
             rows.extend(more);
             rows
         }),
+        Err(e) => Err(e),
+    };
+    let rows = match rows {
+        Ok(mut rows) => lifecycle::leaver_timeline(&scenario)
+            .await
+            .map(|(row, text)| {
+                rows.push(row);
+                (rows, text)
+            }),
         Err(e) => Err(e),
     };
 

@@ -22,6 +22,7 @@ pub mod operator;
 pub mod rules;
 pub mod sandbox;
 pub mod shutdown;
+pub mod sso;
 pub mod store;
 pub mod telemetry;
 pub mod timeline;

@@ -1,11 +1,17 @@
 //! Operator commands: `rules check`, `rules explain`, `brake status`, `brake release`,
-//! `dlq list`, `dlq show`.
+//! `dlq list`, `dlq show` (`dlq`); `audit timeline|export|search` (`audit`), `sso report` (`sso`).
 //!
 //! `rules explain` touches nothing: it evaluates the event's person against the rules as if
 //! the router had no record of them, and says which rule asks for each action.
 
+pub mod audit;
 pub mod dlq;
 mod explain_task;
+mod render;
+pub mod sso;
+
+pub use audit::{ExportFormat, Subject};
+pub use render::Format;
 
 use std::path::Path;
 
@@ -15,8 +21,9 @@ use serde_json::Value;
 
 use crate::{
     app::Settings,
+    cli::AuditCommand,
     clickup::ClickUpClient,
-    config::{RedactedUrl, StoreSettings},
+    config::{ClickUpSettings, RedactedUrl, StoreSettings},
     rules::{self, CurrentAccess, Identity, RuleSet},
     store::Store,
     worker::{
@@ -170,4 +177,76 @@ pub async fn release_brake(settings: Settings, by: &str) -> anyhow::Result<()> {
     let released = worker::scheduler::release_brake(&provisioner, by, Utc::now()).await?;
     println!("brake released: {released} person(s) reconciled");
     Ok(())
+}
+
+/// `audit timeline|export|search`, against the store opened read-only, printed on stdout.
+pub async fn audit_command(command: AuditCommand) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match command {
+        AuditCommand::Timeline(args) => {
+            let store = open_read_only(&args.store).await?;
+            let subject = match (args.person, args.object) {
+                (Some(person), _) => Subject::Person(person),
+                (None, Some(object)) => Subject::Object(object),
+                (None, None) => anyhow::bail!("give --person or --object"),
+            };
+            let clickup = match args.clickup.clickup_token.is_empty() {
+                true => None,
+                false => Some(ClickUpClient::new(&args.clickup)?),
+            };
+            audit::timeline(
+                &store,
+                clickup.as_ref(),
+                &subject,
+                args.at,
+                args.format,
+                &mut out,
+            )
+            .await
+        }
+        AuditCommand::Export(args) => {
+            let store = open_read_only(&args.store).await?;
+            let from = args.from;
+            audit::export(&store, from, args.to, args.format, args.records, &mut out).await?;
+            Ok(())
+        }
+        AuditCommand::Search(args) => {
+            let store = open_read_only(&args.store).await?;
+            let query = crate::store::AuditQuery {
+                correlation_id: args.correlation_id,
+                subject: args.subject,
+                object: args.object,
+                action: args.action,
+                actor: args.actor,
+                outcome: args.outcome,
+                from: args.from.map(|t| t.timestamp_millis()),
+                to: args.to.map(|t| t.timestamp_millis()),
+                after_seq: args.after,
+                limit: args.limit,
+            };
+            audit::search(&store, &query, args.format, &mut out).await
+        }
+    }
+}
+
+/// `sso report`: the workspace's accounts against the identities on record.
+pub async fn sso_report(
+    store: &StoreSettings,
+    clickup: &ClickUpSettings,
+    format: Format,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !clickup.clickup_token.is_empty() && clickup.clickup_team_id != 0,
+        "sso report reads the ClickUp workspace: set CLICKUP_TOKEN and CLICKUP_TEAM_ID (and CLICKUP_API_URL)"
+    );
+    let store = open_read_only(store).await?;
+    let client = ClickUpClient::new(clickup)?;
+    let report = sso::report(&store, &client, clickup.clickup_team_id).await?;
+    sso::write(&report, format, &mut std::io::stdout().lock())
+}
+
+async fn open_read_only(settings: &StoreSettings) -> anyhow::Result<Store> {
+    Store::open_read_only(settings).await.context(
+        "opening the store read-only (DATABASE_URL must name the router's existing database)",
+    )
 }

@@ -24,7 +24,7 @@ pub mod requests;
 pub use access::{Grant, GrantChange, GrantEnd, GrantKind, IdentityRecord, NewGrant};
 pub use assignments::{LeaverTasks, NewAssignment, TaskAssignment};
 pub use dead_letters::{DeadLetterDetail, DeadLetterRecord, MessageFailure, NewDeadLetter};
-pub use history::{Approval, AuditPage, AuditQuery, GrantRecord};
+pub use history::{Approval, AuditPage, AuditQuery, GrantRecord, MAX_AUDIT_PAGE};
 pub use requests::{AccessRequest, Decision, RequestState};
 
 /// Store failures.

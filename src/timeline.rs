@@ -13,13 +13,11 @@ use serde::Serialize;
 use crate::store::{Approval, GrantKind, GrantRecord};
 
 mod ending;
-mod object;
+mod input;
 pub mod query;
-mod time;
 
 pub use ending::{classify, EndCause};
-pub use object::{ObjectKey, ObjectKeyError};
-pub use time::{parse_time, TimeError};
+pub use input::{parse_time, ObjectKey, ObjectKeyError, TimeError};
 
 /// One stretch of access: one grant row, from its opening to its closing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -126,7 +124,7 @@ pub fn intervals(grants: &[GrantRecord], approvals: &[Approval], names: &Names) 
         .iter()
         .map(|grant| interval(grant, approvals, names))
         .collect();
-    intervals.sort_by(|a, b| (a.from, a.grant_id).cmp(&(b.from, b.grant_id)));
+    intervals.sort_by_key(|a| (a.from, a.grant_id));
     intervals
 }
 

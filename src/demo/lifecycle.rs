@@ -1,11 +1,16 @@
 //! The demo's identity lifecycle: a joiner, the same person moving, a contractor whose
-//! contract ends during the demo, and a disable, each checked in the sandbox.
+//! contract ends during the demo, and a disable, each checked in the sandbox; then the
+//! timeline of the person who left, as `audit timeline` prints it.
 
 use chrono::{SecondsFormat, Utc};
 use serde_json::{json, Value};
 
 use super::scenario::{Row, Scenario};
-use crate::sandbox::{Role, SandboxShare};
+use crate::{
+    operator::{audit, Format, Subject},
+    sandbox::{Role, SandboxShare},
+    timeline::{query, EndCause, GrantedBy},
+};
 
 const JOINER: &str = include_str!("../../tests/fixtures/iam/01-joiner-employee.json");
 const MOVER: &str = include_str!("../../tests/fixtures/iam/03-mover-dept-title-role.json");
@@ -116,6 +121,54 @@ pub async fn rows(scenario: &Scenario<'_>) -> anyhow::Result<Vec<Row>> {
     }
     rows.push(row);
     Ok(rows)
+}
+
+/// Jane, who joined, moved and was disabled: every interval began by a rule and ended by the
+/// mover or the disable. Returns the row and the timeline's text.
+pub async fn leaver_timeline(scenario: &Scenario<'_>) -> anyhow::Result<(Row, String)> {
+    let jane = "9f2c4e1a7b3d4c5e8a6f0b1c2d3e4f50";
+    let mut row = Row::new(
+        "audit timeline (Jane, who left)",
+        0,
+        0,
+        "each interval: the rule that began it, how it ended",
+    );
+    row.http = "-".into();
+
+    let found = query::person_timeline(&scenario.store, jane).await?;
+    let intervals = found.map(|t| t.intervals).unwrap_or_default();
+    let by_rule = intervals
+        .iter()
+        .all(|i| matches!(i.granted_by, GrantedBy::Rule { .. }));
+    let count = |cause| {
+        intervals
+            .iter()
+            .filter(|i| i.ended.as_ref().is_some_and(|e| e.cause == cause))
+            .count()
+    };
+    let (mover, disabled) = (count(EndCause::Mover), count(EndCause::Disabled));
+    row.check(
+        by_rule && mover == 2 && mover + disabled == intervals.len(),
+        &format!(
+            "{} intervals: {mover} ended by the mover, {disabled} by the disable",
+            intervals.len()
+        ),
+    );
+
+    let mut text =
+        b"Timeline of the person who left (audit timeline --person jane.doe@example.com):\n"
+            .to_vec();
+    let person = Subject::Person(jane.into());
+    audit::timeline(
+        &scenario.store,
+        None,
+        &person,
+        None,
+        Format::Text,
+        &mut text,
+    )
+    .await?;
+    Ok((row, String::from_utf8_lossy(&text).into_owned()))
 }
 
 /// Posts an event and checks the person's account, shares and groups in the sandbox.

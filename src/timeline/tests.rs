@@ -214,7 +214,9 @@ fn who_held_an_object_at_a_time_counts_ancestors_and_admins() {
     let at = millis(noon);
     let ancestors = |list: &[&str]| list.iter().map(|a| a.to_string()).collect::<Vec<_>>();
 
-    let cases: [(&str, Vec<String>, Vec<(&str, Via)>); 3] = [
+    // (object asked about, its ancestors, who held it at noon and how)
+    type Case = (&'static str, Vec<String>, Vec<(&'static str, Via)>);
+    let cases: [Case; 3] = [
         (
             "space:700",
             ancestors(&[]),

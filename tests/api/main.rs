@@ -15,5 +15,7 @@ mod proxy;
 mod request_kit;
 mod requests;
 mod rules;
+mod sso;
+mod timeline;
 mod ui;
 mod ui_kit;

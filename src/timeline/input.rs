@@ -1,7 +1,11 @@
-//! The object a timeline or a point-in-time question is about, as the operator names it:
-//! `space:ID`, `folder:ID`, `list:ID`, `workspace:ID` or `group:NAME`.
+//! What operators type: the object a timeline or a point-in-time question is about
+//! (`space:ID`, `folder:ID`, `list:ID`, `workspace:ID` or `group:NAME`), and times (RFC 3339,
+//! or a date and time without a zone, read as UTC; a date alone, a relative time or a zone
+//! name is refused).
 
 use std::{fmt, str::FromStr};
+
+use chrono::{DateTime, NaiveDateTime, Utc};
 
 use crate::rules::{is_numeric_id, ObjectRef};
 
@@ -64,4 +68,29 @@ impl FromStr for ObjectKey {
             _ => Err(unknown()),
         }
     }
+}
+
+/// A time that could not be read.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{0:?} is not a time: give RFC 3339 (2026-12-03T12:00:00Z, 2026-12-03T13:00:00+01:00) or a date and time without zone, read as UTC (2026-12-03 12:00 or 2026-12-03T12:00:00)")]
+pub struct TimeError(pub String);
+
+const WITHOUT_ZONE: [&str; 4] = [
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+];
+
+/// Reads `text` as RFC 3339, or as a date-time without zone in UTC.
+pub fn parse_time(text: &str) -> Result<DateTime<Utc>, TimeError> {
+    let trimmed = text.trim();
+    if let Ok(time) = DateTime::parse_from_rfc3339(trimmed) {
+        return Ok(time.with_timezone(&Utc));
+    }
+    WITHOUT_ZONE
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(trimmed, format).ok())
+        .map(|naive| naive.and_utc())
+        .ok_or_else(|| TimeError(text.to_owned()))
 }
