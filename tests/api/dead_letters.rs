@@ -1,0 +1,194 @@
+//! Dead letters through the real broker: a permanent failure, a message that keeps failing
+//! until the delivery limit, and a body that is no envelope each end as one `dead_letters`
+//! row saying where and why; `dlq list` and `dlq show` read them.
+
+use std::time::Duration;
+
+use clickup_iam_router::{
+    bus::Lane,
+    sandbox::{Plan, Role},
+    store::DeadLetterRecord,
+};
+use lapin::{options::BasicPublishOptions, BasicProperties, Connection, ConnectionProperties};
+use serde_json::{json, Value};
+
+use crate::{
+    helpers::{amqp_url, fixture, fixture_json, spawn_app, spawn_app_with, Options, TestApp},
+    metrics::{scrape, value},
+};
+
+/// Waits for `count` dead letters on record.
+async fn wait_for_dead_letters(app: &TestApp, count: usize) -> Vec<DeadLetterRecord> {
+    for _ in 0..600 {
+        let letters = app.store.dead_letters(50, None).await.unwrap();
+        if letters.len() >= count {
+            return letters;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{count} dead letter(s) not recorded in 30 s");
+}
+
+/// Runs the router's own binary against the test's store.
+fn dlq(app: &TestApp, args: &[&str]) -> String {
+    let database = app.settings.store.database_url.expose();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_clickup-iam-router"))
+        .arg("dlq")
+        .args(args)
+        .args(["--database-url", database])
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn a_leaver_that_fails_for_good_is_recorded_as_a_dead_letter_and_listed() {
+    let app = spawn_app_with(Options {
+        plan: Some(Plan::Business),
+        ..Options::default()
+    })
+    .await;
+    app.sandbox
+        .state()
+        .add_member("mark.lee@example.com", "Mark Lee", Role::Member);
+    let leaver = fixture_json("iam/04-leaver-terminated.json");
+
+    app.post_iam(&fixture("iam/04-leaver-terminated.json"))
+        .await;
+    assert_eq!(app.wait_processed(&leaver).await.outcome, "failed");
+    let letters = wait_for_dead_letters(&app, 1).await;
+
+    let letter = &letters[0];
+    assert_eq!(letter.message_id.as_deref(), leaver["id"].as_str());
+    assert_eq!(letter.lane.as_deref(), Some("deprovision"));
+    assert_eq!(
+        letter.source_queue,
+        Some(app.bus.names().queue(Lane::Deprovision))
+    );
+    assert_eq!(letter.routing_key, "iam.user.terminated");
+    assert_eq!(letter.reason, "rejected");
+    assert_eq!(letter.error_code.as_deref(), Some("enterprise_required"));
+    assert!(
+        letter.error.as_deref().unwrap().contains("Enterprise plan"),
+        "{letter:?}"
+    );
+    assert_eq!(letter.attempts, 1);
+    assert!(letter.first_failed_at <= letter.last_failed_at);
+    let detail = app.store.dead_letter(letter.id).await.unwrap().unwrap();
+    let envelope: Value = serde_json::from_slice(&detail.envelope).unwrap();
+    assert_eq!(envelope["id"], leaver["id"]);
+    assert!(envelope["acceptedat"].is_i64(), "{envelope}");
+
+    let listed = dlq(&app, &["list"]);
+    let line = listed.lines().nth(1).expect("one dead letter listed");
+    for expected in ["deprovision", "rejected", "enterprise_required"] {
+        assert!(line.contains(expected), "{expected} in {listed}");
+    }
+    let shown = dlq(&app, &["show", &letter.id.to_string()]);
+    assert!(shown.contains("Enterprise plan"), "{shown}");
+    assert!(
+        !shown.contains("mark.lee@example.com"),
+        "no envelope unless asked"
+    );
+    let samples = scrape(&app).await;
+    assert_eq!(
+        value(
+            &samples,
+            "clickup_iam_router_dead_letters_recorded_total",
+            &[]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(&samples, "clickup_iam_router_dead_letters", &[]),
+        Some(1.0)
+    );
+    assert_eq!(app.dead_letters().await, 0, "the dead letter was acked");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_leaver_clickup_keeps_failing_dies_at_the_delivery_limit_with_its_attempts() {
+    let app = spawn_app().await;
+    let state = app.sandbox.state();
+    // A leaver nobody has an account for, so the worker is known to be consuming.
+    let warm_up = fixture_json("iam/04-leaver-terminated.json");
+    app.post_iam(&fixture("iam/04-leaver-terminated.json"))
+        .await;
+    assert_eq!(app.wait_processed(&warm_up).await.outcome, "already_absent");
+    state.add_member("mark.lee@example.com", "Mark Lee", Role::Member);
+    state.set_fail_next(100_000, 503);
+    let mut leaver = warm_up.clone();
+    leaver["id"] = json!("term-again-1");
+
+    app.post_iam(&serde_json::to_vec(&leaver).unwrap()).await;
+    let letters = wait_for_dead_letters(&app, 1).await;
+
+    let letter = &letters[0];
+    let failed_calls = state.calls().iter().filter(|c| c.status == 503).count();
+    assert_eq!(letter.message_id.as_deref(), Some("term-again-1"));
+    assert_eq!(letter.lane.as_deref(), Some("deprovision"));
+    assert_eq!(letter.reason, "delivery_limit");
+    assert_eq!(letter.error_code.as_deref(), Some("clickup_server_error"));
+    let redeliveries = i64::from(app.settings.bus.delivery_limit);
+    assert_eq!(
+        letter.attempts,
+        1 + redeliveries,
+        "the first delivery and each redelivery the limit allows: {letter:?}"
+    );
+    assert_eq!(
+        failed_calls as i64,
+        letter.attempts * i64::from(app.settings.clickup.clickup_max_attempts),
+        "every delivery failed after its retries, and each is counted once"
+    );
+    let retries = value(
+        &scrape(&app).await,
+        "clickup_iam_router_clickup_retries_total",
+        &[("kind", "read_teams")],
+    );
+    assert_eq!(retries, Some((letter.attempts * 2) as f64));
+    state.set_fail_next(0, 503);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_body_that_is_no_envelope_is_recorded_as_undecodable() {
+    let app = spawn_app().await;
+    let connection = Connection::connect(&amqp_url(), ConnectionProperties::default())
+        .await
+        .unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    let queue = app.bus.names().queue(Lane::Provision);
+
+    channel
+        .basic_publish(
+            "".into(),
+            queue.as_str().into(),
+            BasicPublishOptions::default(),
+            b"this is not json",
+            BasicProperties::default()
+                .with_message_id("garbled-1".into())
+                .with_delivery_mode(2),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    let letters = wait_for_dead_letters(&app, 1).await;
+
+    let letter = &letters[0];
+    assert_eq!(letter.message_id.as_deref(), Some("garbled-1"));
+    assert_eq!(letter.lane.as_deref(), Some("provision"));
+    assert_eq!(letter.reason, "rejected");
+    assert_eq!(letter.error_code.as_deref(), Some("undecodable"));
+    let detail = app.store.dead_letter(letter.id).await.unwrap().unwrap();
+    assert_eq!(detail.envelope, b"this is not json");
+    let _ = connection.close(200, "done".into()).await;
+    app.stop().await;
+}
