@@ -105,7 +105,7 @@ mod tests {
     fn the_challenge_is_s256_of_the_verifier() {
         // RFC 7636 appendix B.
         let login = PendingLogin {
-            verifier: "dBjftJeZ4CVP-mJ92tGP3jP0tJkE0iGgrApy3IZNobE".into(),
+            verifier: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".into(),
             ..PendingLogin::start("/ui", 0)
         };
 
