@@ -15,8 +15,9 @@ use crate::{
     clickup::ClickUpClient,
     config::{
         BusSettings, ClickUpSettings, HttpSettings, IamSettings, RulesSettings, StoreSettings,
+        UiSettings,
     },
-    http::{self, MetricsState, ReceiverState},
+    http::{self, MetricsState, ReceiverState, UiState},
     ingest::{
         iam::IamSchema,
         signature::{StandardKey, Tolerance},
@@ -42,6 +43,8 @@ pub struct Settings {
     pub run_worker: bool,
     /// Where a worker without receivers serves `GET /metrics` (none: not served).
     pub metrics_listen: Option<String>,
+    /// The `/ui` pages on the receivers' server (off unless configured).
+    pub ui: UiSettings,
 }
 
 /// A built application: bound, connected to the store, not yet running.
@@ -53,6 +56,7 @@ pub struct Application {
     store: Store,
     rules: Option<worker::LoadedRules>,
     metrics: Metrics,
+    ui: Option<Arc<UiState>>,
 }
 
 impl Application {
@@ -91,7 +95,19 @@ impl Application {
             }
             false => None,
         };
+        let ui = match &settings.http {
+            Some(http) if settings.ui.enabled(&http.oidc) => {
+                let clickup = match settings.clickup.clickup_token.is_empty() {
+                    true => None,
+                    false => Some(ClickUpClient::new(&settings.clickup)?),
+                };
+                UiState::from_settings(&settings.ui, &http.oidc, store.clone(), clickup)?
+                    .map(Arc::new)
+            }
+            _ => None,
+        };
         Ok(Self {
+            ui,
             rules,
             settings,
             listener,
@@ -149,7 +165,13 @@ impl Application {
                         clickup: hierarchy_reader(&self.settings.clickup),
                     })
                 });
-            let server = http::serve(listener, Arc::new(state), admin, shutdown.clone())?;
+            let server = http::serve(
+                listener,
+                Arc::new(state),
+                admin,
+                self.ui.clone(),
+                shutdown.clone(),
+            )?;
             info!(addr = %http_settings.http_addr, "receivers listening");
             tasks.push(tokio::spawn(
                 async move { server.await.context("http server") },

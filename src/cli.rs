@@ -249,6 +249,8 @@ pub struct ServeArgs {
     pub clickup: ClickUpSettings,
     #[command(flatten)]
     pub iam: IamSettings,
+    #[command(flatten)]
+    pub ui: crate::config::UiSettings,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -400,6 +402,7 @@ impl ServeArgs {
             run_worker: rules.is_some(),
             rules: rules.unwrap_or_default(),
             metrics_listen: None,
+            ui: self.ui,
         }
     }
 }
@@ -415,6 +418,7 @@ impl WorkerArgs {
             rules: self.rules,
             run_worker: true,
             metrics_listen: None,
+            ui: Default::default(),
         }
     }
 }

@@ -113,6 +113,44 @@ impl Default for OidcSettings {
     }
 }
 
+/// The `/ui` pages and their sign-in through the IAM's OpenID Connect provider (authorization
+/// code with PKCE), with the issuer, client and roles of [`OidcSettings`]. The pages are
+/// served only when `UI_PUBLIC_URL` and `OIDC_ISSUER` are set.
+#[derive(clap::Args, Clone, Debug)]
+pub struct UiSettings {
+    /// The router's URL as browsers reach it (`https://router.example.com`); the provider
+    /// sends them back to `<this>/ui/callback`. Empty: no pages.
+    #[arg(long, env = "UI_PUBLIC_URL", default_value = "")]
+    pub ui_public_url: String,
+
+    /// Key of the session cookie (at least 32 characters; it is signed and encrypted with
+    /// keys derived from this). Empty: a random key per process, so sessions end at restart
+    /// and do not carry over between replicas.
+    #[arg(
+        long,
+        env = "UI_SESSION_KEY",
+        default_value = "",
+        hide_env_values = true
+    )]
+    pub ui_session_key: Secret,
+}
+
+impl Default for UiSettings {
+    fn default() -> Self {
+        Self {
+            ui_public_url: String::new(),
+            ui_session_key: Secret::new(""),
+        }
+    }
+}
+
+impl UiSettings {
+    /// Whether the pages are configured at all (they also need `OIDC_ISSUER`).
+    pub fn enabled(&self, oidc: &OidcSettings) -> bool {
+        !self.ui_public_url.trim().is_empty() && !oidc.oidc_issuer.trim().is_empty()
+    }
+}
+
 /// Message bus settings.
 #[derive(clap::Args, Clone, Debug)]
 pub struct BusSettings {

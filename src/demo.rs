@@ -135,6 +135,7 @@ async fn run_in(args: &DemoArgs, workdir: &Path) -> anyhow::Result<(Vec<Row>, St
         },
         run_worker: true,
         metrics_listen: None,
+        ui: Default::default(),
     };
 
     let application = Application::build(settings, Some(listener)).await?;

@@ -24,9 +24,11 @@ mod error;
 mod health;
 mod receivers;
 pub mod refusals;
+pub mod ui;
 
 pub use admin::AdminState;
 pub use error::ReceiverError;
+pub use ui::UiState;
 
 /// Everything the receivers share.
 pub struct ReceiverState {
@@ -53,21 +55,29 @@ pub struct MetricsState {
     pub queue_depths: Arc<dyn QueueDepths>,
 }
 
-/// Starts the HTTP server on a bound listener; it stops when `shutdown` is cancelled.
-/// The admin API answers 503 when `admin` is `None` (no OIDC issuer configured).
+/// Starts the HTTP server on a bound listener, with the `/ui` pages when `ui` is given; it
+/// stops when `shutdown` is cancelled. The admin API answers 503 when `admin` is `None` (no
+/// OIDC issuer configured).
 pub fn serve(
     listener: TcpListener,
     state: Arc<ReceiverState>,
     admin: Option<Arc<AdminState>>,
+    ui: Option<Arc<UiState>>,
     shutdown: CancellationToken,
 ) -> std::io::Result<Server> {
     let state = web::Data::from(state);
     let admin = admin.map(web::Data::from);
+    let ui = ui.map(web::Data::from);
     let server = HttpServer::new(move || {
         let admin = admin.clone();
         App::new()
             .app_data(state.clone())
             .configure(|config| admin::configure(config, admin))
+            .configure(|config| {
+                if let Some(ui) = &ui {
+                    ui::configure(config, ui.clone());
+                }
+            })
             .route("/webhooks/clickup", web::post().to(receivers::clickup))
             .route("/webhooks/iam", web::post().to(receivers::iam))
             .route("/healthz", web::get().to(health::live))

@@ -1,6 +1,5 @@
 //! Operator commands: `rules check`, `rules explain`, `brake status`, `brake release`,
-//! `dlq list`, `dlq show`.
-//! `audit timeline|export|search` (`audit`), `sso report` (`sso`).
+//! `dlq list`, `dlq show` (`dlq`); `audit timeline|export|search` (`audit`), `sso report` (`sso`).
 //!
 //! `rules explain` touches nothing: it evaluates the event's person against the rules as if
 //! the router had no record of them, and says which rule asks for each action.

@@ -7,6 +7,8 @@
 use chrono::Utc;
 use sqlx::Row;
 
+mod open;
+
 use super::{insert_audit, AuditEntry, IdentityRecord, Store, StoreError};
 
 /// Where a request stands.

@@ -7,7 +7,7 @@ use clickup_iam_router::{
     bus::{rabbitmq::RabbitMq, Lane},
     config::{
         BusSettings, ClickUpSettings, HttpSettings, IamApiArgs, IamSettings, OidcSettings,
-        RulesSettings, Secret, StoreSettings, WebhookSecrets,
+        RulesSettings, Secret, StoreSettings, UiSettings, WebhookSecrets,
     },
     ingest::signature::{sign_clickup, StandardKey},
     sandbox::{
@@ -50,6 +50,9 @@ pub struct Options {
     pub admin_api: bool,
     /// Seconds between reads of ClickUp's audit log (0: the poller is off).
     pub audit_log_interval_secs: u64,
+    /// Serve the `/ui` pages, signing in through the IAM stand-in's OIDC provider with the
+    /// router's client (needs `iam`; turns the OIDC settings on as `admin_api` does).
+    pub ui: bool,
 }
 
 /// The IAM stand-in's client and the router's service account in it.
@@ -57,6 +60,8 @@ pub const IAM_CLIENT: (&str, &str) = ("rbpmrest", "client-secret-for-tests");
 pub const IAM_SERVICE: (&str, &str) = ("svc-clickup", "service-password-for-tests");
 /// The router's OIDC client in the IAM stand-in (introspection), and its tokens' audience.
 pub const ROUTER_CLIENT: (&str, &str) = ("clickup-iam-router", "router-secret-for-tests");
+/// The pages' session key.
+pub const UI_SESSION_KEY: &str = "a session key for tests, at least 32 bytes long";
 
 pub struct TestApp {
     pub url: String,
@@ -128,7 +133,16 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         false => None,
     };
     let iam = match options.iam.clone() {
-        Some(users) => Some(start_iam(users, &url, !options.iam_silent, options.admin_api).await),
+        Some(users) => Some(
+            start_iam(
+                users,
+                &url,
+                !options.iam_silent,
+                options.admin_api,
+                options.ui,
+            )
+            .await,
+        ),
         None => None,
     };
     let settings = Settings {
@@ -136,7 +150,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             http_addr: url.clone(),
             max_body_bytes: 64 * 1024,
             body_timeout_ms: 1_000,
-            oidc: match (&iam, options.admin_api) {
+            oidc: match (&iam, options.admin_api || options.ui) {
                 (Some(iam), true) => admin_api(iam),
                 _ => OidcSettings::default(),
             },
@@ -176,6 +190,13 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             iam_api: iam.as_ref().map(iam_api).unwrap_or_default(),
         },
         run_worker: !options.without_worker,
+        ui: match options.ui {
+            true => UiSettings {
+                ui_public_url: url.clone(),
+                ui_session_key: Secret::new(UI_SESSION_KEY),
+            },
+            false => UiSettings::default(),
+        },
         metrics_listen: None,
     };
 
@@ -402,6 +423,7 @@ async fn start_iam(
     url: &str,
     push: bool,
     admin_api: bool,
+    ui: bool,
 ) -> IamSandbox {
     users.push(IamSandboxUser {
         dn: "cn=svc-clickup,ou=sa,o=data".into(),
@@ -422,12 +444,14 @@ async fn start_iam(
             secret: IAM_SECRET.into(),
         }),
         oidc: OidcConfig {
-            clients: match admin_api {
-                true => vec![OidcClient::new(
-                    ROUTER_CLIENT.0,
-                    ROUTER_CLIENT.1,
-                    ROUTER_CLIENT.0,
-                )],
+            clients: match admin_api || ui {
+                true => vec![OidcClient {
+                    redirect_uris: match ui {
+                        true => vec![format!("{url}/ui/callback")],
+                        false => Vec::new(),
+                    },
+                    ..OidcClient::new(ROUTER_CLIENT.0, ROUTER_CLIENT.1, ROUTER_CLIENT.0)
+                }],
                 false => Vec::new(),
             },
             ..OidcConfig::default()
