@@ -20,7 +20,7 @@ use crate::{
 async fn text_of(client: &Client, css: &str) -> String {
     let found = client
         .wait()
-        .at_most(Duration::from_secs(10))
+        .at_most(Duration::from_secs(30))
         .for_element(Locator::Css(css))
         .await;
     let element: Element = match found {
