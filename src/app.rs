@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::{
+    auth::Verifier,
     bus::rabbitmq::RabbitMq,
     clickup::ClickUpClient,
     config::{
@@ -56,6 +57,8 @@ pub struct Application {
     store: Store,
     rules: Option<worker::LoadedRules>,
     metrics: Metrics,
+    /// Checks the OIDC provider's tokens for the admin API and the pages (one key cache).
+    verifier: Option<Arc<Verifier>>,
     ui: Option<Arc<UiState>>,
 }
 
@@ -95,18 +98,27 @@ impl Application {
             }
             false => None,
         };
-        let ui = match &settings.http {
-            Some(http) if settings.ui.enabled(&http.oidc) => {
-                let clickup = match settings.clickup.clickup_token.is_empty() {
-                    true => None,
-                    false => Some(ClickUpClient::new(&settings.clickup)?),
-                };
-                UiState::from_settings(&settings.ui, &http.oidc, store.clone(), clickup)?
-                    .map(Arc::new)
+        let verifier = match &settings.http {
+            Some(http) => Verifier::from_settings(&http.oidc)
+                .context("OIDC settings")?
+                .map(Arc::new),
+            None => None,
+        };
+        let ui = match (&settings.http, &verifier) {
+            (Some(http), Some(verifier)) if settings.ui.enabled(&http.oidc) => {
+                UiState::from_settings(
+                    &settings.ui,
+                    &http.oidc,
+                    verifier.clone(),
+                    store.clone(),
+                    hierarchy_reader(&settings.clickup),
+                )?
+                .map(Arc::new)
             }
             _ => None,
         };
         Ok(Self {
+            verifier,
             ui,
             rules,
             settings,
@@ -155,16 +167,14 @@ impl Application {
             if let Err(e) = self.bus.connect_publisher().await {
                 warn!(error = %e, "broker not reachable at start; receivers answer 503 until it is");
             }
-            let admin = crate::auth::Verifier::from_settings(&http_settings.oidc)
-                .context("OIDC settings")?
-                .map(|verifier| {
-                    info!(issuer = %http_settings.oidc.oidc_issuer, "admin API enabled");
-                    Arc::new(http::AdminState {
-                        verifier: Arc::new(verifier),
-                        store: self.store.clone(),
-                        clickup: hierarchy_reader(&self.settings.clickup),
-                    })
-                });
+            let admin = self.verifier.clone().map(|verifier| {
+                info!(issuer = %http_settings.oidc.oidc_issuer, "admin API enabled");
+                Arc::new(http::AdminState {
+                    verifier,
+                    store: self.store.clone(),
+                    clickup: hierarchy_reader(&self.settings.clickup),
+                })
+            });
             let server = http::serve(
                 listener,
                 Arc::new(state),
@@ -282,7 +292,8 @@ async fn prune_receipts_until_stopped(
     }
 }
 
-/// A ClickUp client for reading the hierarchy above an object, when a token is configured.
+/// A ClickUp client for reading the hierarchy above an object (admin API and pages), when a
+/// token is configured.
 fn hierarchy_reader(settings: &ClickUpSettings) -> Option<ClickUpClient> {
     if settings.clickup_token.is_empty() {
         return None;

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+pub use provider::SignInEndpoints;
 pub use roles::{Need, Role, RoleNames, Roles};
 
 use crate::config::OidcSettings;
@@ -167,7 +168,23 @@ impl Verifier {
         })
     }
 
+    /// The claims of an ID token issued to `client_id` (the pages' sign-in): the same key
+    /// set, algorithm allowlist, issuer and time checks as access tokens, with the client as
+    /// audience. The caller checks the nonce it sent.
+    pub async fn verify_id_token(&self, token: &str, client_id: &str) -> Result<Value, AuthError> {
+        self.verify_signed(token.trim(), client_id).await
+    }
+
+    /// Where a browser signs in at the provider, from the same discovery document.
+    pub async fn sign_in_endpoints(&self) -> Result<SignInEndpoints, AuthError> {
+        self.provider.sign_in_endpoints().await
+    }
+
     async fn verify_jws(&self, token: &str) -> Result<Value, AuthError> {
+        self.verify_signed(token, &self.audience).await
+    }
+
+    async fn verify_signed(&self, token: &str, audience: &str) -> Result<Value, AuthError> {
         let header = jws::header(token)?;
         let kid = header
             .kid
@@ -180,7 +197,7 @@ impl Verifier {
             &jwk,
             &jws::Expected {
                 issuer: &self.issuer,
-                audience: &self.audience,
+                audience,
                 leeway: self.leeway,
             },
         )

@@ -24,6 +24,16 @@ const KEYS_MAX_AGE: Duration = Duration::from_secs(3600);
 struct Metadata {
     jwks_uri: String,
     introspection_endpoint: Option<String>,
+    authorization_endpoint: Option<String>,
+    token_endpoint: Option<String>,
+}
+
+/// Where a browser signs in and where its code is redeemed.
+#[derive(Clone, Debug)]
+pub struct SignInEndpoints {
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
 }
 
 #[derive(Default)]
@@ -99,6 +109,24 @@ impl Provider {
             .ok_or_else(|| AuthError::Provider("the provider offers no introspection".into()))
     }
 
+    /// The authorization and token endpoints the discovery document names.
+    pub async fn sign_in_endpoints(&self) -> Result<SignInEndpoints, AuthError> {
+        let metadata = self.metadata().await?;
+        let named = |endpoint: &Option<String>, what: &str| {
+            endpoint
+                .clone()
+                .ok_or_else(|| AuthError::Provider(format!("the discovery document has no {what}")))
+        };
+        Ok(SignInEndpoints {
+            issuer: self.issuer.clone(),
+            authorization_endpoint: named(
+                &metadata.authorization_endpoint,
+                "authorization_endpoint",
+            )?,
+            token_endpoint: named(&metadata.token_endpoint, "token_endpoint")?,
+        })
+    }
+
     fn cached(&self, kid: &str, even_if_old: bool) -> Option<Jwk> {
         let set = self.keys.read().unwrap_or_else(|e| e.into_inner());
         let usable = even_if_old || set.fetched_at.is_some_and(|at| at.elapsed() < KEYS_MAX_AGE);
@@ -130,6 +158,10 @@ impl Provider {
             introspection_endpoint: document["introspection_endpoint"]
                 .as_str()
                 .map(str::to_owned),
+            authorization_endpoint: document["authorization_endpoint"]
+                .as_str()
+                .map(str::to_owned),
+            token_endpoint: document["token_endpoint"].as_str().map(str::to_owned),
         });
         *cached = Some(metadata.clone());
         Ok(metadata)

@@ -25,8 +25,10 @@ use actix_web::{
 };
 use tracing::warn;
 
+use std::sync::Arc;
+
 use crate::{
-    auth::RoleNames,
+    auth::{RoleNames, Verifier},
     clickup::ClickUpClient,
     config::{OidcSettings, UiSettings},
     store::Store,
@@ -55,6 +57,7 @@ impl UiState {
     pub fn from_settings(
         settings: &UiSettings,
         oidc: &OidcSettings,
+        verifier: Arc<Verifier>,
         store: Store,
         clickup: Option<ClickUpClient>,
     ) -> anyhow::Result<Option<UiState>> {
@@ -84,7 +87,7 @@ impl UiState {
         Ok(Some(UiState {
             store,
             provider: Provider::new(
-                oidc.oidc_issuer.trim(),
+                verifier,
                 &oidc.oidc_client_id,
                 oidc.oidc_client_secret.clone(),
             )?,

@@ -1,25 +1,17 @@
-//! The relying party's side of OpenID Connect for the pages: discovery from the issuer, the
-//! code exchange with the PKCE verifier, and ID token validation against the JWKS (cached,
-//! fetched again once when a token names a key it does not hold).
+//! The relying party's side of OpenID Connect for the pages: the code exchange with the
+//! PKCE verifier, and the ID token checked by the router's one token verifier
+//! ([`crate::auth::Verifier`]: the same discovery document, key set cache, algorithm
+//! allowlist and issuer check as the admin API's bearer tokens, with the client as audience).
 //!
-//! Invariant: an ID token is accepted only when its signature checks against a key the
-//! provider publishes, with the algorithm that key declares, and `iss`, `aud`, `exp` and the
-//! session's `nonce` all match.
+//! Invariant: an ID token is accepted only when the verifier accepts it for this client and
+//! its `nonce` is the one this sign-in sent.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
-use jsonwebtoken::{
-    decode, decode_header,
-    jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet},
-    Algorithm, DecodingKey, Validation,
-};
 use serde::Deserialize;
-use tokio::sync::Mutex;
 
 use super::login::constant_time_eq;
-
-/// Seconds of clock skew allowed on `exp`, `iat` and `nbf`.
-const LEEWAY_SECS: u64 = 60;
+use crate::auth::{AuthError, SignInEndpoints, Verifier};
 
 /// Why sign-in through the provider failed.
 #[derive(Debug, thiserror::Error)]
@@ -31,26 +23,18 @@ pub enum OidcError {
         what: &'static str,
         status: reqwest::StatusCode,
     },
-    #[error("the discovery document names issuer {found:?}, not the configured one")]
-    IssuerMismatch { found: String },
     #[error("the token endpoint returned no ID token")]
     NoIdToken,
-    #[error("the ID token names key {0:?}, which the provider does not publish")]
-    UnknownKey(String),
     #[error("the ID token is invalid: {0}")]
-    InvalidToken(#[from] jsonwebtoken::errors::Error),
+    InvalidToken(#[from] AuthError),
+    #[error("the ID token's claims cannot be read: {0}")]
+    Claims(#[from] serde_json::Error),
     #[error("the ID token's nonce does not match the sign-in")]
     NonceMismatch,
 }
 
 /// What the pages need from the provider's discovery document.
-#[derive(Clone, Debug, Deserialize)]
-pub struct Discovery {
-    pub issuer: String,
-    pub authorization_endpoint: String,
-    pub token_endpoint: String,
-    pub jwks_uri: String,
-}
+pub type Discovery = SignInEndpoints;
 
 /// The claims of a valid ID token the pages read.
 #[derive(Clone, Debug, Deserialize)]
@@ -74,21 +58,16 @@ struct TokenAnswer {
 }
 
 /// The provider as the router's client knows it.
-// FIXME(#6): this keeps a second copy of the discovery document and key set beside
-// `auth::provider` (the admin API's, which is private to `auth`); making that one public and
-// giving its verifier an ID-token mode (aud = client id, nonce) would leave one cache.
 pub struct Provider {
-    issuer: String,
     client_id: String,
     client_secret: crate::config::Secret,
     http: reqwest::Client,
-    discovery: Mutex<Option<Discovery>>,
-    keys: Mutex<Option<JwkSet>>,
+    verifier: Arc<Verifier>,
 }
 
 impl Provider {
     pub fn new(
-        issuer: &str,
+        verifier: Arc<Verifier>,
         client_id: &str,
         client_secret: crate::config::Secret,
     ) -> anyhow::Result<Provider> {
@@ -98,12 +77,10 @@ impl Provider {
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(Provider {
-            issuer: issuer.trim_end_matches('/').to_owned(),
             client_id: client_id.to_owned(),
             client_secret,
             http,
-            discovery: Mutex::new(None),
-            keys: Mutex::new(None),
+            verifier,
         })
     }
 
@@ -111,22 +88,9 @@ impl Provider {
         &self.client_id
     }
 
-    /// The discovery document, read once and kept.
+    /// The sign-in endpoints, from the verifier's discovery document (read once and kept).
     pub async fn discovery(&self) -> Result<Discovery, OidcError> {
-        let mut cached = self.discovery.lock().await;
-        if let Some(found) = cached.as_ref() {
-            return Ok(found.clone());
-        }
-        let url = format!("{}/.well-known/openid-configuration", self.issuer);
-        let response = self.http.get(url).send().await?;
-        let found: Discovery = checked(response, "discovery").await?.json().await?;
-        if found.issuer.trim_end_matches('/') != self.issuer {
-            return Err(OidcError::IssuerMismatch {
-                found: found.issuer,
-            });
-        }
-        *cached = Some(found.clone());
-        Ok(found)
+        Ok(self.verifier.sign_in_endpoints().await?)
     }
 
     /// Exchanges an authorization code (with its PKCE verifier) for a validated ID token.
@@ -155,33 +119,12 @@ impl Provider {
             .json()
             .await?;
         let id_token = answer.id_token.ok_or(OidcError::NoIdToken)?;
-        self.validate(&discovery, &id_token, nonce).await
-    }
 
-    async fn validate(
-        &self,
-        discovery: &Discovery,
-        token: &str,
-        nonce: &str,
-    ) -> Result<IdClaims, OidcError> {
-        let header = decode_header(token)?;
-        let kid = header.kid.clone().unwrap_or_default();
-        let jwk = match self.key(discovery, &kid, false).await? {
-            Some(jwk) => jwk,
-            None => self
-                .key(discovery, &kid, true)
-                .await?
-                .ok_or_else(|| OidcError::UnknownKey(kid.clone()))?,
-        };
-
-        // The key decides the algorithm; a token claiming another one fails validation.
-        let mut validation = Validation::new(algorithm_of(&jwk)?);
-        validation.set_issuer(&[&discovery.issuer]);
-        validation.set_audience(&[&self.client_id]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = LEEWAY_SECS;
-        let claims = decode::<IdClaims>(token, &DecodingKey::from_jwk(&jwk)?, &validation)?.claims;
-
+        let claims = self
+            .verifier
+            .verify_id_token(&id_token, &self.client_id)
+            .await?;
+        let claims: IdClaims = serde_json::from_value(claims)?;
         let nonce_matches = claims
             .nonce
             .as_deref()
@@ -190,43 +133,6 @@ impl Provider {
             return Err(OidcError::NonceMismatch);
         }
         Ok(claims)
-    }
-
-    /// The published key `kid`; with `refresh`, the JWKS is fetched again first.
-    async fn key(
-        &self,
-        discovery: &Discovery,
-        kid: &str,
-        refresh: bool,
-    ) -> Result<Option<Jwk>, OidcError> {
-        let mut keys = self.keys.lock().await;
-        if refresh || keys.is_none() {
-            let response = self.http.get(&discovery.jwks_uri).send().await?;
-            *keys = Some(checked(response, "the JWKS").await?.json().await?);
-        }
-        Ok(keys.as_ref().and_then(|set| set.find(kid)).cloned())
-    }
-}
-
-/// The one algorithm a published key verifies: the one it declares, else its curve's or
-/// RS256 for RSA. Symmetric keys are never accepted from a JWKS.
-fn algorithm_of(jwk: &Jwk) -> Result<Algorithm, OidcError> {
-    let unusable = || OidcError::UnknownKey(jwk.common.key_id.clone().unwrap_or_default());
-    if matches!(jwk.algorithm, AlgorithmParameters::OctetKey(_)) {
-        return Err(unusable());
-    }
-    if let Some(declared) = jwk.common.key_algorithm {
-        return declared.to_string().parse().map_err(|_| unusable());
-    }
-    match &jwk.algorithm {
-        AlgorithmParameters::EllipticCurve(ec) => match ec.curve {
-            EllipticCurve::P256 => Ok(Algorithm::ES256),
-            EllipticCurve::P384 => Ok(Algorithm::ES384),
-            _ => Err(unusable()),
-        },
-        AlgorithmParameters::RSA(_) => Ok(Algorithm::RS256),
-        AlgorithmParameters::OctetKeyPair(_) => Ok(Algorithm::EdDSA),
-        AlgorithmParameters::OctetKey(_) => Err(unusable()),
     }
 }
 
