@@ -301,6 +301,11 @@ pub struct DemoArgs {
     /// Seconds to wait for the expected outcomes.
     #[arg(long, default_value_t = 30)]
     pub timeout_secs: u64,
+
+    /// Keep the demo's store in this new SQLite file (refused if it exists), for
+    /// `audit timeline` and `audit export` afterwards; without it the store is deleted.
+    #[arg(long, value_name = "FILE")]
+    pub keep_store: Option<std::path::PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -8,6 +8,7 @@
 use std::{net::TcpListener, path::Path, time::Duration};
 
 use anyhow::Context;
+use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -35,13 +36,21 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let workdir =
         std::env::temp_dir().join(format!("clickup-iam-router-demo-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&workdir).context("creating the demo's temporary directory")?;
+    let database = match &args.keep_store {
+        Some(file) => kept_store(file)?,
+        None => workdir.join("demo.db"),
+    };
+    let started = Utc::now();
 
-    let outcome = run_in(&args, &workdir).await;
+    let outcome = run_in(&args, &database).await;
 
     let _ = std::fs::remove_dir_all(&workdir);
     let (rows, timeline) = outcome?;
     print_table(&rows);
     print!("{timeline}");
+    if args.keep_store.is_some() {
+        print_kept(&database, started, Utc::now());
+    }
 
     let failed = rows.iter().filter(|row| !row.passed).count();
     let actions = rows.iter().filter(|row| row.passed).count();
@@ -57,7 +66,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 
 /// The rows of the table, and the timeline of the person who left, as `audit timeline`
 /// prints it.
-async fn run_in(args: &DemoArgs, workdir: &Path) -> anyhow::Result<(Vec<Row>, String)> {
+async fn run_in(args: &DemoArgs, database: &Path) -> anyhow::Result<(Vec<Row>, String)> {
     let sandbox_config = SandboxConfig::default();
     let team_id = sandbox_config.team_id;
     let token = sandbox_config
@@ -107,7 +116,7 @@ async fn run_in(args: &DemoArgs, workdir: &Path) -> anyhow::Result<(Vec<Row>, St
         }),
         bus: bus.clone(),
         store: StoreSettings {
-            database_url: format!("sqlite://{}", workdir.join("demo.db").display())
+            database_url: format!("sqlite://{}", database.display())
                 .parse()
                 .map_err(|e: String| anyhow::anyhow!(e))?,
         },
@@ -179,6 +188,39 @@ async fn run_in(args: &DemoArgs, workdir: &Path) -> anyhow::Result<(Vec<Row>, St
     rows
 }
 
+/// The file the kept store goes to: a new one, so a demo never writes into a router's store.
+fn kept_store(file: &Path) -> anyhow::Result<std::path::PathBuf> {
+    anyhow::ensure!(
+        !file.exists(),
+        "--keep-store {}: the file exists; name a new one",
+        file.display()
+    );
+    if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    Ok(file.to_path_buf())
+}
+
+/// How to read the kept store: the export of every interval the demo opened or closed.
+fn print_kept(database: &Path, from: DateTime<Utc>, to: DateTime<Utc>) {
+    let (from, to) = (
+        from - chrono::Duration::minutes(1),
+        to + chrono::Duration::minutes(1),
+    );
+    println!();
+    println!(
+        "The demo's store is kept in {}. Read it with:",
+        database.display()
+    );
+    println!(
+        "  DATABASE_URL=sqlite://{} clickup-iam-router audit export --format csv --from {} --to {}",
+        database.display(),
+        from.format("%Y-%m-%dT%H:%M:%SZ"),
+        to.format("%Y-%m-%dT%H:%M:%SZ"),
+    );
+}
+
 /// The demo's IAM client and service account in the IAM stand-in (made-up credentials).
 const IAM_CLIENT: (&str, &str) = ("rbpmrest", "demo-client-secret");
 const IAM_SERVICE: (&str, &str) = ("svc-clickup", "demo-service-password");
@@ -232,4 +274,25 @@ fn print_table(rows: &[Row]) {
         );
     }
     println!();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kept_store;
+
+    #[test]
+    fn a_kept_store_goes_to_a_new_file_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let existing = dir.path().join("router.db");
+        std::fs::write(&existing, b"a router's store").unwrap();
+        let nested = dir.path().join("new/demo.db");
+
+        let cases = [(existing.clone(), false), (nested.clone(), true)];
+
+        for (file, accepted) in cases {
+            assert_eq!(kept_store(&file).is_ok(), accepted, "{}", file.display());
+        }
+        assert_eq!(std::fs::read(&existing).unwrap(), b"a router's store");
+        assert!(nested.parent().unwrap().is_dir());
+    }
 }

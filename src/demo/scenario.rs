@@ -140,8 +140,11 @@ impl Scenario<'_> {
             let mut row = Row::new(name, status, 202, &action);
             let outcomes = self.wait_items(&items).await?;
             // Not intake tasks, and made by the router's own account (the fixtures' user is
-            // the sandbox's owner): recorded, nothing done.
-            let handled = outcomes.iter().all(|o| o == "ignored" || o == "echo");
+            // the sandbox's owner) with no router action behind them: recorded as uncorrelated
+            // echoes, nothing done.
+            let handled = outcomes
+                .iter()
+                .all(|o| matches!(o.as_str(), "ignored" | "echo" | "echo_uncorrelated"));
             let result = format!("recorded: {}", outcomes.join(", "));
             row.check(handled && outcomes.len() == items.len(), &result);
             rows.push(row);
