@@ -3,6 +3,7 @@
 use clap::{CommandFactory, Parser};
 
 use super::*;
+use crate::{operator::Format, timeline::ObjectKey};
 
 #[test]
 fn the_command_line_is_well_formed() {

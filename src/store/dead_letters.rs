@@ -76,6 +76,8 @@ const RECORD_COLUMNS: &str =
 impl Store {
     /// Counts one more failed attempt at a message (`key`: the envelope's dedup key) on a
     /// lane, keeping the first failure's time and the latest reason.
+    // FIXME(#7): rows are never pruned; delete a message's row in the transaction that marks
+    // it processed or records its dead letter, with the retry tiers that change both paths.
     pub async fn note_failure(
         &self,
         key: &str,

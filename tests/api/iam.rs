@@ -35,15 +35,27 @@ async fn a_leaver_is_removed_from_clickup_and_audited() {
         ),
         1
     );
-    let audit = app
+    let (reviews, audit): (Vec<_>, Vec<_>) = app
         .store
         .audit_by_correlation("term-2026-0077")
         .await
-        .unwrap();
+        .unwrap()
+        .into_iter()
+        .partition(|row| row.action == "task.leaver_reviewed");
+    // The scheduler's review of the leaver's tasks shares the correlation id; whether its
+    // tick has come yet is a matter of timing, so it is checked apart.
+    assert!(reviews.len() <= 1, "{reviews:?}");
+    assert!(reviews
+        .iter()
+        .all(|r| r.subject.as_deref() == Some("user:c0ffee00c0ffee00c0ffee00c0ffee00")));
     assert_eq!(
         audit.len(),
         3,
-        "the event received, the intent, then the outcome"
+        "the event received, the intent, then the outcome: {:?}",
+        audit
+            .iter()
+            .map(|r| (&r.action, &r.outcome))
+            .collect::<Vec<_>>()
     );
     assert_eq!(audit[0].action, "event.received");
     assert_eq!(audit[1].outcome, "attempting");
