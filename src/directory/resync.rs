@@ -136,7 +136,7 @@ pub async fn resync(store: &Store, schema: &IamSchema, text: &str) -> Result<Rep
 
     let mut valid: Vec<(Position, Envelope)> = Vec::with_capacity(events.len());
     for (position, raw) in events {
-        match normalise(schema, raw.as_bytes(), Framing::Single) {
+        match normalise(schema, raw.as_bytes(), Framing::Single, chrono::Utc::now()) {
             Ok(mut envelopes) => valid.extend(envelopes.pop().map(|e| (position, e))),
             Err(error) => report.refusals.push(Refusal {
                 position,

@@ -170,20 +170,23 @@ async fn iam_delivery(
 
     async move {
         let framing = framing(text(header::CONTENT_TYPE.as_str()))?;
-        let envelopes = iam::normalise(&state.iam_schema, &body, framing).map_err(|e| match e {
-            IamPayloadError::Malformed(detail) => {
-                ReceiverError::Malformed(format!("body is not valid JSON: {detail}"))
-            }
-            IamPayloadError::Schema { field, detail } => ReceiverError::Invalid { field, detail },
-            IamPayloadError::BatchSize { .. } => ReceiverError::Invalid {
-                field: "/".into(),
-                detail: e.to_string(),
-            },
-            IamPayloadError::Unroutable(_) => ReceiverError::Invalid {
-                field: "/type".into(),
-                detail: e.to_string(),
-            },
-        })?;
+        let envelopes =
+            iam::normalise(&state.iam_schema, &body, framing, Utc::now()).map_err(|e| match e {
+                IamPayloadError::Malformed(detail) => {
+                    ReceiverError::Malformed(format!("body is not valid JSON: {detail}"))
+                }
+                IamPayloadError::Schema { field, detail } => {
+                    ReceiverError::Invalid { field, detail }
+                }
+                IamPayloadError::BatchSize { .. } => ReceiverError::Invalid {
+                    field: "/".into(),
+                    detail: e.to_string(),
+                },
+                IamPayloadError::Unroutable(_) => ReceiverError::Invalid {
+                    field: "/type".into(),
+                    detail: e.to_string(),
+                },
+            })?;
         queue(state, envelopes, "iam").await
     }
     .instrument(span)

@@ -9,6 +9,8 @@ use serde_json::{value::RawValue, Value};
 
 use super::envelope::{Envelope, EventMeta, Origin};
 
+mod consistency;
+
 const SCHEMA: &str = include_str!("../../schemas/iam-event.v1.schema.json");
 
 /// Why a verified IAM delivery was refused.
@@ -94,6 +96,7 @@ pub fn normalise(
     schema: &IamSchema,
     body: &[u8],
     framing: Framing,
+    now: DateTime<Utc>,
 ) -> Result<Vec<Envelope>, IamPayloadError> {
     let value: Value =
         serde_json::from_slice(body).map_err(|e| IamPayloadError::Malformed(e.to_string()))?;
@@ -124,6 +127,7 @@ pub fn normalise(
             Framing::Batch => format!("/{index}"),
         };
         schema.check(event, &prefix)?;
+        consistency::check(event, &prefix, now)?;
         envelopes.push(to_envelope(raw, &prefix)?);
     }
     Ok(envelopes)
@@ -227,7 +231,7 @@ mod tests {
                 Framing::Single
             };
 
-            let envelopes = normalise(&schema, text.as_bytes(), framing)
+            let envelopes = normalise(&schema, text.as_bytes(), framing, Utc::now())
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
 
             assert!(!envelopes.is_empty());
@@ -246,7 +250,7 @@ mod tests {
         let schema = IamSchema::compile().unwrap();
         let text = SAMPLES[3].1;
 
-        let envelope = normalise(&schema, text.as_bytes(), Framing::Single)
+        let envelope = normalise(&schema, text.as_bytes(), Framing::Single, Utc::now())
             .unwrap()
             .remove(0);
 
@@ -291,7 +295,7 @@ mod tests {
         for (event, field) in cases {
             let body = serde_json::to_vec(&event).unwrap();
 
-            let error = normalise(&schema, &body, Framing::Single).unwrap_err();
+            let error = normalise(&schema, &body, Framing::Single, Utc::now()).unwrap_err();
 
             match &error {
                 IamPayloadError::Schema { field: got, detail } => {
@@ -311,19 +315,24 @@ mod tests {
         bad.as_object_mut().unwrap().remove("subject");
         let body = serde_json::to_vec(&vec![good.clone(), bad]).unwrap();
 
-        let error = normalise(&schema, &body, Framing::Batch).unwrap_err();
+        let error = normalise(&schema, &body, Framing::Batch, Utc::now()).unwrap_err();
 
         assert_eq!(error.to_string().split(':').next().unwrap(), "/1/subject");
         assert!(matches!(
-            normalise(&schema, b"[]", Framing::Batch),
+            normalise(&schema, b"[]", Framing::Batch, Utc::now()),
             Err(IamPayloadError::BatchSize { .. })
         ));
         assert!(matches!(
-            normalise(&schema, &serde_json::to_vec(&good).unwrap(), Framing::Batch),
+            normalise(
+                &schema,
+                &serde_json::to_vec(&good).unwrap(),
+                Framing::Batch,
+                Utc::now()
+            ),
             Err(IamPayloadError::Schema { .. })
         ));
         assert!(matches!(
-            normalise(&schema, b"{oops", Framing::Single),
+            normalise(&schema, b"{oops", Framing::Single, Utc::now()),
             Err(IamPayloadError::Malformed(_))
         ));
     }

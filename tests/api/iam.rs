@@ -273,6 +273,29 @@ async fn bad_iam_deliveries_are_refused_and_change_nothing() {
         .unwrap()
         .contains("not-an-email"));
 
+    // Valid against the schema, yet about someone else, or dated years ahead (it would
+    // outrank every later event about the person).
+    let jane = "user:9f2c4e1a7b3d4c5e8a6f0b1c2d3e4f50";
+    let far_ahead = (chrono::Utc::now() + chrono::Duration::minutes(6)).to_rfc3339();
+    let inconsistent = [
+        ("subject", json!(jane), "/subject"),
+        ("time", json!("2099-01-01T00:00:00Z"), "/time"),
+        ("time", json!(far_ahead), "/time"),
+    ];
+    for (key, value, field) in inconsistent {
+        let mut event = fixture_json("iam/04-leaver-terminated.json");
+        event[key] = value;
+
+        let refused = json_with_status(
+            app.post_iam(&serde_json::to_vec(&event).unwrap()).await,
+            400,
+        )
+        .await;
+
+        assert_eq!(refused["error"], "invalid_event", "{field}");
+        assert_eq!(refused["field"], field);
+    }
+
     let malformed = json_with_status(app.post_iam(b"{\"specversion\":").await, 400).await;
     assert_eq!(malformed["error"], "malformed_json");
 
@@ -281,6 +304,35 @@ async fn bad_iam_deliveries_are_refused_and_change_nothing() {
         0,
         "nothing refused reached the broker"
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_re_enable_dated_years_ahead_is_refused_and_a_later_disable_still_removes() {
+    let app = spawn_app().await;
+    let state = app.sandbox.state();
+    state.add_member("jane.doe@example.com", "Jane Doe", Role::Member);
+    let mut re_enable = fixture_json("iam/06-reenable.json");
+    re_enable["id"] = json!("reenable-from-a-clock-in-2099");
+    re_enable["time"] = json!("2099-01-01T00:00:00Z");
+    let mut disable = fixture_json("iam/05-disable.json");
+    disable["time"] = json!(chrono::Utc::now().to_rfc3339());
+
+    let refused = json_with_status(
+        app.post_iam(&serde_json::to_vec(&re_enable).unwrap()).await,
+        400,
+    )
+    .await;
+    json_with_status(
+        app.post_iam(&serde_json::to_vec(&disable).unwrap()).await,
+        202,
+    )
+    .await;
+    let processed = app.wait_processed(&disable).await;
+
+    assert_eq!(refused["field"], "/time");
+    assert_eq!(processed.outcome, "removed_member", "{}", processed.detail);
+    assert!(state.find_by_email("jane.doe@example.com").is_none());
     app.stop().await;
 }
 

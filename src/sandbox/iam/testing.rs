@@ -212,7 +212,8 @@ pub(crate) fn verified(pushed: &Pushed) -> Value {
     .expect("the signature verifies");
 
     let schema = IamSchema::compile().expect("schema");
-    let envelopes = normalise(&schema, &pushed.body, Framing::Single).expect("a valid event");
+    let envelopes = normalise(&schema, &pushed.body, Framing::Single, chrono::Utc::now())
+        .expect("a valid event");
     assert_eq!(envelopes.len(), 1);
     assert_eq!(
         pushed.content_type.as_deref(),
