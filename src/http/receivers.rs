@@ -94,8 +94,8 @@ async fn clickup_delivery(
     let body = read_body(request, payload, state).await?;
 
     let webhook_id = clickup::webhook_id(&body).map_err(|e| match e {
-        ClickUpPayloadError::Malformed(detail) => {
-            ReceiverError::Malformed(format!("body is not valid JSON: {detail}"))
+        malformed @ ClickUpPayloadError::Malformed(_) => {
+            ReceiverError::Malformed(malformed.to_string())
         }
         _ => ReceiverError::UnknownWebhook,
     })?;
@@ -122,7 +122,9 @@ async fn clickup_delivery(
         }
 
         let envelopes = clickup::normalise(&body, Utc::now()).map_err(|e| match e {
-            ClickUpPayloadError::Malformed(detail) => ReceiverError::Malformed(detail),
+            malformed @ ClickUpPayloadError::Malformed(_) => {
+                ReceiverError::Malformed(malformed.to_string())
+            }
             ClickUpPayloadError::Missing(field) => ReceiverError::Invalid {
                 field: field.into(),
                 detail: "missing".into(),

@@ -58,7 +58,7 @@ pub fn resource_of(event: &str) -> Option<&'static str> {
 /// Why a verified delivery could not be normalised.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ClickUpPayloadError {
-    #[error("body is not valid JSON: {0}")]
+    #[error("{0}")]
     Malformed(String),
     #[error("field {0} is missing")]
     Missing(&'static str),
@@ -75,10 +75,28 @@ struct WebhookRef<'a> {
     webhook_id: Option<&'a RawValue>,
 }
 
+/// Reads a JSON object from the body: a body that is not JSON, or is JSON but not an object,
+/// is malformed (the fields of the structs read here are all optional raw values, so nothing
+/// else can fail).
+fn object<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, ClickUpPayloadError> {
+    let starts_an_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if !starts_an_object {
+        let detail = match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+            Ok(_) => "the body is JSON but not an object".to_owned(),
+            Err(e) => not_json(e),
+        };
+        return Err(ClickUpPayloadError::Malformed(detail));
+    }
+    serde_json::from_slice(body).map_err(|e| ClickUpPayloadError::Malformed(not_json(e)))
+}
+
+fn not_json(error: serde_json::Error) -> String {
+    format!("body is not valid JSON: {error}")
+}
+
 /// Reads `webhook_id` so the right secret can be chosen; the signature is checked next.
 pub fn webhook_id(body: &[u8]) -> Result<String, ClickUpPayloadError> {
-    let reference: WebhookRef =
-        serde_json::from_slice(body).map_err(|e| ClickUpPayloadError::Malformed(e.to_string()))?;
+    let reference: WebhookRef = object(body)?;
     let raw = reference
         .webhook_id
         .ok_or(ClickUpPayloadError::Missing("webhook_id"))?;
@@ -87,11 +105,12 @@ pub fn webhook_id(body: &[u8]) -> Result<String, ClickUpPayloadError> {
 
 #[derive(Deserialize)]
 struct Delivery<'a> {
-    event: Option<String>,
+    #[serde(borrow)]
+    event: Option<&'a RawValue>,
     #[serde(borrow)]
     webhook_id: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    history_items: Option<Vec<&'a RawValue>>,
+    history_items: Option<&'a RawValue>,
     #[serde(borrow, default)]
     task_id: Option<&'a RawValue>,
     #[serde(borrow, default)]
@@ -121,13 +140,16 @@ pub fn normalise(
     body: &[u8],
     received_at: DateTime<Utc>,
 ) -> Result<Vec<Envelope>, ClickUpPayloadError> {
-    let delivery: Delivery =
-        serde_json::from_slice(body).map_err(|e| ClickUpPayloadError::Malformed(e.to_string()))?;
+    let delivery: Delivery = object(body)?;
 
-    let event = delivery
-        .event
-        .as_deref()
-        .ok_or(ClickUpPayloadError::Missing("event"))?;
+    let event_name: String = typed(
+        delivery
+            .event
+            .ok_or(ClickUpPayloadError::Missing("event"))?,
+        "event",
+        "a string",
+    )?;
+    let event = event_name.as_str();
     let resource =
         resource_of(event).ok_or_else(|| ClickUpPayloadError::UnknownEvent(event.into()))?;
     let webhook_id = opaque_id(
@@ -139,7 +161,10 @@ pub fn normalise(
     let subject = subject_of(&delivery, resource)?;
     let source = format!("urn:clickup:webhook:{webhook_id}");
 
-    let items = delivery.history_items.clone().unwrap_or_default();
+    let items: Vec<&RawValue> = match delivery.history_items {
+        Some(raw) if raw.get() != "null" => typed(raw, "history_items", "an array")?,
+        _ => Vec::new(),
+    };
     if items.is_empty() {
         let key = format!("{webhook_id}:{event}:{}", hex::encode(Sha256::digest(body)));
         let data = event_data(&delivery, event, &webhook_id, subject.as_deref(), None)?;
@@ -281,6 +306,18 @@ fn event_data(
     let text =
         serde_json::to_string(&data).map_err(|e| ClickUpPayloadError::Malformed(e.to_string()))?;
     RawValue::from_string(text).map_err(|e| ClickUpPayloadError::Malformed(e.to_string()))
+}
+
+/// A field read as the type ClickUp sends; another type names the field, never its value.
+fn typed<'a, T: Deserialize<'a>>(
+    raw: &'a RawValue,
+    field: &str,
+    expected: &str,
+) -> Result<T, ClickUpPayloadError> {
+    serde_json::from_str(raw.get()).map_err(|_| ClickUpPayloadError::WrongType {
+        field: field.to_owned(),
+        detail: format!("expected {expected}"),
+    })
 }
 
 /// An id that may arrive as a string or a number, kept as the exact text ClickUp sent.

@@ -104,6 +104,9 @@ async fn refusals_are_json_and_never_401_or_410() {
     let float_id = br#"{"event":"taskCreated","task_id":"t","webhook_id":"a1b2c3d4-0000-4000-8000-00000000abcd","history_items":[{"id":2.8e18}]}"#.to_vec();
     let float_signature =
         clickup_iam_router::ingest::signature::sign_clickup(WEBHOOK_SECRET, &float_id);
+    let not_a_list = br#"{"event":"taskCreated","task_id":"t","webhook_id":"a1b2c3d4-0000-4000-8000-00000000abcd","history_items":"notalist"}"#.to_vec();
+    let not_a_list_signature =
+        clickup_iam_router::ingest::signature::sign_clickup(WEBHOOK_SECRET, &not_a_list);
 
     let cases: Vec<Refusal> = vec![
         (
@@ -149,6 +152,27 @@ async fn refusals_are_json_and_never_401_or_410() {
             "malformed_json",
         ),
         (
+            "null",
+            b"null".to_vec(),
+            Some(good.clone()),
+            400,
+            "malformed_json",
+        ),
+        (
+            "an array",
+            b"[1,2]".to_vec(),
+            Some(good.clone()),
+            400,
+            "malformed_json",
+        ),
+        (
+            "history items not a list",
+            not_a_list,
+            Some(not_a_list_signature),
+            400,
+            "invalid_event",
+        ),
+        (
             "unknown event",
             unknown_event,
             Some(unknown_signature),
@@ -177,6 +201,11 @@ async fn refusals_are_json_and_never_401_or_410() {
         assert_eq!(response.status().as_u16(), status, "{name}");
         let json: Value = response.json().await.unwrap();
         assert_eq!(json["error"], code, "{name}");
+        let message = json["message"].as_str().unwrap_or_default();
+        assert!(
+            !message.contains("WebhookRef") && !message.contains("notalist"),
+            "{name}: {message}"
+        );
     }
 
     assert_eq!(
