@@ -29,6 +29,7 @@ pub mod deprovision;
 pub mod lane;
 pub mod people;
 pub mod provision;
+pub mod receipts;
 pub mod scheduler;
 pub mod tasks;
 
@@ -36,6 +37,8 @@ pub use approvals::Approvals;
 pub use assign::Assigner;
 pub use deprovision::Deprovisioner;
 pub use provision::Provisioner;
+
+use receipts::Received;
 
 /// Applies changed rules to everyone, then runs the deprovision, provision, ClickUp task and
 /// approval lanes, the dead-letter recorder and the schedulers until the token is cancelled.
@@ -118,14 +121,19 @@ pub async fn run_until_stopped(
             assigner: assigner.clone(),
         });
         consumer
-            .consume_until_stopped(Lane::ClickUp, lane, shutdown.clone())
+            .consume_until_stopped(
+                Lane::ClickUp,
+                Received::wrap(&store, lane),
+                shutdown.clone(),
+            )
             .await
     };
     let requests = async {
         let Some(approvals) = approvals.clone() else {
             return Ok(());
         };
-        let decisions = Arc::new(approvals::IamDecisions(approvals.clone()));
+        let decisions =
+            Received::wrap(&store, Arc::new(approvals::IamDecisions(approvals.clone())));
         let (decisions, schedule) = tokio::join!(
             consumer.consume_until_stopped(Lane::Approvals, decisions, shutdown.clone()),
             approvals::timeouts::run_until_stopped(approvals, tick, shutdown.clone()),
@@ -160,8 +168,16 @@ pub async fn run_until_stopped(
         shutdown: shutdown.clone(),
     });
     let (deprovision, provision, schedule, tasks, requests, leavers, dead, audit_log) = tokio::join!(
-        consumer.consume_until_stopped(Lane::Deprovision, deprovisioner, shutdown.clone()),
-        consumer.consume_until_stopped(Lane::Provision, provisioner.clone(), shutdown.clone()),
+        consumer.consume_until_stopped(
+            Lane::Deprovision,
+            Received::wrap(&store, deprovisioner),
+            shutdown.clone()
+        ),
+        consumer.consume_until_stopped(
+            Lane::Provision,
+            Received::wrap(&store, provisioner.clone()),
+            shutdown.clone()
+        ),
         scheduler::run_until_stopped(provisioner.clone(), tick, shutdown.clone()),
         tasks,
         requests,

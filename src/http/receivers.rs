@@ -26,7 +26,7 @@ use crate::{
         iam::{self, Framing, IamPayloadError},
         signature::{self, StandardHeaders},
     },
-    store::{AuditEntry, Claim},
+    store::{correlation::received, Claim},
 };
 
 /// How long a claimed key stays locked while its publish is in flight.
@@ -137,7 +137,7 @@ async fn clickup_delivery(
                 detail: format!("{event:?} is not a ClickUp webhook event"),
             },
         })?;
-        queue(state, envelopes, &format!("clickup:{webhook_id}")).await
+        queue(state, envelopes).await
     }
     .instrument(span)
     .await
@@ -189,7 +189,7 @@ async fn iam_delivery(
                     detail: e.to_string(),
                 },
             })?;
-        queue(state, envelopes, "iam").await
+        queue(state, envelopes).await
     }
     .instrument(span)
     .await
@@ -212,12 +212,10 @@ fn framing(content_type: Option<&str>) -> Result<Framing, ReceiverError> {
 }
 
 /// Publishes the events not seen before; 202 when any was new, 200 when all were duplicates.
-/// Each accepted event gets its `event.received` row with its acceptance; `sender` is
-/// `clickup:<webhook id>` or `iam` (the event's source is added).
+/// Each accepted event gets its `event.received` row with its acceptance.
 async fn queue(
     state: &ReceiverState,
     mut envelopes: Vec<Envelope>,
-    sender: &str,
 ) -> Result<HttpResponse, ReceiverError> {
     let mut accepted = Vec::new();
     let mut duplicates = Vec::new();
@@ -256,7 +254,7 @@ async fn queue(
         }
         if let Err(e) = state
             .store
-            .accept_receipt_with(&key, &received(envelope, sender))
+            .accept_receipt_with(&key, &received(envelope, "receiver"))
             .await
         {
             // The event is queued; a redelivery is caught by the worker's own deduplication.
@@ -273,29 +271,6 @@ async fn queue(
     }
     Ok(HttpResponse::Accepted()
         .json(json!({ "status": "accepted", "accepted": accepted, "duplicates": duplicates })))
-}
-
-/// The audit row of an accepted event: ids and type, never the payload.
-fn received(envelope: &Envelope, sender: &str) -> AuditEntry {
-    let actor = match sender {
-        "iam" => format!("iam:{}", envelope.source),
-        webhook => webhook.to_owned(),
-    };
-    AuditEntry {
-        actor,
-        action: "event.received".into(),
-        subject: envelope.subject.clone(),
-        object: None,
-        outcome: "accepted".into(),
-        correlation_id: envelope.correlationid.clone(),
-        event_id: envelope.dedup_key(),
-        detail: json!({
-            "event_id": envelope.id,
-            "event_type": envelope.event_type,
-            "routing_key": envelope.routingkey,
-            "time": envelope.time.timestamp_millis(),
-        }),
-    }
 }
 
 /// What the sender is told about a failed publish: no broker internals (queue names, vhost).

@@ -3,10 +3,11 @@
 //! audit log, and the correlation id of an event already on record.
 
 use chrono::Utc;
+use serde_json::json;
 use sqlx::Row;
 
 use super::{insert_audit, AuditEntry, Store, StoreError};
-use crate::worker::deprovision::ROUTER_ACTOR;
+use crate::{ingest::envelope::Envelope, worker::deprovision::ROUTER_ACTOR};
 
 /// Where to look for the router's row that caused something ClickUp reports at `at`.
 #[derive(Clone, Debug)]
@@ -21,7 +22,75 @@ pub struct Near<'a> {
     pub after_ms: i64,
 }
 
+/// The `event.received` row of an accepted event: ids and type, never the payload. The
+/// actor is the sender: `clickup:<webhook id>` or `iam:<source>`; `recorded_by` says whether
+/// the receiver wrote it with the confirm or the worker with the delivery (see
+/// [`Store::adopt_receipt`]).
+pub fn received(envelope: &Envelope, recorded_by: &str) -> AuditEntry {
+    let actor = match envelope.source.strip_prefix(CLICKUP_SOURCE) {
+        Some(webhook) => format!("clickup:{webhook}"),
+        None => format!("iam:{}", envelope.source),
+    };
+    AuditEntry {
+        actor,
+        action: "event.received".into(),
+        subject: envelope.subject.clone(),
+        object: None,
+        outcome: "accepted".into(),
+        correlation_id: envelope.correlationid.clone(),
+        event_id: envelope.dedup_key(),
+        detail: json!({
+            "event_id": envelope.id,
+            "event_type": envelope.event_type,
+            "routing_key": envelope.routingkey,
+            "time": envelope.time.timestamp_millis(),
+            "recorded_by": recorded_by,
+        }),
+    }
+}
+
+/// The source of every ClickUp envelope, followed by its webhook id.
+const CLICKUP_SOURCE: &str = "urn:clickup:webhook:";
+
 impl Store {
+    /// Takes over the acceptance of a delivered message whose receiver did not record it: the
+    /// broker may confirm a publish after the receiver gave up waiting (and answered 503), or
+    /// deliver it before the receiver has marked it. Exactly one `event.received` row results
+    /// whichever side comes first; `true` when this call wrote it.
+    pub async fn adopt_receipt(&self, received: &AuditEntry) -> Result<bool, StoreError> {
+        let key = &received.event_id;
+        let state: Option<String> =
+            sqlx::query_scalar("SELECT state FROM receipts WHERE dedup_key = ?1")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
+        if state.as_deref() == Some("accepted") {
+            return Ok(false);
+        }
+
+        let now = Utc::now().timestamp_millis();
+        let mut tx = self.pool.begin().await?;
+        // A receipt pruned long ago (a dead letter replayed days later) has its row already.
+        let adopted = sqlx::query(
+            "INSERT INTO receipts (dedup_key, state, locked_until, accepted_at)
+             SELECT ?1, 'accepted', 0, ?2
+             WHERE NOT EXISTS (SELECT 1 FROM audit WHERE event_id = ?1 AND action = 'event.received')
+             ON CONFLICT (dedup_key) DO UPDATE SET state = 'accepted', accepted_at = ?2
+             WHERE receipts.state = 'pending'",
+        )
+        .bind(key)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if adopted {
+            insert_audit(&mut tx, now, received).await?;
+        }
+        tx.commit().await?;
+        Ok(adopted)
+    }
+
     /// Marks a claimed key accepted and appends its `event.received` row, in one
     /// transaction: call only after the broker confirmed.
     pub async fn accept_receipt_with(
@@ -134,7 +203,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::store::temp_store;
+    use crate::store::{temp_store, Claim};
 
     fn row(action: &str, key: &str, correlation: &str) -> AuditEntry {
         AuditEntry {
@@ -169,6 +238,61 @@ mod tests {
                 .unwrap(),
             crate::store::Claim::Accepted
         );
+    }
+
+    /// What happened to the receipt before the worker got the message, and whether the worker
+    /// writes the row; in every case exactly one row exists after both sides ran.
+    #[tokio::test]
+    async fn the_worker_adopts_only_receipts_nobody_recorded() {
+        enum Before {
+            /// The receiver is still waiting for the confirm.
+            Pending,
+            /// The receiver gave up (503) and released the key.
+            Released,
+            /// The receiver recorded it.
+            Accepted,
+            /// Recorded long ago, the receipt since pruned (a replayed dead letter).
+            Pruned,
+        }
+        let lease = std::time::Duration::from_secs(10);
+        // (before, the worker writes the row, what a sender's retry then finds)
+        let cases = [
+            (Before::Pending, true, Claim::Accepted),
+            (Before::Released, true, Claim::Accepted),
+            (Before::Accepted, false, Claim::Accepted),
+            (Before::Pruned, false, Claim::New),
+        ];
+
+        for (index, (before, adopts, retried)) in cases.into_iter().enumerate() {
+            let (store, _dir) = temp_store().await;
+            let key = format!("k{index}");
+            let mut received = row("event.received", "task:1", &format!("c{index}"));
+            received.event_id = key.clone();
+            store.claim_receipt(&key, lease).await.unwrap();
+            match before {
+                Before::Pending => {}
+                Before::Released => store.release_receipt(&key).await.unwrap(),
+                Before::Accepted => store.accept_receipt_with(&key, &received).await.unwrap(),
+                Before::Pruned => {
+                    store.accept_receipt_with(&key, &received).await.unwrap();
+                    sqlx::query("DELETE FROM receipts")
+                        .execute(store.pool())
+                        .await
+                        .unwrap();
+                }
+            }
+
+            let adopted = store.adopt_receipt(&received).await.unwrap();
+            store.accept_receipt_with(&key, &received).await.unwrap();
+            let again = store.adopt_receipt(&received).await.unwrap();
+
+            assert_eq!(adopted, adopts, "case {index}");
+            assert!(!again, "case {index}");
+            let rows = store.audit_by_correlation(&received.correlation_id).await;
+            assert_eq!(rows.unwrap().len(), 1, "case {index}");
+            let retry = store.claim_receipt(&key, lease).await.unwrap();
+            assert_eq!(retry, retried, "a sender's retry, case {index}");
+        }
     }
 
     #[tokio::test]

@@ -2,10 +2,54 @@
 
 use std::time::{Duration, Instant};
 
-use clickup_iam_router::bus::Lane;
+use clickup_iam_router::{
+    bus::{Lane, Publisher},
+    ingest::iam::{normalise, Framing, IamSchema},
+    sandbox::Role,
+};
 use lapin::{options::QueueDeleteOptions, Connection, ConnectionProperties};
 
-use crate::helpers::{amqp_url, fixture, json_with_status, spawn_app_with, Options};
+use crate::helpers::{
+    amqp_url, fixture, fixture_json, json_with_status, spawn_app, spawn_app_with, Options,
+};
+
+/// The broker may confirm a publish after the receiver stopped waiting and answered 503 (a
+/// link that stalls and comes back): the message is then delivered without the receiver's
+/// record. The worker records its acceptance, once, and the sender's retry is a duplicate.
+#[tokio::test]
+async fn a_message_confirmed_after_the_receiver_gave_up_is_recorded_once_by_the_worker() {
+    let app = spawn_app().await;
+    app.sandbox
+        .state()
+        .add_member("mark.lee@example.com", "Mark Lee", Role::Member);
+    let body = fixture("iam/04-leaver-terminated.json");
+    let schema = IamSchema::compile().unwrap();
+    let mut envelopes = normalise(&schema, &body, Framing::Single, chrono::Utc::now()).unwrap();
+    let envelope = envelopes.remove(0);
+
+    app.bus.publish(&envelope).await.unwrap();
+    let processed = app
+        .wait_processed(&fixture_json("iam/04-leaver-terminated.json"))
+        .await;
+    let retry = json_with_status(app.post_iam(&body).await, 200).await;
+
+    assert_eq!(processed.outcome, "removed_member");
+    assert_eq!(retry["status"], "duplicate");
+    let received: Vec<_> = app
+        .store
+        .audit_by_correlation(&envelope.correlationid)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|row| row.action == "event.received")
+        .collect();
+    assert_eq!(received.len(), 1, "{received:?}");
+    let detail: serde_json::Value = serde_json::from_str(&received[0].detail).unwrap();
+    assert_eq!(detail["recorded_by"], "worker");
+    assert_eq!(received[0].event_id, envelope.dedup_key());
+    assert!(received[0].actor.starts_with("iam:"));
+    app.stop().await;
+}
 
 #[tokio::test]
 async fn with_the_broker_gone_a_post_gets_503_in_time_and_the_next_post_after_recovery_gets_202() {
