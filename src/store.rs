@@ -21,6 +21,7 @@ pub mod correlation;
 pub mod dead_letters;
 pub mod history;
 pub mod requests;
+pub mod ui_sessions;
 
 pub use access::{Grant, GrantChange, GrantEnd, GrantKind, IdentityRecord, NewGrant};
 pub use assignments::{LeaverTasks, NewAssignment, TaskAssignment};

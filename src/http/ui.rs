@@ -3,14 +3,16 @@
 //! sign-in through the IAM's OpenID Connect provider (authorization code with PKCE) and a
 //! signed and encrypted session cookie.
 //!
-//! Invariants: every page but the sign-in's own answers needs a current session with a role
-//! the page admits (none: a redirect to the provider; a wrong role: 403); the only form that
-//! changes state (sign-out) is a POST carrying the session's CSRF token; pages are never
-//! cached or framed and run no script.
+//! Invariants: every page but the sign-in's own answers needs a current session (the cookie's
+//! person and its `ui_sessions` row, which sign-out ends) with a role the page admits (none:
+//! a redirect to the provider; a wrong role: 403); the only form that changes state
+//! (sign-out) is a POST carrying the session's CSRF token; pages are never cached or framed
+//! and run no script; every refusal, actix's own included, is the pages' HTML error page.
 
 mod login;
 mod oidc;
 mod pages;
+mod refusals;
 mod session;
 mod signin;
 mod views;
@@ -21,7 +23,7 @@ use actix_session::{
 use actix_web::{
     cookie::{Key, SameSite},
     http::{header, StatusCode},
-    web, HttpResponse, ResponseError,
+    web, FromRequest, Handler, HttpResponse, Resource, Responder, ResponseError,
 };
 use tracing::warn;
 
@@ -118,19 +120,37 @@ pub fn configure(config: &mut web::ServiceConfig, state: web::Data<UiState>) {
     config.service(
         web::scope("/ui")
             .app_data(state)
+            .app_data(web::QueryConfig::default().error_handler(refusals::query))
+            .app_data(web::FormConfig::default().error_handler(refusals::form))
             .wrap(sessions)
-            .route("", web::get().to(pages::index))
-            .route("/", web::get().to(pages::index))
-            .route("/callback", web::get().to(signin::callback))
-            .route("/sign-out", web::post().to(signin::sign_out))
-            .route("/signed-out", web::get().to(signin::signed_out))
-            .route("/person", web::get().to(pages::person))
-            .route("/object", web::get().to(pages::object))
-            .route("/requests", web::get().to(pages::requests))
-            .route("/expiring", web::get().to(pages::expiring))
-            .route("/dead-letters", web::get().to(pages::dead_letters))
+            .service(get("", pages::index))
+            .service(get("/", pages::index))
+            .service(get("/callback", signin::callback))
+            .service(
+                web::resource("/sign-out")
+                    .route(web::post().to(signin::sign_out))
+                    .default_service(web::to(|| async { refusals::method_not_allowed("POST") })),
+            )
+            .service(get("/signed-out", signin::signed_out))
+            .service(get("/person", pages::person))
+            .service(get("/object", pages::object))
+            .service(get("/requests", pages::requests))
+            .service(get("/expiring", pages::expiring))
+            .service(get("/dead-letters", pages::dead_letters))
             .default_service(web::to(pages::not_found)),
     );
+}
+
+/// A page opened with GET; any other method gets the pages' 405.
+fn get<F, Args>(path: &str, handler: F) -> Resource
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::resource(path)
+        .route(web::get().to(handler))
+        .default_service(web::to(|| async { refusals::method_not_allowed("GET") }))
 }
 
 /// Why a page could not be shown.
@@ -140,6 +160,9 @@ pub enum UiError {
     BadInput(String),
     #[error("{0}")]
     Forbidden(String),
+    /// A request the pages cannot read (query, form, method), with actix's status for it.
+    #[error("{message}")]
+    Refused { status: StatusCode, message: String },
     #[error("Sign-in failed: {0}")]
     SignIn(String),
     #[error("The sign-in provider did not answer as expected.")]
@@ -157,6 +180,7 @@ impl ResponseError for UiError {
         match self {
             UiError::BadInput(_) | UiError::SignIn(_) => StatusCode::BAD_REQUEST,
             UiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            UiError::Refused { status, .. } => *status,
             UiError::NotFound => StatusCode::NOT_FOUND,
             UiError::Provider(_) => StatusCode::BAD_GATEWAY,
             UiError::Store(_) | UiError::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,

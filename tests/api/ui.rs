@@ -2,6 +2,9 @@
 //! each page rendered with the record's content (screenshots in `target/ui-artifacts/`), and
 //! the refusals read over plain HTTP for their exact statuses.
 
+mod refusals;
+mod sessions;
+
 use std::time::Duration;
 
 use fantoccini::{elements::Element, Client, Locator};

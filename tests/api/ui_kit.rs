@@ -149,6 +149,48 @@ impl Visitor {
         response
     }
 
+    /// POSTs `body` (with `content_type` when given) with the session cookie.
+    pub async fn post(
+        &mut self,
+        url: &str,
+        content_type: Option<&str>,
+        body: String,
+    ) -> reqwest::Response {
+        let mut request = self.http.post(url).body(body);
+        if let Some(cookie) = &self.cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        if let Some(content_type) = content_type {
+            request = request.header(header::CONTENT_TYPE, content_type);
+        }
+        let response = request.send().await.unwrap();
+        self.keep_cookie(&response);
+        response
+    }
+
+    /// Signs in as `username` through the provider and opens the callback: the session
+    /// starts (303 back to `/ui`).
+    pub async fn signed_in(app: &TestApp, username: &str) -> Visitor {
+        let mut visitor = Visitor::new();
+        let callback = visitor
+            .sign_in_at_provider(&format!("{}/ui", app.url), username)
+            .await;
+        let answer = visitor.get(&callback).await;
+        assert_eq!(answer.status(), StatusCode::SEE_OTHER, "signed in");
+        assert_eq!(location(&answer), "/ui");
+        visitor
+    }
+
+    /// The CSRF token of the sign-out form on `/ui` (the page must open).
+    pub async fn csrf(&mut self, app: &TestApp) -> String {
+        let page = self.get(&format!("{}/ui", app.url)).await;
+        assert_eq!(page.status(), StatusCode::OK, "signed in");
+        let html = page.text().await.unwrap();
+        let marker = "name=\"csrf\" value=\"";
+        let start = html.find(marker).expect("a sign-out form") + marker.len();
+        html[start..].split('"').next().unwrap().to_owned()
+    }
+
     fn keep_cookie(&mut self, response: &reqwest::Response) {
         for value in response.headers().get_all(header::SET_COOKIE) {
             let text = value.to_str().unwrap();

@@ -18,6 +18,10 @@ use crate::auth::{AuthError, SignInEndpoints, Verifier};
 pub enum OidcError {
     #[error("the provider could not be reached: {0}")]
     Unreachable(#[from] reqwest::Error),
+    /// The token endpoint refused the code (`invalid_grant`: spent, expired, or not this
+    /// sign-in's): the browser's fault or a replay, not the provider's.
+    #[error("the provider refused the sign-in code")]
+    CodeRefused,
     #[error("the provider answered {status} at {what}")]
     Status {
         what: &'static str,
@@ -114,10 +118,12 @@ impl Provider {
             ])
             .send()
             .await?;
-        let answer: TokenAnswer = checked(response, "the token endpoint")
-            .await?
-            .json()
-            .await?;
+        if !response.status().is_success() {
+            let status = response.status();
+            let body = response.bytes().await.unwrap_or_default();
+            return Err(token_refusal(status, &body));
+        }
+        let answer: TokenAnswer = response.json().await?;
         let id_token = answer.id_token.ok_or(OidcError::NoIdToken)?;
 
         let claims = self
@@ -136,15 +142,63 @@ impl Provider {
     }
 }
 
-async fn checked(
-    response: reqwest::Response,
-    what: &'static str,
-) -> Result<reqwest::Response, OidcError> {
-    match response.status().is_success() {
-        true => Ok(response),
-        false => Err(OidcError::Status {
-            what,
-            status: response.status(),
-        }),
+/// Why the token endpoint did not give tokens: `invalid_grant` in an RFC 6749 §5.2 error
+/// answer (400) is a refused code; anything else (the router's client refused, a server
+/// error, an answer that is no OAuth error) is the provider's or the setup's fault.
+fn token_refusal(status: reqwest::StatusCode, body: &[u8]) -> OidcError {
+    #[derive(Deserialize)]
+    struct OAuthAnswer {
+        error: String,
+    }
+
+    let error = serde_json::from_slice::<OAuthAnswer>(body).map(|answer| answer.error);
+    match (status, error.as_deref()) {
+        (reqwest::StatusCode::BAD_REQUEST, Ok("invalid_grant")) => OidcError::CodeRefused,
+        _ => OidcError::Status {
+            what: "the token endpoint",
+            status,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::StatusCode;
+
+    use super::*;
+
+    #[test]
+    fn only_a_refused_grant_is_the_browsers_fault() {
+        let grant = br#"{"error":"invalid_grant","error_description":"the code was already used"}"#;
+        let cases: [(StatusCode, &[u8], bool); 7] = [
+            (StatusCode::BAD_REQUEST, grant, true),
+            (
+                StatusCode::BAD_REQUEST,
+                br#"{"error":"invalid_request"}"#,
+                false,
+            ),
+            (
+                StatusCode::UNAUTHORIZED,
+                br#"{"error":"invalid_client"}"#,
+                false,
+            ),
+            (StatusCode::UNAUTHORIZED, grant, false),
+            (StatusCode::INTERNAL_SERVER_ERROR, grant, false),
+            (
+                StatusCode::BAD_REQUEST,
+                b"<html>invalid_grant</html>",
+                false,
+            ),
+            (StatusCode::BAD_GATEWAY, b"", false),
+        ];
+        for (status, body, refused) in cases {
+            let found = token_refusal(status, body);
+            assert_eq!(
+                matches!(found, OidcError::CodeRefused),
+                refused,
+                "{status} {}: {found}",
+                String::from_utf8_lossy(body)
+            );
+        }
     }
 }

@@ -39,7 +39,8 @@ async fn admit(
     request: &HttpRequest,
     allowed: &[Role],
 ) -> Result<Result<SignedIn, HttpResponse>, UiError> {
-    let Some(user) = session::signed_in(session, Utc::now().timestamp()) else {
+    let Some(user) = session::signed_in(&state.store, session, Utc::now().timestamp()).await?
+    else {
         let next = match request.query_string() {
             "" => request.path().to_owned(),
             query => format!("{}?{query}", request.path()),

@@ -1,15 +1,23 @@
 //! Who is signed in to the pages: one person per session, with the roles their ID token
 //! carried, and which role each page needs. Reading roles from the claim is pure.
 //!
-//! Invariant: a [`SignedIn`] is written to the session only after a valid ID token, with at
-//! least one role, into a renewed session; it lasts [`SESSION_TTL_SECS`] at most.
+//! Invariants: a [`SignedIn`] is written to the session only after a valid ID token, with at
+//! least one role, into a renewed session, with a random session id recorded in the store
+//! (`ui_sessions`); it counts only while that record is current (not signed out, not past
+//! [`SESSION_TTL_SECS`]), so a copy of the cookie dies with the session.
 
 use actix_session::Session;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::login::{random_value, PendingLogin};
-use crate::auth::{RoleNames, Roles};
+use super::{
+    login::{random_value, PendingLogin},
+    UiError,
+};
+use crate::{
+    auth::{RoleNames, Roles},
+    store::{Store, StoreError},
+};
 
 /// Longest a sign-in lasts before the provider is asked again.
 pub const SESSION_TTL_SECS: i64 = 8 * 3600;
@@ -66,6 +74,8 @@ pub struct SignedIn {
     pub roles: Vec<Role>,
     /// The token the sign-out form carries.
     pub csrf: String,
+    /// Names the session's record in the store (random, never shown).
+    pub session_id: String,
     pub signed_in_at: i64,
 }
 
@@ -76,6 +86,7 @@ impl SignedIn {
             display,
             roles,
             csrf: random_value(),
+            session_id: random_value(),
             signed_in_at: now,
         }
     }
@@ -94,17 +105,61 @@ impl SignedIn {
     }
 }
 
-/// The signed-in person, when the session has one still current.
-pub fn signed_in(session: &Session, now: i64) -> Option<SignedIn> {
-    let user: SignedIn = session.get(USER_KEY).ok().flatten()?;
-    user.current(now).then_some(user)
+/// The signed-in person, when the session has one still current in the cookie and in the
+/// store (`now` in seconds). A cookie whose record ended loses its person.
+pub async fn signed_in(
+    store: &Store,
+    session: &Session,
+    now: i64,
+) -> Result<Option<SignedIn>, StoreError> {
+    let cookie: Option<SignedIn> = session.get(USER_KEY).ok().flatten();
+    let Some(user) = cookie.filter(|user| user.current(now)) else {
+        return Ok(None);
+    };
+
+    match store
+        .ui_session_current(&user.session_id, &user.subject, now * 1000)
+        .await?
+    {
+        true => Ok(Some(user)),
+        false => {
+            session.remove(USER_KEY);
+            Ok(None)
+        }
+    }
 }
 
-/// Starts a session for `user`: a new session id, nothing of the sign-in kept.
-pub fn sign_in(session: &Session, user: &SignedIn) -> Result<(), String> {
+/// Starts a session for `user`: its record in the store, then a new session with nothing of
+/// the sign-in kept.
+pub async fn sign_in(store: &Store, session: &Session, user: &SignedIn) -> Result<(), UiError> {
+    let since = user.signed_in_at * 1000;
+    store
+        .start_ui_session(
+            &user.session_id,
+            &user.subject,
+            since,
+            since + SESSION_TTL_SECS * 1000,
+        )
+        .await?;
+
     session.renew();
     session.clear();
-    session.insert(USER_KEY, user).map_err(|e| e.to_string())
+    session
+        .insert(USER_KEY, user)
+        .map_err(|e| UiError::SignIn(e.to_string()))
+}
+
+/// Ends `user`'s session: its record first (so every copy of the cookie is refused), then
+/// the cookie.
+pub async fn sign_out(
+    store: &Store,
+    session: &Session,
+    user: &SignedIn,
+    now: i64,
+) -> Result<(), StoreError> {
+    store.end_ui_session(&user.session_id, now * 1000).await?;
+    session.purge();
+    Ok(())
 }
 
 /// Keeps a sign-in in progress (replacing any earlier one).

@@ -13,6 +13,7 @@ use tracing::{info, warn};
 use super::{
     html,
     login::{constant_time_eq, PendingLogin},
+    oidc::OidcError,
     see_other,
     session::{self, roles_from, SignedIn},
     views, UiError, UiState,
@@ -99,6 +100,13 @@ pub(super) async fn callback(
         .await
     {
         Ok(claims) => claims,
+        Err(OidcError::CodeRefused) => {
+            audit(&state, None, "refused", "code_refused").await;
+            return Err(UiError::SignIn(
+                "the provider refused the sign-in code (it was used already or has expired); open the page again"
+                    .into(),
+            ));
+        }
         Err(e) => {
             warn!(error = %e, "ui: sign-in refused");
             audit(&state, None, "refused", "token_invalid").await;
@@ -123,7 +131,7 @@ pub(super) async fn callback(
         .or(claims.email)
         .unwrap_or_else(|| claims.sub.clone());
     let user = SignedIn::new(claims.sub, display, roles, now);
-    session::sign_in(&session, &user).map_err(UiError::SignIn)?;
+    session::sign_in(&state.store, &session, &user).await?;
     info!(subject = %user.subject, roles = %user.role_names(), "ui: signed in");
     audit(&state, Some(&user.subject), "ok", &user.role_names()).await;
     Ok(see_other(&login.next))
@@ -136,10 +144,12 @@ pub(super) struct SignOutForm {
 }
 
 pub(super) async fn sign_out(
+    state: web::Data<UiState>,
     session: Session,
     form: web::Form<SignOutForm>,
 ) -> Result<HttpResponse, UiError> {
-    let Some(user) = session::signed_in(&session, Utc::now().timestamp()) else {
+    let now = Utc::now().timestamp();
+    let Some(user) = session::signed_in(&state.store, &session, now).await? else {
         return Ok(see_other("/ui/signed-out"));
     };
     if !constant_time_eq(&user.csrf, &form.csrf) {
@@ -147,7 +157,7 @@ pub(super) async fn sign_out(
             "the sign-out form is not this session's (CSRF check failed)".into(),
         ));
     }
-    session.purge();
+    session::sign_out(&state.store, &session, &user, now).await?;
     info!(subject = %user.subject, "ui: signed out");
     Ok(see_other("/ui/signed-out"))
 }
