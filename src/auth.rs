@@ -5,8 +5,11 @@
 //!
 //! Invariants: only RS256, PS256 and ES256 are accepted, each with a key of its own type
 //! (never `none` or HMAC); `iss`, `aud` and `exp` are always checked; tokens are never logged
-//! or kept, introspection answers are cached under the token's SHA-256 only.
+//! or kept, introspection answers are cached under the token's SHA-256 only; a token longer
+//! than [`MAX_TOKEN_LEN`] or outside RFC 6750's `b64token` is refused before any provider
+//! call, and introspection calls are rate limited.
 
+mod cache;
 mod introspection;
 mod jws;
 mod provider;
@@ -20,8 +23,11 @@ pub use provider::SignInEndpoints;
 pub use roles::{Need, Role, RoleNames, Roles};
 
 use crate::config::OidcSettings;
-use introspection::Introspector;
+use introspection::{Introspector, Limits};
 use provider::Provider;
+
+/// Longest bearer token accepted, in bytes; real access tokens are far shorter.
+pub const MAX_TOKEN_LEN: usize = 8 * 1024;
 
 /// Who a valid token speaks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,13 +40,15 @@ pub struct Principal {
 }
 
 /// Why a request is refused; each maps to a 401 (403 for a missing role, 503 when the
-/// provider cannot be reached).
+/// provider cannot be reached or introspection is busy).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum AuthError {
     #[error("no bearer token in the Authorization header")]
     Missing,
     #[error("the token is malformed: {0}")]
     Malformed(String),
+    #[error("the token is not a bearer token: {0}")]
+    Invalid(&'static str),
     #[error("the token has expired")]
     Expired,
     #[error("the token is not valid yet")]
@@ -63,6 +71,8 @@ pub enum AuthError {
     InsufficientRole(String),
     #[error("the identity provider could not be asked: {0}")]
     Provider(String),
+    #[error("too many tokens to introspect right now; try again in {retry_after_secs} s")]
+    Busy { retry_after_secs: u64 },
 }
 
 impl AuthError {
@@ -71,6 +81,7 @@ impl AuthError {
         match self {
             AuthError::Missing => "missing_token",
             AuthError::Malformed(_) => "malformed_token",
+            AuthError::Invalid(_) => "invalid_token",
             AuthError::Expired => "expired_token",
             AuthError::NotYetValid => "token_not_yet_valid",
             AuthError::BadSignature => "bad_signature",
@@ -82,6 +93,7 @@ impl AuthError {
             AuthError::Unreadable => "unreadable_token",
             AuthError::InsufficientRole(_) => "insufficient_role",
             AuthError::Provider(_) => "identity_provider_unavailable",
+            AuthError::Busy { .. } => "introspection_busy",
         }
     }
 }
@@ -116,13 +128,21 @@ impl Verifier {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("clickup-iam-router/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        let introspector = (!settings.oidc_client_id.trim().is_empty()).then(|| {
-            Introspector::new(
-                settings.oidc_client_id.trim(),
+        let introspector = match settings.oidc_client_id.trim() {
+            "" => None,
+            client_id => Some(Introspector::new(
+                client_id,
                 settings.oidc_client_secret.clone(),
-                Duration::from_secs(settings.oidc_introspection_cache_secs),
-            )
-        });
+                Limits {
+                    active_ttl: Duration::from_secs(settings.oidc_introspection_cache_secs),
+                    inactive_ttl: Duration::from_secs(
+                        settings.oidc_introspection_inactive_cache_secs,
+                    ),
+                    per_minute: settings.oidc_introspection_per_minute,
+                    burst: settings.oidc_introspection_burst,
+                },
+            )?),
+        };
         Ok(Some(Verifier {
             issuer: issuer.to_owned(),
             audience: settings.oidc_audience.trim().to_owned(),
@@ -143,13 +163,15 @@ impl Verifier {
     }
 
     /// The principal of a valid token: a JWS is verified locally, anything else (a five-part
-    /// JWE or an opaque token) is introspected.
+    /// JWE or an opaque token) is introspected. A token that cannot be a bearer token is
+    /// refused without asking the provider.
     #[tracing::instrument(name = "verify_token", skip_all, fields(checked_by))]
     pub async fn verify(&self, token: &str) -> Result<Principal, AuthError> {
         let token = token.trim();
         if token.is_empty() {
             return Err(AuthError::Missing);
         }
+        check_shape(token)?;
 
         let (claims, checked_by) = match token.split('.').count() {
             3 => (self.verify_jws(token).await?, "jwt"),
@@ -203,12 +225,22 @@ impl Verifier {
         )
     }
 
+    /// A kept answer, else one from the provider within the rate limit.
     async fn introspect(&self, token: &str) -> Result<Value, AuthError> {
         let introspector = self.introspector.as_ref().ok_or(AuthError::Unreadable)?;
-        let endpoint = self.provider.introspection_endpoint().await?;
-        let claims = introspector
-            .introspect(self.provider.http(), &endpoint, token)
-            .await?;
+        let key = introspection::key(token);
+
+        let claims = match introspector.cached(&key) {
+            Some(answer) => answer?,
+            None => {
+                introspector.admit()?;
+                let endpoint = self.provider.introspection_endpoint().await?;
+                introspector
+                    .ask(self.provider.http(), &endpoint, token, key)
+                    .await?
+            }
+        };
+
         introspection::check(&claims, &self.issuer, &self.audience, self.leeway)?;
         Ok(claims)
     }
@@ -221,5 +253,55 @@ impl std::fmt::Debug for Verifier {
             .field("audience", &self.audience)
             .field("introspection", &self.introspector.is_some())
             .finish_non_exhaustive()
+    }
+}
+
+/// RFC 6750 §2.1: `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`,
+/// and at most [`MAX_TOKEN_LEN`] bytes.
+fn check_shape(token: &str) -> Result<(), AuthError> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(AuthError::Invalid("it is longer than 8192 characters"));
+    }
+    let body = token.trim_end_matches('=');
+    let alphabet = |byte: u8| byte.is_ascii_alphanumeric() || b"-._~+/".contains(&byte);
+    if body.is_empty() || !body.bytes().all(alphabet) {
+        return Err(AuthError::Invalid(
+            "it has characters outside RFC 6750's b64token alphabet",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_b64tokens_within_the_bound_pass() {
+        let longest = "a".repeat(MAX_TOKEN_LEN);
+        let too_long = "a".repeat(MAX_TOKEN_LEN + 1);
+        // token, passes
+        let cases = [
+            ("eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", true),
+            ("a.b.c.d.e", true),
+            ("opaque-token_1~x+y/z==", true),
+            ("not-a-jwt", true),
+            (longest.as_str(), true),
+            (too_long.as_str(), false),
+            ("==", false),
+            ("a=b", false),
+            ("garbage token", false),
+            ("tok\"en", false),
+            ("t\u{e9}t", false),
+            ("a,b", false),
+            ("a%20b", false),
+        ];
+        for (token, passes) in cases {
+            assert_eq!(check_shape(token).is_ok(), passes, "{token:.40}");
+        }
+        assert_eq!(
+            check_shape(&too_long).map_err(|e| e.code()),
+            Err("invalid_token")
+        );
     }
 }

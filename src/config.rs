@@ -92,6 +92,24 @@ pub struct OidcSettings {
     /// How long a positive introspection answer is reused (0: ask every time).
     #[arg(long, env = "OIDC_INTROSPECTION_CACHE_SECS", default_value_t = 30)]
     pub oidc_introspection_cache_secs: u64,
+
+    /// How long an inactive introspection answer is reused, so a repeated unknown token costs
+    /// the provider one call per interval (0: ask every time).
+    #[arg(
+        long,
+        env = "OIDC_INTROSPECTION_INACTIVE_CACHE_SECS",
+        default_value_t = 60
+    )]
+    pub oidc_introspection_inactive_cache_secs: u64,
+
+    /// Introspection calls allowed per minute, sustained; past it (and the burst) the admin
+    /// API answers 503 `introspection_busy` without asking the provider. At least 1.
+    #[arg(long, env = "OIDC_INTROSPECTION_PER_MINUTE", default_value_t = 600)]
+    pub oidc_introspection_per_minute: u32,
+
+    /// Introspection calls allowed at once above the sustained rate. At least 1.
+    #[arg(long, env = "OIDC_INTROSPECTION_BURST", default_value_t = 20)]
+    pub oidc_introspection_burst: u32,
 }
 
 impl Default for OidcSettings {
@@ -109,6 +127,9 @@ impl Default for OidcSettings {
             oidc_leeway_secs: 60,
             oidc_jwks_refresh_min_secs: 30,
             oidc_introspection_cache_secs: 30,
+            oidc_introspection_inactive_cache_secs: 60,
+            oidc_introspection_per_minute: 600,
+            oidc_introspection_burst: 20,
         }
     }
 }

@@ -1,11 +1,12 @@
 //! The HTTP edge: webhook receivers, health endpoints and metrics on actix-web.
 //!
-//! Invariant: a receiver answers 2xx only after every event of the delivery is confirmed by
-//! the broker (202) or was already accepted before (200).
+//! Invariants: a receiver answers 2xx only after every event of the delivery is confirmed by
+//! the broker (202) or was already accepted before (200); every refusal is JSON, a known path
+//! asked with another method included (405 with `Allow`).
 
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
-use actix_web::{dev::Server, web, App, HttpServer};
+use actix_web::{dev::Server, http::Method, web, App, HttpServer};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -24,6 +25,7 @@ mod error;
 mod health;
 mod receivers;
 pub mod refusals;
+mod routing;
 pub mod ui;
 
 pub use admin::AdminState;
@@ -78,12 +80,12 @@ pub fn serve(
                     ui::configure(config, ui.clone());
                 }
             })
-            .route("/webhooks/clickup", web::post().to(receivers::clickup))
-            .route("/webhooks/iam", web::post().to(receivers::iam))
-            .route("/healthz", web::get().to(health::live))
-            .route("/readyz", web::get().to(health::ready))
-            .route("/metrics", web::get().to(health::metrics))
-            .default_service(web::to(health::not_found))
+            .service(post("/webhooks/clickup").route(web::post().to(receivers::clickup)))
+            .service(post("/webhooks/iam").route(web::post().to(receivers::iam)))
+            .service(get("/healthz").route(web::get().to(health::live)))
+            .service(get("/readyz").route(web::get().to(health::ready)))
+            .service(get("/metrics").route(web::get().to(health::metrics)))
+            .default_service(web::to(routing::not_found))
     })
     .disable_signals()
     .shutdown_signal(shutdown.cancelled_owned())
@@ -104,8 +106,8 @@ pub fn serve_metrics(
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
-            .route("/metrics", web::get().to(health::worker_metrics))
-            .default_service(web::to(health::not_found))
+            .service(get("/metrics").route(web::get().to(health::worker_metrics)))
+            .default_service(web::to(routing::not_found))
     })
     .workers(1)
     .disable_signals()
@@ -114,4 +116,14 @@ pub fn serve_metrics(
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// A path served to POST only; other methods get a JSON 405.
+fn post(path: &str) -> actix_web::Resource {
+    routing::resource(path, &[Method::POST])
+}
+
+/// A path served to GET only; other methods get a JSON 405.
+fn get(path: &str) -> actix_web::Resource {
+    routing::resource(path, &[Method::GET])
 }

@@ -1,52 +1,97 @@
-//! RFC 7662 introspection for tokens the router cannot read, with a short cache of positive
-//! answers keyed by the token's SHA-256 (the token itself is never kept).
+//! RFC 7662 introspection for tokens the router cannot read. Answers are cached by the
+//! token's SHA-256 (the token itself is never kept): active ones for the configured time,
+//! inactive ones too, so a repeated unknown token costs the provider one call per interval;
+//! the calls themselves are rate limited, so distinct junk tokens cannot flood the provider.
 
-use std::{
-    collections::HashMap,
-    sync::Mutex,
-    time::{Duration, Instant},
-};
+use std::{num::NonZeroU32, time::Duration};
 
 use base64::{engine::general_purpose::STANDARD, Engine};
 use chrono::Utc;
+use governor::{
+    clock::{Clock, DefaultClock},
+    DefaultDirectRateLimiter, Quota,
+};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::AuthError;
+use super::{cache::TtlCache, AuthError};
 use crate::config::Secret;
 
-/// Most answers kept; past it, expired ones are dropped, then everything.
-const CACHE_LIMIT: usize = 10_000;
+/// How long answers are kept and how often the provider may be asked.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Limits {
+    pub active_ttl: Duration,
+    pub inactive_ttl: Duration,
+    /// Calls per minute, sustained.
+    pub per_minute: u32,
+    /// Calls at once above the sustained rate.
+    pub burst: u32,
+}
 
 pub(super) struct Introspector {
     client_id: String,
     client_secret: Secret,
-    ttl: Duration,
-    cache: Mutex<HashMap<[u8; 32], (Value, Instant)>>,
+    active: TtlCache<Value>,
+    inactive: TtlCache<()>,
+    limiter: DefaultDirectRateLimiter,
+}
+
+/// The cache key of a token: its SHA-256.
+pub(super) fn key(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
 }
 
 impl Introspector {
-    pub fn new(client_id: &str, client_secret: Secret, ttl: Duration) -> Introspector {
-        Introspector {
+    pub fn new(
+        client_id: &str,
+        client_secret: Secret,
+        limits: Limits,
+    ) -> anyhow::Result<Introspector> {
+        let per_minute = NonZeroU32::new(limits.per_minute)
+            .ok_or_else(|| anyhow::anyhow!("OIDC_INTROSPECTION_PER_MINUTE must be at least 1"))?;
+        let burst = NonZeroU32::new(limits.burst)
+            .ok_or_else(|| anyhow::anyhow!("OIDC_INTROSPECTION_BURST must be at least 1"))?;
+        let quota = Quota::with_period(Duration::from_secs(60) / per_minute.get())
+            .ok_or_else(|| anyhow::anyhow!("OIDC_INTROSPECTION_PER_MINUTE is too large"))?
+            .allow_burst(burst);
+
+        Ok(Introspector {
             client_id: client_id.to_owned(),
             client_secret,
-            ttl,
-            cache: Mutex::new(HashMap::new()),
-        }
+            active: TtlCache::new(limits.active_ttl),
+            inactive: TtlCache::new(limits.inactive_ttl),
+            limiter: DefaultDirectRateLimiter::direct(quota),
+        })
     }
 
-    /// The claims of an active token; `Inactive` for everything the provider disowns.
-    pub async fn introspect(
+    /// A kept answer: the claims of an active token, or `Inactive`.
+    pub fn cached(&self, key: &[u8; 32]) -> Option<Result<Value, AuthError>> {
+        if let Some(claims) = self.active.get(key) {
+            return Some(Ok(claims));
+        }
+        self.inactive.get(key).map(|()| Err(AuthError::Inactive))
+    }
+
+    /// Takes one call from the rate limit; `Busy`, with the time until the next one, when
+    /// none is left.
+    pub fn admit(&self) -> Result<(), AuthError> {
+        self.limiter.check().map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            AuthError::Busy {
+                retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+            }
+        })
+    }
+
+    /// Asks the provider about the token and keeps its answer: the claims of an active token,
+    /// `Inactive` for everything the provider disowns.
+    pub async fn ask(
         &self,
         http: &reqwest::Client,
         endpoint: &str,
         token: &str,
+        key: [u8; 32],
     ) -> Result<Value, AuthError> {
-        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        if let Some(claims) = self.cached(&key) {
-            return Ok(claims);
-        }
-
         let response = http
             .post(endpoint)
             .header("Authorization", self.basic_credentials())
@@ -64,35 +109,13 @@ impl Introspector {
             .json()
             .await
             .map_err(|_| AuthError::Provider("introspection's answer is not JSON".into()))?;
+
         if claims["active"] != Value::Bool(true) {
+            self.inactive.put(key, ());
             return Err(AuthError::Inactive);
         }
-
-        self.remember(key, &claims);
+        self.active.put(key, claims.clone());
         Ok(claims)
-    }
-
-    fn cached(&self, key: &[u8; 32]) -> Option<Value> {
-        let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        cache
-            .get(key)
-            .filter(|(_, until)| Instant::now() < *until)
-            .map(|(claims, _)| claims.clone())
-    }
-
-    fn remember(&self, key: [u8; 32], claims: &Value) {
-        if self.ttl.is_zero() {
-            return;
-        }
-        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        if cache.len() >= CACHE_LIMIT {
-            let now = Instant::now();
-            cache.retain(|_, (_, until)| now < *until);
-            if cache.len() >= CACHE_LIMIT {
-                cache.clear();
-            }
-        }
-        cache.insert(key, (claims.clone(), Instant::now() + self.ttl));
     }
 
     /// RFC 6749 §2.3.1: id and secret form-encoded, then Basic.
@@ -169,23 +192,70 @@ mod tests {
         }
     }
 
+    fn introspector(active_secs: u64, per_minute: u32, burst: u32) -> Introspector {
+        let limits = Limits {
+            active_ttl: Duration::from_secs(active_secs),
+            inactive_ttl: Duration::from_secs(60),
+            per_minute,
+            burst,
+        };
+        Introspector::new("c", Secret::new("s"), limits).unwrap()
+    }
+
     #[test]
-    fn positive_answers_are_cached_by_hash_and_for_the_ttl_only() {
-        let cached = Introspector::new("c", Secret::new("s"), Duration::from_secs(60));
-        let uncached = Introspector::new("c", Secret::new("s"), Duration::ZERO);
-        let key: [u8; 32] = Sha256::digest(b"token").into();
+    fn answers_are_cached_by_hash_active_and_inactive_apart() {
+        let cached = introspector(60, 600, 20);
+        let uncached = introspector(0, 600, 20);
 
-        cached.remember(key, &json!({ "active": true }));
-        uncached.remember(key, &json!({ "active": true }));
+        cached.active.put(key("token"), json!({ "active": true }));
+        uncached.active.put(key("token"), json!({ "active": true }));
+        cached.inactive.put(key("junk"), ());
 
-        assert_eq!(cached.cached(&key), Some(json!({ "active": true })));
-        assert_eq!(uncached.cached(&key), None);
-        assert_eq!(cached.cached(&Sha256::digest(b"other").into()), None);
+        assert_eq!(
+            cached.cached(&key("token")),
+            Some(Ok(json!({ "active": true })))
+        );
+        assert_eq!(cached.cached(&key("junk")), Some(Err(AuthError::Inactive)));
+        assert_eq!(cached.cached(&key("other")), None);
+        assert_eq!(uncached.cached(&key("token")), None);
+    }
+
+    #[test]
+    fn calls_past_the_burst_are_refused_with_the_wait() {
+        let limited = introspector(0, 1, 3);
+
+        let admitted = (0..10).filter(|_| limited.admit().is_ok()).count();
+
+        assert_eq!(admitted, 3);
+        match limited.admit() {
+            Err(AuthError::Busy { retry_after_secs }) => {
+                assert!((1..=60).contains(&retry_after_secs), "{retry_after_secs}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_rate_or_burst_of_zero_is_refused() {
+        let limits = |per_minute, burst| Limits {
+            active_ttl: Duration::ZERO,
+            inactive_ttl: Duration::ZERO,
+            per_minute,
+            burst,
+        };
+        assert!(Introspector::new("c", Secret::new("s"), limits(0, 1)).is_err());
+        assert!(Introspector::new("c", Secret::new("s"), limits(1, 0)).is_err());
+        assert!(Introspector::new("c", Secret::new("s"), limits(1, 1)).is_ok());
     }
 
     #[test]
     fn credentials_are_form_encoded_before_basic() {
-        let introspector = Introspector::new("id:1", Secret::new("s&t"), Duration::ZERO);
+        let introspector = introspector(0, 1, 1);
+        let introspector = Introspector {
+            client_id: "id:1".into(),
+            client_secret: Secret::new("s&t"),
+            ..introspector
+        };
         let expected = format!("Basic {}", STANDARD.encode("id%3A1:s%26t"));
         assert_eq!(introspector.basic_credentials(), expected);
     }

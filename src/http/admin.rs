@@ -76,7 +76,8 @@ pub fn configure(config: &mut web::ServiceConfig, admin: Option<web::Data<AdminS
     );
 }
 
-/// Adds one route with the role its [`ROUTES`] entry names.
+/// Adds one route with the role its [`ROUTES`] entry names; other methods on its path are
+/// answered 405 (one method per path: a second `route` of the same path would never match).
 fn route<F, Args>(config: &mut web::ServiceConfig, method: Method, path: &str, handler: F)
 where
     F: Handler<Args>,
@@ -87,7 +88,7 @@ where
         .iter()
         .find(|(known, _)| *known == path)
         .map(|(_, need)| RouteNeed(*need));
-    let mut resource = web::resource(path);
+    let mut resource = super::routing::resource(path, std::slice::from_ref(&method));
     if let Some(need) = need {
         resource = resource.app_data(need);
     }

@@ -1,4 +1,4 @@
-//! Liveness and readiness probes, and the JSON 404.
+//! Liveness and readiness probes, and the metrics.
 
 use actix_web::{web, HttpResponse};
 use serde_json::json;
@@ -23,10 +23,6 @@ pub async fn ready(state: web::Data<ReceiverState>) -> HttpResponse {
     } else {
         HttpResponse::ServiceUnavailable().json(body)
     }
-}
-
-pub async fn not_found() -> HttpResponse {
-    HttpResponse::NotFound().json(json!({ "error": "not_found", "message": "no such endpoint" }))
 }
 
 /// Prometheus text: the process's metrics, with queue depths and counts read now.

@@ -203,6 +203,11 @@ impl IamSandbox {
         self.oidc.with(|s| s.jwks_fetches)
     }
 
+    /// How many calls reached the introspection endpoint.
+    pub fn introspections(&self) -> usize {
+        self.oidc.with(|s| s.introspections)
+    }
+
     /// Makes one access token inactive (introspection then answers `active: false`);
     /// `false` when the provider never issued it.
     pub fn revoke_access_token(&self, token: &str) -> bool {

@@ -1,7 +1,8 @@
 //! What operators type: the object a timeline or a point-in-time question is about
 //! (`space:ID`, `folder:ID`, `list:ID`, `workspace:ID` or `group:NAME`), and times (RFC 3339,
 //! or a date and time without a zone, read as UTC; a date alone, a relative time or a zone
-//! name is refused).
+//! name is refused). ClickUp ids (space, folder, list, workspace) are decimal digits that fit
+//! in a u64, so a longer one is refused here rather than sent to ClickUp.
 
 use std::{fmt, str::FromStr};
 
@@ -27,6 +28,8 @@ pub enum ObjectKeyError {
     BareId(String),
     #[error("{0:?} is not an object: name it as space:ID, folder:ID, list:ID, workspace:ID or group:NAME")]
     Unknown(String),
+    #[error("{0:?} is not a ClickUp id: ClickUp ids are decimal numbers below 2^64")]
+    IdTooLarge(String),
 }
 
 impl ObjectKey {
@@ -59,6 +62,10 @@ impl FromStr for ObjectKey {
         }
         let unknown = || ObjectKeyError::Unknown(text.to_owned());
         let (kind, rest) = text.split_once(':').ok_or_else(unknown)?;
+        let clickup_id = matches!(kind, "space" | "folder" | "list" | "workspace");
+        if clickup_id && is_numeric_id(rest) && rest.parse::<u64>().is_err() {
+            return Err(ObjectKeyError::IdTooLarge(rest.to_owned()));
+        }
         match kind {
             "group" if !rest.trim().is_empty() => Ok(ObjectKey::Group(rest.trim().to_owned())),
             "workspace" if is_numeric_id(rest) => Ok(ObjectKey::Workspace(rest.to_owned())),

@@ -289,6 +289,26 @@ fn objects_are_named_with_their_kind() {
         ),
         ("group:", Err(ObjectKeyError::Unknown("group:".into()))),
         ("Finance", Err(ObjectKeyError::Unknown("Finance".into()))),
+        ("list:18446744073709551615", Ok("list:18446744073709551615")),
+        (
+            "list:18446744073709551616",
+            Err(ObjectKeyError::IdTooLarge("18446744073709551616".into())),
+        ),
+        (
+            "list:99999999999999999999999999",
+            Err(ObjectKeyError::IdTooLarge(
+                "99999999999999999999999999".into(),
+            )),
+        ),
+        (
+            "folder:99999999999999999999",
+            Err(ObjectKeyError::IdTooLarge("99999999999999999999".into())),
+        ),
+        (
+            "workspace:99999999999999999999",
+            Err(ObjectKeyError::IdTooLarge("99999999999999999999".into())),
+        ),
+        ("group:99999999999999999999", Ok("99999999999999999999")),
     ];
     for (text, expected) in cases {
         let parsed = text.parse::<ObjectKey>().map(|key| key.grant_object());

@@ -424,6 +424,10 @@ async fn the_timeline_and_dead_letters_answer_by_role_with_inherited_access() {
     let bad = [
         ("/api/v1/timeline", "person"),
         ("/api/v1/timeline?object=901100000210", "object"),
+        (
+            "/api/v1/timeline?object=list:99999999999999999999999999",
+            "object",
+        ),
         ("/api/v1/timeline?object=list:1&at=yesterday", "at"),
         ("/api/v1/timeline?person=x&object=list:1", "person"),
     ];

@@ -3,6 +3,7 @@
 //! and the ClickUp sandbox. Each test gets its own queue prefix and store.
 
 mod admin;
+mod admin_edges;
 mod assignments;
 mod audit;
 mod broker;

@@ -1,10 +1,14 @@
 //! Admin API errors and their answers: 401 with `WWW-Authenticate: Bearer` for no or bad
 //! token, 403 `insufficient_role`, 400 naming the bad parameter, all as JSON.
 
-use actix_web::{http::header::WWW_AUTHENTICATE, http::StatusCode, HttpResponse, ResponseError};
+use actix_web::{
+    http::header::{RETRY_AFTER, WWW_AUTHENTICATE},
+    http::StatusCode,
+    HttpResponse, ResponseError,
+};
 use serde_json::json;
 
-use crate::{auth::AuthError, store::StoreError};
+use crate::{auth::AuthError, clickup::ClickUpError, store::StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
@@ -31,6 +35,22 @@ impl AdminError {
         }
     }
 
+    /// ClickUp's failure, without its own error text (it can carry internals, e.g. a
+    /// database message): the status and ECODE only.
+    pub fn clickup(error: &ClickUpError) -> AdminError {
+        let summary = match error {
+            ClickUpError::Api { status, ecode, .. } => format!("ClickUp answered {status} {ecode}"),
+            ClickUpError::Transport(_) => "ClickUp could not be reached".to_owned(),
+            ClickUpError::RateLimited(wait) => {
+                format!("ClickUp's rate limit holds for {} s more", wait.as_secs())
+            }
+            ClickUpError::Contract(_) => "ClickUp's answer does not follow its contract".to_owned(),
+            ClickUpError::EnterpriseRequired { .. } => "ClickUp's plan refuses the read".to_owned(),
+        };
+        tracing::warn!(%error, "admin API read from ClickUp failed");
+        AdminError::ClickUp(summary)
+    }
+
     fn code(&self) -> &'static str {
         match self {
             AdminError::Auth(error) => error.code(),
@@ -47,9 +67,8 @@ impl ResponseError for AdminError {
     fn status_code(&self) -> StatusCode {
         match self {
             AdminError::Auth(AuthError::InsufficientRole(_)) => StatusCode::FORBIDDEN,
-            AdminError::Auth(AuthError::Provider(_)) | AdminError::NotConfigured => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            AdminError::Auth(AuthError::Provider(_) | AuthError::Busy { .. })
+            | AdminError::NotConfigured => StatusCode::SERVICE_UNAVAILABLE,
             AdminError::Auth(_) => StatusCode::UNAUTHORIZED,
             AdminError::BadParameter { .. } => StatusCode::BAD_REQUEST,
             AdminError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -75,7 +94,7 @@ impl ResponseError for AdminError {
             AdminError::Auth(AuthError::InsufficientRole(_)) => Some(
                 "Bearer realm=\"clickup-iam-router\", error=\"insufficient_scope\"".to_owned(),
             ),
-            AdminError::Auth(AuthError::Provider(_)) => None,
+            AdminError::Auth(AuthError::Provider(_) | AuthError::Busy { .. }) => None,
             AdminError::Auth(error) => Some(format!(
                 "Bearer realm=\"clickup-iam-router\", error=\"invalid_token\", error_description=\"{}\"",
                 error.code()
@@ -84,6 +103,9 @@ impl ResponseError for AdminError {
         };
         if let Some(challenge) = challenge {
             response.insert_header((WWW_AUTHENTICATE, challenge));
+        }
+        if let AdminError::Auth(AuthError::Busy { retry_after_secs }) = self {
+            response.insert_header((RETRY_AFTER, retry_after_secs.to_string()));
         }
         if let AdminError::Auth(AuthError::InsufficientRole(role)) = self {
             body["required_role"] = json!(role);
@@ -133,6 +155,20 @@ mod tests {
                 None,
             ),
             (
+                AdminError::Auth(AuthError::Busy {
+                    retry_after_secs: 3,
+                }),
+                503,
+                "introspection_busy",
+                None,
+            ),
+            (
+                AdminError::Auth(AuthError::Invalid("too long")),
+                401,
+                "invalid_token",
+                Some("invalid_token"),
+            ),
+            (
                 AdminError::bad("limit", "too big"),
                 400,
                 "invalid_parameter",
@@ -160,5 +196,29 @@ mod tests {
             let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
             assert_eq!(body["error"], code);
         }
+    }
+
+    #[test]
+    fn a_busy_introspection_says_when_to_retry() {
+        let busy = AdminError::Auth(AuthError::Busy {
+            retry_after_secs: 7,
+        });
+        let response = busy.error_response();
+        assert_eq!(response.headers().get(RETRY_AFTER).unwrap(), "7");
+    }
+
+    #[test]
+    fn clickup_failures_say_the_status_and_ecode_but_not_clickups_text() {
+        let error = ClickUpError::Api {
+            status: 500,
+            ecode: "SHARD_001".into(),
+            message: "invalid input syntax for integer: \"99999999999999999999\"".into(),
+        };
+        let answer = AdminError::clickup(&error);
+        assert_eq!(
+            answer.to_string(),
+            "ClickUp could not be read: ClickUp answered 500 SHARD_001"
+        );
+        assert_eq!(answer.status_code(), StatusCode::BAD_GATEWAY);
     }
 }

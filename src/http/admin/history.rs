@@ -49,7 +49,7 @@ pub(super) async fn timeline(
             let hierarchy = match &admin.clickup {
                 Some(clickup) => hierarchy_of(clickup, &object)
                     .await
-                    .map_err(|e| AdminError::ClickUp(e.to_string()))?,
+                    .map_err(|e| AdminError::clickup(&e))?,
                 None => Hierarchy::Unknown,
             };
             let access = object_access(&admin.store, &object, hierarchy, at).await?;

@@ -117,6 +117,8 @@ pub(super) struct OidcInner {
     pub users: Vec<IamSandboxUser>,
     pub keys: KeyRing,
     pub jwks_fetches: usize,
+    /// Calls at the introspection endpoint, answered or refused.
+    pub introspections: usize,
     codes: HashMap<String, PendingCode>,
     tokens: HashMap<String, IssuedToken>,
     refresh: HashMap<String, RefreshGrant>,
@@ -147,6 +149,7 @@ impl OidcState {
             users,
             keys: KeyRing::generate()?,
             jwks_fetches: 0,
+            introspections: 0,
             codes: HashMap::new(),
             tokens: HashMap::new(),
             refresh: HashMap::new(),

@@ -151,6 +151,7 @@ pub(super) async fn introspect(
     body: web::Bytes,
     state: web::Data<OidcState>,
 ) -> HttpResponse {
+    state.with(|s| s.introspections += 1);
     let answer = form(&body).and_then(|form| {
         state.with(|s| {
             authenticate(s, &request, &form)?;
