@@ -153,6 +153,16 @@ pub struct SandboxArgs {
         hide_env_values = true
     )]
     pub token: crate::config::Secret,
+
+    /// Also serve the IAM stand-in (Identity Applications REST and an Access Manager OIDC
+    /// provider with example people and clients) on this loopback address.
+    #[arg(long, env = "SANDBOX_IAM_ADDR", value_name = "ADDR")]
+    pub iam_addr: Option<String>,
+
+    /// The router's URL as browsers reach it: the provider accepts `<URL>/ui/callback` as the
+    /// router client's redirect URI.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub router_url: String,
 }
 
 impl Cli {

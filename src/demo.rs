@@ -214,11 +214,26 @@ fn print_kept(database: &Path, from: DateTime<Utc>, to: DateTime<Utc>) {
         database.display()
     );
     println!(
-        "  DATABASE_URL=sqlite://{} clickup-iam-router audit export --format csv --from {} --to {}",
+        "  DATABASE_URL=sqlite://{} {} audit export --format csv --from {} --to {}",
         database.display(),
+        this_program(),
         from.format("%Y-%m-%dT%H:%M:%SZ"),
         to.format("%Y-%m-%dT%H:%M:%SZ"),
     );
+}
+
+/// How to run this program again from the current folder (`target/release/…` after
+/// `cargo run --release`), or its name when that cannot be said.
+fn this_program() -> String {
+    let exe = std::env::current_exe().ok();
+    let cwd = std::env::current_dir().ok();
+    match (exe, cwd) {
+        (Some(exe), Some(cwd)) => match exe.strip_prefix(&cwd) {
+            Ok(relative) => relative.display().to_string(),
+            Err(_) => exe.display().to_string(),
+        },
+        _ => env!("CARGO_PKG_NAME").to_owned(),
+    }
 }
 
 /// The demo's IAM client and service account in the IAM stand-in (made-up credentials).

@@ -34,6 +34,7 @@ mod groups;
 mod guests;
 mod hierarchy;
 pub mod iam;
+mod iam_command;
 mod limits;
 mod members;
 mod routes;

@@ -202,18 +202,18 @@ impl Publisher for RabbitMq {
     }
 
     async fn check_ready(&self) -> bool {
-        let open = self
-            .publish_link
-            .read()
-            .await
-            .as_ref()
-            .is_some_and(|link| link.is_open());
-        if open {
-            return true;
-        }
-        timeout(READY_PROBE_TIMEOUT, self.connect_publisher())
-            .await
-            .is_ok_and(|connected| connected.is_ok())
+        // One bound for the whole probe: a publish waiting for its confirm or a reconnect in
+        // progress may hold the link's lock for longer.
+        let probe = async {
+            let open = self
+                .publish_link
+                .read()
+                .await
+                .as_ref()
+                .is_some_and(|link| link.is_open());
+            open || self.connect_publisher().await.is_ok()
+        };
+        timeout(READY_PROBE_TIMEOUT, probe).await.unwrap_or(false)
     }
 }
 
@@ -339,5 +339,24 @@ mod tests {
 
         assert!(long.starts_with("sha256:") && long.len() == 71, "{long}");
         assert_ne!(long, short_string(&"€".repeat(101)));
+    }
+
+    /// A publish waiting for its confirm holds the link; readiness answers within its own
+    /// bound anyway, and says not ready. (Before, `/readyz` waited behind the publish.)
+    #[tokio::test]
+    async fn readiness_does_not_wait_behind_a_held_link() {
+        let broker = RabbitMq::new(BusSettings {
+            amqp_url: "amqp://127.0.0.1:1/%2f".parse().unwrap(),
+            amqp_prefix: "cir-unit".into(),
+            confirm_timeout_ms: 3_000,
+            prefetch: 1,
+            delivery_limit: 1,
+        });
+        let held = broker.publish_link.write().await;
+
+        let answer = timeout(READY_PROBE_TIMEOUT * 3, broker.check_ready()).await;
+
+        assert_eq!(answer.ok(), Some(false));
+        drop(held);
     }
 }

@@ -49,14 +49,24 @@ pub async fn run_until_stopped(
     if args.seed_examples {
         sandbox.state().seed_examples()?;
     }
+    let iam = match &args.iam_addr {
+        Some(addr) => Some(super::iam_command::start(addr, &args.router_url).await?),
+        None => None,
+    };
     println!(
         "ClickUp sandbox: {} (workspace {team_id}, {} plan); Ctrl-C stops it",
         sandbox.base_url(),
         plan.name()
     );
+    if let Some(iam) = &iam {
+        super::iam_command::print_usage(iam, &args.router_url);
+    }
 
     shutdown.cancelled().await;
     sandbox.stop().await;
+    if let Some(iam) = iam {
+        iam.stop().await;
+    }
     Ok(())
 }
 

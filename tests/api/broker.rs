@@ -87,6 +87,50 @@ async fn with_the_broker_gone_a_post_gets_503_in_time_and_the_next_post_after_re
     app.stop().await;
 }
 
+/// A link that hangs (bytes held, connection open) and comes back: the post gets 503, and
+/// whether or not the held publish reaches the broker, the sender's retry leaves one removal
+/// and one `event.received` row.
+#[tokio::test]
+async fn after_a_link_that_hangs_the_retried_leaver_has_one_effect_and_one_receipt_row() {
+    let app = spawn_app_with(Options {
+        through_proxy: true,
+        ..Options::default()
+    })
+    .await;
+    let mark = app
+        .sandbox
+        .state()
+        .add_member("mark.lee@example.com", "Mark Lee", Role::Member);
+    let proxy = app.proxy.as_ref().unwrap();
+    let body = fixture("iam/04-leaver-terminated.json");
+    let leaver = fixture_json("iam/04-leaver-terminated.json");
+
+    proxy.stall();
+    let refused = app.post_iam(&body).await;
+    proxy.resume();
+    let retried = app.post_iam(&body).await.status().as_u16();
+    let processed = app.wait_processed(&leaver).await;
+
+    assert_eq!(refused.status().as_u16(), 503);
+    assert!(matches!(retried, 200 | 202), "{retried}");
+    assert_eq!(processed.outcome, "removed_member");
+    let removals = app.sandbox.state().count_calls(
+        "DELETE",
+        &format!("/api/v2/team/{}/user/{mark}", app.team_id),
+    );
+    assert_eq!(removals, 1);
+    let received = app
+        .store
+        .audit_by_correlation("term-2026-0077")
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|row| row.action == "event.received")
+        .count();
+    assert_eq!(received, 1);
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn an_unroutable_event_gets_503_and_is_not_marked_seen() {
     let app = spawn_app_with(Options {

@@ -1,5 +1,6 @@
-//! A TCP forwarder in front of the broker that a test can cut and restore, to stage a broker
-//! outage without stopping the broker other tests share.
+//! A TCP forwarder in front of the broker that a test can cut and restore, or stall and
+//! resume, to stage a broker outage or a link that hangs without stopping the broker other
+//! tests share.
 
 use std::{
     net::SocketAddr,
@@ -10,8 +11,9 @@ use std::{
 };
 
 use tokio::{
-    io::copy_bidirectional,
+    io::{AsyncReadExt, AsyncWriteExt},
     net::{TcpListener, TcpStream},
+    sync::watch,
     task::JoinHandle,
 };
 
@@ -20,6 +22,8 @@ pub struct BrokerProxy {
     upstream: SocketAddr,
     tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
     up: AtomicBool,
+    /// While `true`, connections stay open but no byte passes in either direction.
+    stalled: watch::Sender<bool>,
 }
 
 impl BrokerProxy {
@@ -31,6 +35,7 @@ impl BrokerProxy {
             upstream,
             tasks: Arc::new(Mutex::new(Vec::new())),
             up: AtomicBool::new(true),
+            stalled: watch::channel(false).0,
         };
         proxy.accept(listener);
         proxy
@@ -57,14 +62,31 @@ impl BrokerProxy {
         self.accept(listener);
     }
 
+    /// Holds every byte in both directions, connections left open (a link that hangs).
+    pub fn stall(&self) {
+        self.stalled.send_replace(true);
+    }
+
+    /// Lets the held bytes through, in order.
+    pub fn resume(&self) {
+        self.stalled.send_replace(false);
+    }
+
     fn accept(&self, listener: TcpListener) {
         let upstream = self.upstream;
         let tasks = self.tasks.clone();
+        let stalled = self.stalled.clone();
         let accept = tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
+            while let Ok((client, _)) = listener.accept().await {
+                let stalled = stalled.clone();
                 let connection = tokio::spawn(async move {
-                    if let Ok(mut server) = TcpStream::connect(upstream).await {
-                        let _ = copy_bidirectional(&mut client, &mut server).await;
+                    if let Ok(server) = TcpStream::connect(upstream).await {
+                        let (client_in, client_out) = client.into_split();
+                        let (server_in, server_out) = server.into_split();
+                        tokio::join!(
+                            forward(client_in, server_out, stalled.subscribe()),
+                            forward(server_in, client_out, stalled.subscribe()),
+                        );
                     }
                 });
                 tasks.lock().unwrap().push(connection);
@@ -72,4 +94,26 @@ impl BrokerProxy {
         });
         self.tasks.lock().unwrap().push(accept);
     }
+}
+
+/// Copies `from` to `to`, holding what was read while the proxy is stalled.
+async fn forward(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut stalled: watch::Receiver<bool>,
+) {
+    let mut buffer = vec![0u8; 16 * 1024];
+    loop {
+        let read = match from.read(&mut buffer).await {
+            Ok(0) | Err(_) => break,
+            Ok(read) => read,
+        };
+        if stalled.wait_for(|stalled| !stalled).await.is_err() {
+            break;
+        }
+        if to.write_all(&buffer[..read]).await.is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown().await;
 }
