@@ -1,0 +1,154 @@
+//! The ClickUp calls behind the actions that need more than one: inviting (or linking an
+//! existing account), removing the account, sharing and unsharing an object by kind and
+//! person type, and resolving a user group's id by name (cached per plan).
+
+use std::collections::HashMap;
+
+use serde_json::json;
+
+use super::{target, Account, Applier, ApplyError, Cause};
+use crate::{
+    clickup::{Member, Role},
+    rules::{Level, ObjectKind, ObjectRef, WorkspaceRole},
+};
+
+impl Applier<'_> {
+    pub(super) async fn invite(
+        &self,
+        cause: &Cause,
+        role: WorkspaceRole,
+        custom_role_id: Option<u64>,
+    ) -> Result<(Member, bool), ApplyError> {
+        let email = cause
+            .email
+            .as_deref()
+            .ok_or_else(|| ApplyError::Refused("the person has no email to invite".into()))?;
+
+        // Link an existing account with the same email instead of inviting twice.
+        if let Some(existing) = self.clickup.find_member(self.team_id, email).await? {
+            return Ok((existing, true));
+        }
+        let member = match role {
+            WorkspaceRole::Guest => {
+                self.clickup
+                    .invite_guest(self.team_id, email, custom_role_id)
+                    .await?
+            }
+            _ => {
+                self.clickup
+                    .invite_member(
+                        self.team_id,
+                        email,
+                        role == WorkspaceRole::Admin,
+                        custom_role_id,
+                    )
+                    .await?
+            }
+        };
+        Ok((member, false))
+    }
+
+    pub(super) async fn remove_account(
+        &self,
+        cause: &Cause,
+        account: &mut Account,
+    ) -> Result<(), ApplyError> {
+        let emails: Vec<String> = cause.email.iter().cloned().collect();
+        let member = self
+            .clickup
+            .find_account(self.team_id, account.user_id, &emails)
+            .await?;
+        let user_id = member.as_ref().map(|m| m.id).or(account.user_id);
+        if let Some(member) = &member {
+            if member.role() == Role::Owner {
+                return Err(ApplyError::Refused(format!(
+                    "ClickUp user {} owns the workspace and cannot be removed",
+                    member.id
+                )));
+            }
+            match member.role() {
+                Role::Guest => self.clickup.remove_guest(self.team_id, member.id).await?,
+                _ => self.clickup.remove_member(self.team_id, member.id).await?,
+            };
+        }
+
+        // The account's groups and shares went with it: close every open grant.
+        let reason = match (cause.ending, cause.kind) {
+            (Some(ending), _) => ending,
+            (None, "expiry") => "contract ended",
+            (None, "leaver") => "leaver",
+            (None, _) => "no rule grants access",
+        };
+        for grant in self.store.open_grants(&cause.iam_id).await? {
+            let change = self.close(cause, grant.kind, &grant.object, reason);
+            self.record(
+                cause,
+                change,
+                "grant.close",
+                user_id,
+                json!({"kind": grant.kind.as_str()}),
+            )
+            .await?;
+        }
+        self.store.set_clickup_user(&cause.iam_id, None).await?;
+        account.user_id = None;
+        Ok(())
+    }
+
+    pub(super) async fn share(
+        &self,
+        object: &ObjectRef,
+        level: Level,
+        user_id: u64,
+        guest: bool,
+    ) -> Result<(), ApplyError> {
+        let target = target(object);
+        if guest {
+            if object.kind == ObjectKind::Space {
+                return Err(ApplyError::Refused(
+                    "guests cannot be given spaces through the API".into(),
+                ));
+            }
+            self.clickup
+                .share_with_guest(target, user_id, level.as_v2())
+                .await?;
+        } else {
+            self.clickup
+                .set_user_acl(self.team_id, target, user_id, Some(level.as_v3()))
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub(super) async fn unshare(
+        &self,
+        object: &ObjectRef,
+        user_id: u64,
+        guest: bool,
+    ) -> Result<(), ApplyError> {
+        let target = target(object);
+        if guest && object.kind != ObjectKind::Space {
+            self.clickup.unshare_guest(target, user_id).await?;
+        } else {
+            self.clickup
+                .set_user_acl(self.team_id, target, user_id, None)
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub(super) async fn group_id(
+        &self,
+        name: &str,
+        cache: &mut HashMap<String, String>,
+    ) -> Result<String, ApplyError> {
+        if cache.is_empty() {
+            for group in self.clickup.groups(self.team_id).await? {
+                cache.insert(group.name.clone(), group.id.clone());
+            }
+        }
+        cache.get(name).cloned().ok_or_else(|| {
+            ApplyError::Refused(format!("user group {name:?} does not exist in ClickUp"))
+        })
+    }
+}
