@@ -1,5 +1,7 @@
 //! Store behaviour against a real SQLite file.
 
+use std::collections::HashMap;
+
 use super::*;
 
 use super::temp_store as store;
@@ -172,4 +174,35 @@ async fn claims_whose_lease_ended_long_ago_are_pruned() {
             .unwrap(),
         Claim::New
     );
+}
+
+/// Every write pays for every index: no table may carry two indexes on the same columns.
+#[tokio::test]
+async fn no_table_has_two_indexes_on_the_same_columns() {
+    let (store, _dir) = store().await;
+    let indexes: Vec<(String, String)> = sqlx::query_as(
+        "SELECT m.tbl_name, m.name FROM sqlite_master m
+         WHERE m.type = 'index' AND m.name NOT LIKE 'sqlite_autoindex%'",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+
+    let mut seen: HashMap<(String, Vec<String>), String> = HashMap::new();
+    for (table, index) in indexes {
+        let columns: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT name FROM pragma_index_info('{index}') ORDER BY seqno"
+        ))
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+
+        let twin = seen.insert((table.clone(), columns.clone()), index.clone());
+
+        assert!(
+            twin.is_none(),
+            "{table}: {index} and {twin:?} both index {columns:?}"
+        );
+    }
+    assert!(seen.len() > 10, "indexes read: {}", seen.len());
 }
