@@ -82,9 +82,9 @@ pub fn serve(
             })
             .service(post("/webhooks/clickup").route(web::post().to(receivers::clickup)))
             .service(post("/webhooks/iam").route(web::post().to(receivers::iam)))
-            .service(get("/healthz").route(web::get().to(health::live)))
-            .service(get("/readyz").route(web::get().to(health::ready)))
-            .service(get("/metrics").route(web::get().to(health::metrics)))
+            .service(get("/healthz", health::live))
+            .service(get("/readyz", health::ready))
+            .service(get("/metrics", health::metrics))
             .default_service(web::to(routing::not_found))
     })
     .disable_signals()
@@ -106,7 +106,7 @@ pub fn serve_metrics(
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
-            .service(get("/metrics").route(web::get().to(health::worker_metrics)))
+            .service(get("/metrics", health::worker_metrics))
             .default_service(web::to(routing::not_found))
     })
     .workers(1)
@@ -123,7 +123,15 @@ fn post(path: &str) -> actix_web::Resource {
     routing::resource(path, &[Method::POST])
 }
 
-/// A path served to GET only; other methods get a JSON 405.
-fn get(path: &str) -> actix_web::Resource {
-    routing::resource(path, &[Method::GET])
+/// A path served to GET and HEAD (load balancers probe health with either); other methods
+/// get a JSON 405.
+fn get<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    routing::resource(path, &[Method::GET, Method::HEAD])
+        .route(web::get().to(handler.clone()))
+        .route(web::head().to(handler))
 }

@@ -70,19 +70,27 @@ pub async fn iam(
 }
 
 /// Counts a delivery by source and result: accepted (202), duplicate (200), refused (4xx,
-/// with the error code as the reason), unavailable (5xx: the sender retries).
+/// with the error code as the reason), in_flight (503: the same event is being published by
+/// another request, an ordinary concurrent retry), unavailable (other 5xx: the sender
+/// retries).
 fn count(
     state: &ReceiverState,
     source: &'static str,
     answer: &Result<HttpResponse, ReceiverError>,
 ) {
-    let (result, reason) = match answer {
+    let (result, reason) = result_class(answer);
+    state.metrics.webhook(source, result, reason);
+}
+
+/// The `result` and `reason` labels of an answer.
+fn result_class(answer: &Result<HttpResponse, ReceiverError>) -> (&'static str, &'static str) {
+    match answer {
         Ok(response) if response.status().as_u16() == 202 => ("accepted", "none"),
         Ok(_) => ("duplicate", "none"),
         Err(error) if error.status_code().is_client_error() => ("refused", error.code()),
+        Err(error @ ReceiverError::InFlight) => ("in_flight", error.code()),
         Err(error) => ("unavailable", error.code()),
-    };
-    state.metrics.webhook(source, result, reason);
+    }
 }
 
 async fn clickup_delivery(
@@ -328,6 +336,27 @@ async fn read_limited(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn answers_are_counted_by_result_class() {
+        let cases = [
+            (Ok(HttpResponse::Accepted().finish()), ("accepted", "none")),
+            (Ok(HttpResponse::Ok().finish()), ("duplicate", "none")),
+            (
+                Err(ReceiverError::UnknownWebhook),
+                ("refused", "unknown_webhook"),
+            ),
+            (Err(ReceiverError::InFlight), ("in_flight", "in_flight")),
+            (
+                Err(ReceiverError::Unavailable("gone".into())),
+                ("unavailable", "broker_unavailable"),
+            ),
+        ];
+
+        for (answer, expected) in cases {
+            assert_eq!(result_class(&answer), expected);
+        }
+    }
 
     #[test]
     fn framing_by_content_type() {

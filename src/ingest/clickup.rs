@@ -181,9 +181,9 @@ pub fn normalise(
     let mut envelopes = Vec::with_capacity(items.len());
     for (index, raw_item) in items.iter().enumerate() {
         let item: HistoryItem =
-            serde_json::from_str(raw_item.get()).map_err(|e| ClickUpPayloadError::WrongType {
+            serde_json::from_str(raw_item.get()).map_err(|_| ClickUpPayloadError::WrongType {
                 field: format!("history_items[{index}]"),
-                detail: e.to_string(),
+                detail: "expected an object".into(),
             })?;
         let item_id = opaque_id(
             item.id
@@ -248,14 +248,13 @@ fn subject_of(delivery: &Delivery, resource: &str) -> Result<Option<String>, Cli
             None => ("goal_id", delivery.goal_id),
         },
     };
-    match raw {
-        Some(raw) => Ok(Some(format!(
-            "{}:{}",
-            field.trim_end_matches("_id"),
-            opaque_id(raw, field)?
-        ))),
-        None => Ok(None),
-    }
+    // Every event names the object it is about; one without it cannot be acted on.
+    let raw = raw.ok_or(ClickUpPayloadError::Missing(field))?;
+    Ok(Some(format!(
+        "{}:{}",
+        field.trim_end_matches("_id"),
+        opaque_id(raw, field)?
+    )))
 }
 
 /// The event's data on the bus: the delivery's ids plus the one history item, all as received.
@@ -352,6 +351,9 @@ fn millis_date(raw: &RawValue) -> Result<Option<DateTime<Utc>>, ClickUpPayloadEr
         detail: "expected Unix milliseconds".into(),
     };
     let millis: i64 = text.parse().map_err(|_| wrong())?;
+    if millis < 0 {
+        return Err(wrong());
+    }
     Utc.timestamp_millis_opt(millis)
         .single()
         .map(Some)

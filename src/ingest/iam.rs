@@ -70,10 +70,19 @@ impl IamSchema {
         if field.is_empty() {
             field = "/".into();
         }
-        Err(IamPayloadError::Schema {
-            field,
-            detail: error.masked().to_string(),
-        })
+        // A pattern's regex says nothing to a sender; say what the field must look like.
+        let detail = match &error.kind {
+            jsonschema::error::ValidationErrorKind::Pattern { .. }
+                if field.ends_with("/subject") =>
+            {
+                "must be user:<the person's canonical id>".to_owned()
+            }
+            jsonschema::error::ValidationErrorKind::Pattern { .. } => {
+                "does not have the form the event schema requires".to_owned()
+            }
+            _ => error.masked().to_string(),
+        };
+        Err(IamPayloadError::Schema { field, detail })
     }
 }
 
@@ -292,6 +301,10 @@ mod tests {
         bad_time["time"] = Value::from("yesterday");
         cases.push((bad_time, "/time"));
 
+        let mut bare_subject = sample("04");
+        bare_subject["subject"] = Value::from("c0ffee00c0ffee00c0ffee00c0ffee00");
+        cases.push((bare_subject, "/subject"));
+
         for (event, field) in cases {
             let body = serde_json::to_vec(&event).unwrap();
 
@@ -301,6 +314,10 @@ mod tests {
                 IamPayloadError::Schema { field: got, detail } => {
                     assert_eq!(got, field);
                     assert!(!detail.contains("mark.lee"), "{detail}");
+                    assert!(
+                        !detail.contains('^') && !detail.contains("c0ffee"),
+                        "{detail}"
+                    );
                 }
                 other => panic!("expected a schema error on {field}, got {other:?}"),
             }

@@ -23,6 +23,8 @@ pub enum SignatureError {
     TimestampInFuture,
     #[error("no v1 entry of webhook-signature matches")]
     Mismatch,
+    #[error("webhook-id must be 1 to {MAX_MESSAGE_ID} visible ASCII characters")]
+    BadMessageId,
     #[error("no signing secret is configured")]
     NoSecret,
     #[error("a configured secret is not whsec_<base64>")]
@@ -94,6 +96,10 @@ impl StandardKey {
     }
 }
 
+/// Longest `webhook-id` accepted: ids are short (`msg_` and a KSUID); a longer one is refused
+/// before it reaches a log line or the receipts.
+pub const MAX_MESSAGE_ID: usize = 256;
+
 /// The three Standard Webhooks headers of one request.
 pub struct StandardHeaders<'a> {
     pub id: Option<&'a str>,
@@ -126,6 +132,10 @@ pub fn verify_standard<'a>(
     let signature = headers
         .signature
         .ok_or(SignatureError::MissingHeader("webhook-signature"))?;
+    let visible = |b: u8| b.is_ascii_graphic();
+    if msg_id.is_empty() || msg_id.len() > MAX_MESSAGE_ID || !msg_id.bytes().all(visible) {
+        return Err(SignatureError::BadMessageId);
+    }
 
     let timestamp: i64 = timestamp
         .trim()
@@ -236,6 +246,7 @@ mod tests {
         let keys = vec![StandardKey::parse(KAT_SECRET).unwrap()];
         let other = StandardKey::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
         let two_entries = format!("v1,AAAA {KAT_SIG}");
+        let long_id = format!("msg_{}", "a".repeat(MAX_MESSAGE_ID));
         let cases: Vec<Case> = vec![
             (
                 "valid",
@@ -308,6 +319,30 @@ mod tests {
                 Some(KAT_SIG),
                 KAT_TS,
                 Err(SignatureError::Mismatch),
+            ),
+            (
+                "an id too long to log",
+                Some(&long_id),
+                Some("1649367553"),
+                Some(KAT_SIG),
+                KAT_TS,
+                Err(SignatureError::BadMessageId),
+            ),
+            (
+                "an id with a space",
+                Some("msg_27UH4WbU6Z5A5EzD8u03UvzRbpk x"),
+                Some("1649367553"),
+                Some(KAT_SIG),
+                KAT_TS,
+                Err(SignatureError::BadMessageId),
+            ),
+            (
+                "an empty id",
+                Some(""),
+                Some("1649367553"),
+                Some(KAT_SIG),
+                KAT_TS,
+                Err(SignatureError::BadMessageId),
             ),
             (
                 "no id",

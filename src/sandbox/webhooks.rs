@@ -196,6 +196,12 @@ fn checked_endpoint(body: &Body) -> Result<String, ApiError> {
     if endpoint.is_empty() {
         return Err(ApiError::invalid_value("Endpoint invalid"));
     }
+    // Unlike ClickUp, the stand-in takes only endpoints it may deliver to: loopback.
+    if super::delivery::loopback_url(endpoint).is_err() {
+        return Err(ApiError::invalid_value(
+            "Endpoint invalid: the sandbox delivers to loopback addresses only",
+        ));
+    }
     Ok(endpoint.to_owned())
 }
 

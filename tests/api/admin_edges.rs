@@ -198,7 +198,7 @@ async fn a_known_path_asked_with_another_method_answers_a_json_405() {
             "POST",
             "/webhooks/clickup",
         ),
-        (Method::POST, "/healthz", None, "GET", "/healthz"),
+        (Method::POST, "/healthz", None, "GET, HEAD", "/healthz"),
     ];
     for (method, path, bearer, allow, named) in cases {
         let (status, body, headers) =

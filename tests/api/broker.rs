@@ -178,6 +178,15 @@ async fn health_and_readiness_answer_json() {
     assert_eq!(live["status"], "ok");
     assert_eq!(ready["broker"], true);
     assert_eq!(missing["error"], "not_found");
+    for path in ["/healthz", "/readyz", "/metrics"] {
+        let probe = reqwest::Client::new()
+            .head(format!("{}{path}", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(probe.status().as_u16(), 200, "HEAD {path}");
+        assert!(probe.bytes().await.unwrap().is_empty(), "HEAD {path}");
+    }
     app.stop().await;
 }
 

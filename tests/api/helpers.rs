@@ -489,8 +489,13 @@ fn iam_api(iam: &IamSandbox) -> IamApiArgs {
 
 /// Valid Standard Webhooks headers for `body` at `timestamp`.
 pub fn iam_headers(body: &[u8], timestamp: i64) -> Vec<(&'static str, String)> {
-    let key = StandardKey::parse(IAM_SECRET).unwrap();
     let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+    iam_headers_with_id(body, timestamp, id)
+}
+
+/// Valid Standard Webhooks headers for `body` at `timestamp`, signed for message `id`.
+pub fn iam_headers_with_id(body: &[u8], timestamp: i64, id: String) -> Vec<(&'static str, String)> {
+    let key = StandardKey::parse(IAM_SECRET).unwrap();
     let signature = key.sign(&id, timestamp, body);
     vec![
         ("webhook-id", id),

@@ -7,7 +7,8 @@ use clickup_iam_router::{
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    fixture, fixture_json, iam_headers, json_with_status, spawn_app, spawn_app_with, Options,
+    fixture, fixture_json, iam_headers, iam_headers_with_id, json_with_status, spawn_app,
+    spawn_app_with, Options,
 };
 
 #[tokio::test]
@@ -245,6 +246,7 @@ async fn bad_iam_deliveries_are_refused_and_change_nothing() {
     tampered[2].1 = tampered[2].1.replace("v1,", "v1,AAAA");
     let mut wrong_id = iam_headers(&body, now);
     wrong_id[0].1 = "msg_someone_else".into();
+    let long_id = iam_headers_with_id(&body, now, format!("msg_{}", "x".repeat(10_000)));
 
     let cases: Vec<HeaderCase> = vec![
         ("no headers", vec![], 401),
@@ -254,6 +256,7 @@ async fn bad_iam_deliveries_are_refused_and_change_nothing() {
         ("far future", iam_headers(&body, now + 120), 401),
         ("tampered", tampered, 401),
         ("signed for another id", wrong_id, 401),
+        ("an id of 10,000 characters", long_id, 401),
     ];
     for (name, headers, status) in cases {
         let response = app.post_iam_with(&body, &headers).await;
@@ -261,6 +264,11 @@ async fn bad_iam_deliveries_are_refused_and_change_nothing() {
         assert_eq!(response.status().as_u16(), status, "{name}");
         let json: Value = response.json().await.unwrap();
         assert_eq!(json["error"], "signature_rejected", "{name}");
+        let message = json["message"].as_str().unwrap();
+        assert!(message.len() < 200, "{name}");
+        if name.starts_with("an id of") {
+            assert!(message.contains("webhook-id must be"), "{message}");
+        }
     }
 
     let mut event = fixture_json("iam/04-leaver-terminated.json");

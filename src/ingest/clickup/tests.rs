@@ -220,7 +220,23 @@ fn deliveries_without_history_are_keyed_by_their_body() {
 
 #[test]
 fn refusals_name_the_problem() {
-    let cases: [(&[u8], ClickUpPayloadError); 12] = [
+    let cases: [(&[u8], ClickUpPayloadError); 16] = [
+        (
+            br#"{"event":"taskCreated","webhook_id":"w","history_items":[{"id":"1"}]}"#,
+            ClickUpPayloadError::Missing("task_id"),
+        ),
+        (
+            br#"{"event":"goalCreated","webhook_id":"w"}"#,
+            ClickUpPayloadError::Missing("goal_id"),
+        ),
+        (
+            br#"{"event":"taskCreated","webhook_id":"w","task_id":"t","history_items":["notalist"]}"#,
+            ClickUpPayloadError::WrongType { field: "history_items[0]".into(), detail: "expected an object".into() },
+        ),
+        (
+            br#"{"event":"taskCreated","webhook_id":"w","task_id":"t","history_items":[{"id":"1","date":"-99999999999999"}]}"#,
+            ClickUpPayloadError::WrongType { field: "history_items[].date".into(), detail: "expected Unix milliseconds".into() },
+        ),
         (b"{not json", ClickUpPayloadError::Malformed("body is not valid JSON".into())),
         (b"null", ClickUpPayloadError::Malformed("the body is JSON but not an object".into())),
         (b" [1,2]", ClickUpPayloadError::Malformed("the body is JSON but not an object".into())),

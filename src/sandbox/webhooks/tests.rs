@@ -30,7 +30,7 @@ fn is_secret(value: &Value) -> bool {
 async fn created_webhooks_have_clickup_shape_and_types() {
     let sandbox = start_default().await;
     let body = json!({
-        "endpoint": "https://idbridge.example.com/hooks/clickup",
+        "endpoint": "http://127.0.0.1:9/hooks/clickup",
         "events": ["taskCreated", "taskUpdated"],
         "space_id": 90110000003_u64
     });
@@ -52,10 +52,7 @@ async fn created_webhooks_have_clickup_shape_and_types() {
         json!(9_012_345_678_u64),
         "team_id is an integer here"
     );
-    assert_eq!(
-        webhook["endpoint"],
-        "https://idbridge.example.com/hooks/clickup"
-    );
+    assert_eq!(webhook["endpoint"], "http://127.0.0.1:9/hooks/clickup");
     assert_eq!(webhook["events"], json!(["taskCreated", "taskUpdated"]));
     assert_eq!(
         webhook["space_id"], "90110000003",
