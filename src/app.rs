@@ -63,13 +63,10 @@ pub struct Application {
 }
 
 impl Application {
-    /// Opens the store, prepares the bus and binds the HTTP listener (unless one is given).
+    /// Binds the HTTP listener (unless one is given), checks the worker's settings and rules,
+    /// then opens the store and prepares the bus: a setting that cannot work fails before
+    /// anything is created or migrated.
     pub async fn build(settings: Settings, listener: Option<TcpListener>) -> anyhow::Result<Self> {
-        let store = Store::open(&settings.store)
-            .await
-            .context("opening the store")?;
-        let bus = Arc::new(RabbitMq::new(settings.bus.clone()));
-
         let listener = match (&settings.http, listener) {
             (Some(_), Some(listener)) => Some(listener),
             (Some(http), None) => Some(
@@ -98,6 +95,10 @@ impl Application {
             }
             false => None,
         };
+        let store = Store::open(&settings.store)
+            .await
+            .context("opening the store")?;
+        let bus = Arc::new(RabbitMq::new(settings.bus.clone()));
         let verifier = match &settings.http {
             Some(http) => Verifier::from_settings(&http.oidc)
                 .context("OIDC settings")?

@@ -114,3 +114,30 @@ async fn a_changed_delivery_limit_keeps_the_existing_queues_working() {
     assert_eq!(app.depth(Lane::Deprovision).await, 1);
     app.stop().await;
 }
+
+/// A router that cannot listen (the port is taken) stops before it creates or migrates its
+/// store, so a mistyped address leaves no stray database behind.
+#[tokio::test]
+async fn a_taken_port_fails_the_start_before_the_store_is_created() {
+    let app = spawn_app_with(Options {
+        without_worker: true,
+        ..Options::default()
+    })
+    .await;
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("never.db");
+    let mut settings = app.settings.clone();
+    settings.http.as_mut().unwrap().http_addr = taken.local_addr().unwrap().to_string();
+    settings.store.database_url = format!("sqlite://{}", database.display()).parse().unwrap();
+
+    let started = clickup_iam_router::app::Application::build(settings, None).await;
+
+    let error = format!("{:#}", started.err().expect("the port is taken"));
+    assert!(error.contains("binding"), "{error}");
+    assert!(
+        !database.exists(),
+        "the store was created before the bind failed"
+    );
+    app.stop().await;
+}
