@@ -1,11 +1,12 @@
 //! The admin API's edges: junk bearer tokens cost the IAM's provider at most the
-//! introspection rate limit (refused by shape, cached when inactive, 503 past the limit), an
-//! object id ClickUp cannot hold is a bad parameter and ClickUp's error text stays inside,
-//! and a known path asked with another method answers a JSON 405.
+//! introspection rate limit (refused by shape, cached when inactive, 503 past the limit) and
+//! one address cannot spend it alone; an object id ClickUp cannot hold is a bad parameter,
+//! ClickUp's error text stays inside, and a list ClickUp does not know is answered from its
+//! own grants; a known path asked with another method answers a JSON 405.
 
 use std::time::Duration;
 
-use clickup_iam_router::sandbox::iam::{IamSandbox, IamSandboxUser, TokenSpec};
+use clickup_iam_router::sandbox::iam::{AccessTokenFormat, IamSandbox, IamSandboxUser, TokenSpec};
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 
@@ -126,6 +127,57 @@ async fn junk_tokens_reach_the_provider_at_most_as_often_as_the_limit_allows() {
 }
 
 #[tokio::test]
+async fn one_address_spends_its_own_introspection_budget_not_everyone_elses() {
+    const PER_ADDRESS: usize = 2;
+    let app = spawn().await;
+    let app = app
+        .restart(Duration::ZERO, |settings| {
+            let oidc = &mut settings.http.as_mut().unwrap().oidc;
+            oidc.oidc_introspection_per_minute = 1;
+            oidc.oidc_introspection_burst = 10;
+            oidc.oidc_introspection_per_address_per_minute = 1;
+            oidc.oidc_introspection_per_address_burst = PER_ADDRESS as u32;
+        })
+        .await;
+
+    // Distinct junk tokens from 127.0.0.1: its own budget, then 503 with the global one left.
+    let mut answers = Vec::new();
+    for i in 0..6 {
+        answers.push(audit(&app, &format!("junk-{i}")).await);
+    }
+    let codes: Vec<(u16, &str)> = answers
+        .iter()
+        .map(|(status, body, _)| (*status, body["error"].as_str().unwrap()))
+        .collect();
+    let mut expected = vec![(401, "inactive_token"); PER_ADDRESS];
+    expected.extend([(503, "introspection_busy"); 6 - PER_ADDRESS]);
+    assert_eq!(codes, expected);
+    assert_eq!(iam(&app).introspections(), PER_ADDRESS);
+
+    // A real opaque token from another loopback address is still introspected.
+    let opaque = TokenSpec {
+        format: AccessTokenFormat::Encrypted,
+        ..TokenSpec::new("audrey")
+    };
+    let opaque = iam(&app).issue_token(&opaque).unwrap();
+    let other = reqwest::Client::builder()
+        .local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let response = other
+        .get(format!("{}/api/v1/whoami", app.url))
+        .bearer_auth(&opaque)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let me: Value = response.json().await.unwrap();
+    assert_eq!(me["checked_by"], "introspection");
+    assert_eq!(iam(&app).introspections(), PER_ADDRESS + 1);
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn an_object_id_past_u64_is_a_bad_parameter_and_clickups_text_stays_inside() {
     let app = spawn().await;
     let auditor = iam(&app).issue_token(&TokenSpec::new("audrey")).unwrap();
@@ -144,15 +196,77 @@ async fn an_object_id_past_u64_is_a_bad_parameter_and_clickups_text_stays_inside
         );
     }
 
-    // The sandbox answers 404 ITEM_015 "List not found" for a List it does not have.
-    let (status, body, _) = get("/api/v1/timeline?object=list:123").await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_list_clickup_does_not_know_is_answered_from_its_own_grants_with_a_note() {
+    let app = spawn().await;
+    let auditor = iam(&app).issue_token(&TokenSpec::new("audrey")).unwrap();
+    // A list that was deleted in ClickUp (the sandbox answers 404 ITEM_015 for it), with a
+    // grant on it that the record still holds.
+    sqlx::query(
+        "INSERT INTO grants (iam_id, kind, object, level, rule, event_id, since, ended_at, ended_by, end_reason)
+         VALUES ('gone-list-holder', 'share', 'list:123', 'edit', 'finance', 'e-1', 1000, 2000, 'rule', 'rule removed')",
+    )
+    .execute(app.store.pool())
+    .await
+    .unwrap();
+
+    let (status, body, _) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/timeline?object=list:123",
+        Some(&auditor),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["hierarchy"],
+        json!({"type": "unknown", "reason": "not_in_clickup"})
+    );
+    let note = body["note"].as_str().unwrap();
+    assert!(note.contains("ClickUp does not know this object"), "{note}");
+    let holders: Vec<(&str, &str)> = body["access"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["iam_id"].as_str().unwrap(),
+                a["via"]["type"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(holders, vec![("gone-list-holder", "direct")]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn clickup_out_of_reach_is_still_a_502_for_the_object_timeline() {
+    let app = spawn().await;
+    // Nothing listens on port 9 of loopback: every ClickUp call fails to connect.
+    let app = app
+        .restart(Duration::ZERO, |settings| {
+            settings.clickup.clickup_api_url = "http://127.0.0.1:9".into();
+        })
+        .await;
+    let auditor = iam(&app).issue_token(&TokenSpec::new("audrey")).unwrap();
+
+    let (status, body, _) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/timeline?object=list:123",
+        Some(&auditor),
+    )
+    .await;
     assert_eq!(
         (status, &body),
         (
             502,
             &json!({
                 "error": "clickup_unavailable",
-                "message": "ClickUp could not be read: ClickUp answered 404 ITEM_015",
+                "message": "ClickUp could not be read: ClickUp could not be reached",
             })
         )
     );

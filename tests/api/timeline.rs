@@ -80,7 +80,21 @@ async fn a_leavers_timeline_says_how_each_interval_began_and_ended_and_the_expor
     );
     assert_eq!(holders(&of_folder), vec![(JANE.to_owned(), inherited)]);
     assert!(holders(&without).is_empty());
-    assert_eq!(without["hierarchy"]["type"], "unknown");
+    assert_eq!(
+        without["hierarchy"],
+        json!({"type": "unknown", "reason": "no_clickup"})
+    );
+    // A list ClickUp does not know (deleted): its own grants, and a note, not an error.
+    let gone = "list:123".parse().unwrap();
+    let gone = timeline_json(&store, Some(&clickup), Subject::Object(gone)).await;
+    assert_eq!(
+        gone["hierarchy"],
+        json!({"type": "unknown", "reason": "not_in_clickup"})
+    );
+    assert!(
+        gone["note"].as_str().unwrap().contains("does not know"),
+        "{gone}"
+    );
 
     let mut leaver = fixture_json("iam/04-leaver-terminated.json");
     leaver["subject"] = json!(format!("user:{JANE}"));
