@@ -1,12 +1,15 @@
 //! The admin API's edges: junk bearer tokens cost the IAM's provider at most the
 //! introspection rate limit (refused by shape, cached when inactive, 503 past the limit) and
-//! one address cannot spend it alone; an object id ClickUp cannot hold is a bad parameter,
-//! ClickUp's error text stays inside, and a list ClickUp does not know is answered from its
-//! own grants; a known path asked with another method answers a JSON 405.
+//! one address cannot spend it alone; an object id ClickUp cannot hold is a bad parameter for
+//! the timeline, grants and audit, ClickUp's error text stays inside, caller input is echoed
+//! at most 64 characters; a known path asked with another method answers a JSON 405.
 
 use std::time::Duration;
 
-use clickup_iam_router::sandbox::iam::{AccessTokenFormat, IamSandbox, IamSandboxUser, TokenSpec};
+use clickup_iam_router::{
+    sandbox::iam::{AccessTokenFormat, IamSandbox, IamSandboxUser, TokenSpec},
+    store::AuditEntry,
+};
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 
@@ -24,7 +27,7 @@ fn auditor() -> IamSandboxUser {
     }
 }
 
-async fn spawn() -> TestApp {
+pub(crate) async fn spawn() -> TestApp {
     spawn_app_with(Options {
         iam: Some(vec![auditor()]),
         admin_api: true,
@@ -34,12 +37,12 @@ async fn spawn() -> TestApp {
     .await
 }
 
-fn iam(app: &TestApp) -> &IamSandbox {
+pub(crate) fn iam(app: &TestApp) -> &IamSandbox {
     app.iam.as_ref().expect("the IAM stand-in runs")
 }
 
 /// `(status, body, headers)` of a call with an optional bearer token.
-async fn call(
+pub(crate) async fn call(
     app: &TestApp,
     method: reqwest::Method,
     path: &str,
@@ -187,6 +190,11 @@ async fn an_object_id_past_u64_is_a_bad_parameter_and_clickups_text_stays_inside
         "/api/v1/timeline?object=list:99999999999999999999999999",
         "/api/v1/timeline?object=folder:18446744073709551616",
         "/api/v1/timeline?object=space:18446744073709551616",
+        "/api/v1/grants?object=list:18446744073709551616",
+        "/api/v1/grants?object=list:abc",
+        "/api/v1/grants?object=nonsense",
+        "/api/v1/audit?object=list:18446744073709551616",
+        "/api/v1/audit?object=folder:abc",
     ] {
         let (status, body, _) = get(path).await;
         assert_eq!(
@@ -200,76 +208,107 @@ async fn an_object_id_past_u64_is_a_bad_parameter_and_clickups_text_stays_inside
 }
 
 #[tokio::test]
-async fn a_list_clickup_does_not_know_is_answered_from_its_own_grants_with_a_note() {
+async fn grants_and_audit_filter_by_objects_as_the_record_names_them() {
     let app = spawn().await;
     let auditor = iam(&app).issue_token(&TokenSpec::new("audrey")).unwrap();
-    // A list that was deleted in ClickUp (the sandbox answers 404 ITEM_015 for it), with a
-    // grant on it that the record still holds.
     sqlx::query(
-        "INSERT INTO grants (iam_id, kind, object, level, rule, event_id, since, ended_at, ended_by, end_reason)
-         VALUES ('gone-list-holder', 'share', 'list:123', 'edit', 'finance', 'e-1', 1000, 2000, 'rule', 'rule removed')",
+        "INSERT INTO grants (iam_id, kind, object, level, rule, event_id, since)
+         VALUES ('p1', 'share', 'list:5', 'edit', 'r', 'e-1', 1), ('p2', 'group', 'All staff', 'member', 'r', 'e-2', 2)",
     )
     .execute(app.store.pool())
     .await
     .unwrap();
+    for (object, action) in [
+        ("task:86abc", "request.opened"),
+        ("clickup:user:9001", "clickup.invite"),
+    ] {
+        app.store
+            .append_audit(&AuditEntry {
+                actor: "router".into(),
+                action: action.into(),
+                subject: None,
+                object: Some(object.into()),
+                outcome: "applied".into(),
+                correlation_id: format!("corr-{action}"),
+                event_id: format!("evt-{action}"),
+                detail: json!({}),
+            })
+            .await
+            .unwrap();
+    }
+    let items = |body: &Value, field: &str| -> Vec<String> {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i[field].as_str().unwrap().to_owned())
+            .collect()
+    };
 
-    let (status, body, _) = call(
-        &app,
-        reqwest::Method::GET,
-        "/api/v1/timeline?object=list:123",
-        Some(&auditor),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(
-        body["hierarchy"],
-        json!({"type": "unknown", "reason": "not_in_clickup"})
-    );
-    let note = body["note"].as_str().unwrap();
-    assert!(note.contains("ClickUp does not know this object"), "{note}");
-    let holders: Vec<(&str, &str)> = body["access"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            (
-                a["iam_id"].as_str().unwrap(),
-                a["via"]["type"].as_str().unwrap(),
-            )
-        })
-        .collect();
-    assert_eq!(holders, vec![("gone-list-holder", "direct")]);
+    // path, field of the items, expected
+    let cases = [
+        ("/api/v1/grants?object=list:5", "iam_id", vec!["p1"]),
+        (
+            "/api/v1/grants?object=group:All%20staff",
+            "iam_id",
+            vec!["p2"],
+        ),
+        (
+            "/api/v1/audit?object=task:86abc",
+            "action",
+            vec!["request.opened"],
+        ),
+        (
+            "/api/v1/audit?object=clickup:user:9001",
+            "action",
+            vec!["clickup.invite"],
+        ),
+    ];
+    for (path, field, expected) in cases {
+        let (status, body, _) = call(&app, reqwest::Method::GET, path, Some(&auditor)).await;
+        assert_eq!(
+            (status, items(&body, field)),
+            (200, expected.iter().map(|e| e.to_string()).collect()),
+            "{path}: {body}"
+        );
+    }
     app.stop().await;
 }
 
 #[tokio::test]
-async fn clickup_out_of_reach_is_still_a_502_for_the_object_timeline() {
+async fn caller_input_is_echoed_at_most_64_characters() {
     let app = spawn().await;
-    // Nothing listens on port 9 of loopback: every ClickUp call fails to connect.
-    let app = app
-        .restart(Duration::ZERO, |settings| {
-            settings.clickup.clickup_api_url = "http://127.0.0.1:9".into();
-        })
-        .await;
     let auditor = iam(&app).issue_token(&TokenSpec::new("audrey")).unwrap();
+    let long = "7".repeat(5000);
+    let cut = format!("{}…", "7".repeat(64));
 
-    let (status, body, _) = call(
-        &app,
-        reqwest::Method::GET,
-        "/api/v1/timeline?object=list:123",
-        Some(&auditor),
-    )
-    .await;
-    assert_eq!(
-        (status, &body),
+    // path, status, message, parameter
+    let cases = [
         (
-            502,
-            &json!({
-                "error": "clickup_unavailable",
-                "message": "ClickUp could not be read: ClickUp could not be reached",
-            })
-        )
-    );
+            format!("/api/v1/requests/{long}"),
+            404,
+            format!("no access request for task {cut}"),
+            None,
+        ),
+        (
+            format!("/api/v1/audit?{long}=1"),
+            400,
+            format!("parameter {cut} unknown parameter; known: correlation_id, subject, object, action, actor, outcome, from, to, limit, after"),
+            Some(cut.clone()),
+        ),
+        (
+            format!("/api/v1/timeline?object=list:{long}"),
+            400,
+            format!("parameter object: \"{} is not a ClickUp id: ClickUp ids are decimal numbers below 2^64", &format!("{}…", "7".repeat(63))),
+            Some("object".to_owned()),
+        ),
+    ];
+    for (path, status, message, parameter) in cases {
+        let (got, body, _) = call(&app, reqwest::Method::GET, &path, Some(&auditor)).await;
+        assert_eq!(got, status, "{body}");
+        assert_eq!(body["message"], json!(message));
+        assert_eq!(body["parameter"].as_str(), parameter.as_deref());
+    }
     app.stop().await;
 }
 
