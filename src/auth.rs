@@ -7,15 +7,16 @@
 //! (never `none` or HMAC); `iss`, `aud` and `exp` are always checked; tokens are never logged
 //! or kept, introspection answers are cached under the token's SHA-256 only; a token longer
 //! than [`MAX_TOKEN_LEN`] or outside RFC 6750's `b64token` is refused before any provider
-//! call, and introspection calls are rate limited.
+//! call, and introspection calls are rate limited per client address and globally.
 
+mod budget;
 mod cache;
 mod introspection;
 mod jws;
 mod provider;
 mod roles;
 
-use std::time::Duration;
+use std::{net::IpAddr, time::Duration};
 
 use serde_json::Value;
 
@@ -23,6 +24,7 @@ pub use provider::SignInEndpoints;
 pub use roles::{Need, Role, RoleNames, Roles};
 
 use crate::config::OidcSettings;
+use budget::Rate;
 use introspection::{Introspector, Limits};
 use provider::Provider;
 
@@ -138,8 +140,14 @@ impl Verifier {
                     inactive_ttl: Duration::from_secs(
                         settings.oidc_introspection_inactive_cache_secs,
                     ),
-                    per_minute: settings.oidc_introspection_per_minute,
-                    burst: settings.oidc_introspection_burst,
+                    global: Rate {
+                        per_minute: settings.oidc_introspection_per_minute,
+                        burst: settings.oidc_introspection_burst,
+                    },
+                    per_address: Rate {
+                        per_minute: settings.oidc_introspection_per_address_per_minute,
+                        burst: settings.oidc_introspection_per_address_burst,
+                    },
                 },
             )?),
         };
@@ -163,10 +171,11 @@ impl Verifier {
     }
 
     /// The principal of a valid token: a JWS is verified locally, anything else (a five-part
-    /// JWE or an opaque token) is introspected. A token that cannot be a bearer token is
-    /// refused without asking the provider.
+    /// JWE or an opaque token) is introspected, within `peer`'s budget (the client's TCP
+    /// address; `None` when unknown) and the global one. A token that cannot be a bearer token
+    /// is refused without asking the provider.
     #[tracing::instrument(name = "verify_token", skip_all, fields(checked_by))]
-    pub async fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+    pub async fn verify(&self, token: &str, peer: Option<IpAddr>) -> Result<Principal, AuthError> {
         let token = token.trim();
         if token.is_empty() {
             return Err(AuthError::Missing);
@@ -175,7 +184,7 @@ impl Verifier {
 
         let (claims, checked_by) = match token.split('.').count() {
             3 => (self.verify_jws(token).await?, "jwt"),
-            _ => (self.introspect(token).await?, "introspection"),
+            _ => (self.introspect(token, peer).await?, "introspection"),
         };
         tracing::Span::current().record("checked_by", checked_by);
 
@@ -225,15 +234,15 @@ impl Verifier {
         )
     }
 
-    /// A kept answer, else one from the provider within the rate limit.
-    async fn introspect(&self, token: &str) -> Result<Value, AuthError> {
+    /// A kept answer, else one from the provider within the rate limits.
+    async fn introspect(&self, token: &str, peer: Option<IpAddr>) -> Result<Value, AuthError> {
         let introspector = self.introspector.as_ref().ok_or(AuthError::Unreadable)?;
         let key = introspection::key(token);
 
         let claims = match introspector.cached(&key) {
             Some(answer) => answer?,
             None => {
-                introspector.admit()?;
+                introspector.admit(peer)?;
                 let endpoint = self.provider.introspection_endpoint().await?;
                 introspector
                     .ask(self.provider.http(), &endpoint, token, key)

@@ -17,7 +17,7 @@ mod input;
 pub mod query;
 
 pub use ending::{classify, EndCause};
-pub use input::{parse_time, ObjectKey, ObjectKeyError, TimeError};
+pub use input::{check_audit_object, parse_time, ObjectKey, ObjectKeyError, TimeError};
 
 /// One stretch of access: one grant row, from its opening to its closing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

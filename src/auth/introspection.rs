@@ -1,20 +1,21 @@
 //! RFC 7662 introspection for tokens the router cannot read. Answers are cached by the
 //! token's SHA-256 (the token itself is never kept): active ones for the configured time,
 //! inactive ones too, so a repeated unknown token costs the provider one call per interval;
-//! the calls themselves are rate limited, so distinct junk tokens cannot flood the provider.
+//! the calls themselves are rate limited per client address and globally ([`Budget`]), so
+//! distinct junk tokens cannot flood the provider, nor one address starve everyone else.
 
-use std::{num::NonZeroU32, time::Duration};
+use std::{net::IpAddr, time::Duration};
 
 use base64::{engine::general_purpose::STANDARD, Engine};
 use chrono::Utc;
-use governor::{
-    clock::{Clock, DefaultClock},
-    DefaultDirectRateLimiter, Quota,
-};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::{cache::TtlCache, AuthError};
+use super::{
+    budget::{Budget, Rate, MAX_ADDRESSES},
+    cache::TtlCache,
+    AuthError,
+};
 use crate::config::Secret;
 
 /// How long answers are kept and how often the provider may be asked.
@@ -22,10 +23,10 @@ use crate::config::Secret;
 pub(super) struct Limits {
     pub active_ttl: Duration,
     pub inactive_ttl: Duration,
-    /// Calls per minute, sustained.
-    pub per_minute: u32,
-    /// Calls at once above the sustained rate.
-    pub burst: u32,
+    /// Calls to the provider, from everyone.
+    pub global: Rate,
+    /// Calls to the provider, from one client address.
+    pub per_address: Rate,
 }
 
 pub(super) struct Introspector {
@@ -33,7 +34,7 @@ pub(super) struct Introspector {
     client_secret: Secret,
     active: TtlCache<Value>,
     inactive: TtlCache<()>,
-    limiter: DefaultDirectRateLimiter,
+    budget: Budget,
 }
 
 /// The cache key of a token: its SHA-256.
@@ -47,20 +48,14 @@ impl Introspector {
         client_secret: Secret,
         limits: Limits,
     ) -> anyhow::Result<Introspector> {
-        let per_minute = NonZeroU32::new(limits.per_minute)
-            .ok_or_else(|| anyhow::anyhow!("OIDC_INTROSPECTION_PER_MINUTE must be at least 1"))?;
-        let burst = NonZeroU32::new(limits.burst)
-            .ok_or_else(|| anyhow::anyhow!("OIDC_INTROSPECTION_BURST must be at least 1"))?;
-        let quota = Quota::with_period(Duration::from_secs(60) / per_minute.get())
-            .ok_or_else(|| anyhow::anyhow!("OIDC_INTROSPECTION_PER_MINUTE is too large"))?
-            .allow_burst(burst);
+        let budget = Budget::new(limits.global, limits.per_address, MAX_ADDRESSES)?;
 
         Ok(Introspector {
             client_id: client_id.to_owned(),
             client_secret,
             active: TtlCache::new(limits.active_ttl),
             inactive: TtlCache::new(limits.inactive_ttl),
-            limiter: DefaultDirectRateLimiter::direct(quota),
+            budget,
         })
     }
 
@@ -72,15 +67,10 @@ impl Introspector {
         self.inactive.get(key).map(|()| Err(AuthError::Inactive))
     }
 
-    /// Takes one call from the rate limit; `Busy`, with the time until the next one, when
-    /// none is left.
-    pub fn admit(&self) -> Result<(), AuthError> {
-        self.limiter.check().map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            AuthError::Busy {
-                retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
-            }
-        })
+    /// Takes one call from `peer`'s budget and the global one; `Busy`, with the time until
+    /// the next one, when either is spent.
+    pub fn admit(&self, peer: Option<IpAddr>) -> Result<(), AuthError> {
+        self.budget.admit(peer)
     }
 
     /// Asks the provider about the token and keeps its answer: the claims of an active token,
@@ -196,8 +186,8 @@ mod tests {
         let limits = Limits {
             active_ttl: Duration::from_secs(active_secs),
             inactive_ttl: Duration::from_secs(60),
-            per_minute,
-            burst,
+            global: Rate { per_minute, burst },
+            per_address: Rate { per_minute, burst },
         };
         Introspector::new("c", Secret::new("s"), limits).unwrap()
     }
@@ -224,10 +214,10 @@ mod tests {
     fn calls_past_the_burst_are_refused_with_the_wait() {
         let limited = introspector(0, 1, 3);
 
-        let admitted = (0..10).filter(|_| limited.admit().is_ok()).count();
+        let admitted = (0..10).filter(|_| limited.admit(None).is_ok()).count();
 
         assert_eq!(admitted, 3);
-        match limited.admit() {
+        match limited.admit(None) {
             Err(AuthError::Busy { retry_after_secs }) => {
                 assert!((1..=60).contains(&retry_after_secs), "{retry_after_secs}")
             }
@@ -240,8 +230,11 @@ mod tests {
         let limits = |per_minute, burst| Limits {
             active_ttl: Duration::ZERO,
             inactive_ttl: Duration::ZERO,
-            per_minute,
-            burst,
+            global: Rate { per_minute, burst },
+            per_address: Rate {
+                per_minute: 1,
+                burst: 1,
+            },
         };
         assert!(Introspector::new("c", Secret::new("s"), limits(0, 1)).is_err());
         assert!(Introspector::new("c", Secret::new("s"), limits(1, 0)).is_err());

@@ -87,6 +87,23 @@ pub struct OidcSettings {
     /// Introspection calls allowed at once above the sustained rate. At least 1.
     #[arg(long, env = "OIDC_INTROSPECTION_BURST", default_value_t = 20)]
     pub oidc_introspection_burst: u32,
+
+    /// Introspection calls allowed per minute from one client address (the TCP peer; IPv6 by
+    /// /64), checked before the global limit so one address cannot spend it alone. At least 1.
+    #[arg(
+        long,
+        env = "OIDC_INTROSPECTION_PER_ADDRESS_PER_MINUTE",
+        default_value_t = 60
+    )]
+    pub oidc_introspection_per_address_per_minute: u32,
+
+    /// Introspection calls allowed at once from one client address above its rate. At least 1.
+    #[arg(
+        long,
+        env = "OIDC_INTROSPECTION_PER_ADDRESS_BURST",
+        default_value_t = 5
+    )]
+    pub oidc_introspection_per_address_burst: u32,
 }
 
 impl Default for OidcSettings {
@@ -107,6 +124,8 @@ impl Default for OidcSettings {
             oidc_introspection_inactive_cache_secs: 60,
             oidc_introspection_per_minute: 600,
             oidc_introspection_burst: 20,
+            oidc_introspection_per_address_per_minute: 60,
+            oidc_introspection_per_address_burst: 5,
         }
     }
 }

@@ -66,10 +66,7 @@ pub async fn timeline(
             Ok(render::intervals_table(&found.intervals).write(out)?)
         }
         Subject::Object(object) => {
-            let hierarchy = match clickup {
-                Some(clickup) => query::hierarchy_of(clickup, object).await?,
-                None => Hierarchy::Unknown,
-            };
+            let hierarchy = query::hierarchy(clickup, object).await?;
             let answer = query::object_access(store, object, hierarchy, at).await?;
             if format == Format::Json {
                 serde_json::to_writer_pretty(&mut *out, &answer)?;
@@ -86,9 +83,10 @@ pub async fn timeline(
                     ancestors.join(", ")
                 )?,
                 Hierarchy::Known { .. } => {}
-                Hierarchy::Unknown => writeln!(
+                Hierarchy::Unknown { .. } => writeln!(
                     out,
-                    "  hierarchy unknown (no ClickUp settings): only grants on {object} itself and workspace admins are counted, not shares of its folder or space"
+                    "  hierarchy unknown: only grants on {object} itself and workspace admins are counted. {}",
+                    answer.note.unwrap_or_default()
                 )?,
             }
             let mut table = Table::new(&[

@@ -77,6 +77,17 @@ impl FromStr for ObjectKey {
     }
 }
 
+/// Checks an object of the audit log as a filter: one that names a ClickUp space, folder, list
+/// or workspace (`list:ID`, ...) must carry an id ClickUp can hold, as [`ObjectKey`] asks;
+/// anything else (`task:ID`, `clickup:user:ID`, a group's name) passes as written.
+pub fn check_audit_object(text: &str) -> Result<(), ObjectKeyError> {
+    let kind = text.trim().split_once(':').map(|(kind, _)| kind);
+    match kind {
+        Some("space" | "folder" | "list" | "workspace") => text.parse::<ObjectKey>().map(|_| ()),
+        _ => Ok(()),
+    }
+}
+
 /// A time that could not be read.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{0:?} is not a time: give RFC 3339 (2026-12-03T12:00:00Z, 2026-12-03T13:00:00+01:00) or a date and time without zone, read as UTC (2026-12-03 12:00 or 2026-12-03T12:00:00)")]

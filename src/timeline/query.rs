@@ -27,16 +27,40 @@ pub struct PersonTimeline {
 pub enum Hierarchy {
     /// Its folder and space, nearest first (none for a space).
     Known { ancestors: Vec<String> },
-    /// Not read (no ClickUp settings): access inherited from above is not counted.
-    Unknown,
+    /// Not read: access inherited from above is not counted, for this reason.
+    Unknown { reason: Unread },
+}
+
+/// Why the hierarchy above an object is unknown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unread {
+    /// No ClickUp settings in this process.
+    NoClickup,
+    /// ClickUp answered 404: the list or folder was deleted, or never existed.
+    NotInClickup,
+    /// ClickUp failed otherwise (5xx, network, rate limit); only the pages go on without it.
+    ClickupUnavailable,
 }
 
 impl Hierarchy {
     fn ancestors(&self) -> &[String] {
         match self {
             Hierarchy::Known { ancestors } => ancestors,
-            Hierarchy::Unknown => &[],
+            Hierarchy::Unknown { .. } => &[],
         }
+    }
+
+    /// What the answer leaves out, for people: `None` when the hierarchy is known.
+    pub fn note(&self) -> Option<&'static str> {
+        let Hierarchy::Unknown { reason } = self else {
+            return None;
+        };
+        Some(match reason {
+            Unread::NoClickup => "No ClickUp settings in this process: access inherited from a folder or space above is not counted.",
+            Unread::NotInClickup => "ClickUp does not know this object (deleted, or never there): access inherited from a folder or space above is not counted.",
+            Unread::ClickupUnavailable => "ClickUp could not be read: access inherited from a folder or space above is not counted.",
+        })
     }
 }
 
@@ -45,6 +69,8 @@ impl Hierarchy {
 pub struct ObjectAccess {
     pub object: String,
     pub hierarchy: Hierarchy,
+    /// Why inherited access is not counted, when the hierarchy is unknown.
+    pub note: Option<&'static str>,
     pub at: Option<DateTime<Utc>>,
     pub access: Vec<Access>,
     /// Emails on record of the people in `access`, by IAM id.
@@ -102,6 +128,7 @@ pub async fn object_access(
     let emails = store.emails_of(&people).await?.into_iter().collect();
     Ok(ObjectAccess {
         object: target,
+        note: hierarchy.note(),
         hierarchy,
         at,
         access,
@@ -123,9 +150,34 @@ pub async fn intervals_between(
     Ok(found)
 }
 
+/// The hierarchy above `object`, the one path the CLI, the admin API and the pages take:
+/// unknown without a ClickUp client, and unknown when ClickUp answers 404 (a deleted or
+/// unknown list or folder: "who had access to the list we deleted" is still answered, from
+/// the object's own grants). Other ClickUp failures are returned; the caller decides.
+pub async fn hierarchy(
+    clickup: Option<&ClickUpClient>,
+    object: &ObjectKey,
+) -> Result<Hierarchy, ClickUpError> {
+    let Some(clickup) = clickup else {
+        return Ok(Hierarchy::Unknown {
+            reason: Unread::NoClickup,
+        });
+    };
+
+    match hierarchy_of(clickup, object).await {
+        Err(error) if error.status() == Some(404) => {
+            tracing::info!(%object, "ClickUp does not know the object: hierarchy unknown");
+            Ok(Hierarchy::Unknown {
+                reason: Unread::NotInClickup,
+            })
+        }
+        other => other,
+    }
+}
+
 /// The folder and space above `object`, read from ClickUp (nothing above a space, a group
 /// or the workspace).
-pub async fn hierarchy_of(
+async fn hierarchy_of(
     clickup: &ClickUpClient,
     object: &ObjectKey,
 ) -> Result<Hierarchy, ClickUpError> {

@@ -317,6 +317,27 @@ fn objects_are_named_with_their_kind() {
 }
 
 #[test]
+fn audit_objects_that_name_a_clickup_object_need_an_id_clickup_can_hold() {
+    // object, accepted
+    let cases = [
+        ("list:901100000310", true),
+        ("space:18446744073709551615", true),
+        ("workspace:9012345678", true),
+        ("task:86abc", true),
+        ("clickup:user:9001007", true),
+        ("clickup:team:9012345678:user:9001007", true),
+        ("All staff", true),
+        ("list:18446744073709551616", false),
+        ("list:abc", false),
+        ("folder:", false),
+        ("workspace:x", false),
+    ];
+    for (object, accepted) in cases {
+        assert_eq!(check_audit_object(object).is_ok(), accepted, "{object}");
+    }
+}
+
+#[test]
 fn times_are_rfc3339_or_a_date_time_read_as_utc_and_nothing_else() {
     let utc = |h, m, s| Utc.with_ymd_and_hms(2026, 12, 3, h, m, s).unwrap();
     let cases = [

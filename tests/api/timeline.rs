@@ -1,6 +1,8 @@
 //! The access timeline through the real receivers and broker: after a joiner, a mover and a
 //! leaver, the leaver's timeline says how each interval began and ended, `audit export`
-//! lists them, and an object's answer counts shares of the folder and space above it.
+//! lists them, and an object's answer counts shares of the folder and space above it; a list
+//! ClickUp does not know is answered from its own grants with a note (CLI and API), while
+//! ClickUp out of reach stays a 502 for the API.
 
 use std::time::Duration;
 
@@ -12,7 +14,11 @@ use clickup_iam_router::{
 };
 use serde_json::{json, Value};
 
-use crate::helpers::{fixture_json, spawn_app, TestApp};
+use crate::{
+    admin_edges::{call, iam, spawn},
+    helpers::{fixture_json, spawn_app, TestApp},
+};
+use clickup_iam_router::sandbox::iam::TokenSpec;
 
 const JANE: &str = "9f2c4e1a7b3d4c5e8a6f0b1c2d3e4f50";
 const CARLOS: &str = "1a2b3c4d5e6f47808192a3b4c5d6e7f8";
@@ -80,7 +86,21 @@ async fn a_leavers_timeline_says_how_each_interval_began_and_ended_and_the_expor
     );
     assert_eq!(holders(&of_folder), vec![(JANE.to_owned(), inherited)]);
     assert!(holders(&without).is_empty());
-    assert_eq!(without["hierarchy"]["type"], "unknown");
+    assert_eq!(
+        without["hierarchy"],
+        json!({"type": "unknown", "reason": "no_clickup"})
+    );
+    // A list ClickUp does not know (deleted): its own grants, and a note, not an error.
+    let gone = "list:123".parse().unwrap();
+    let gone = timeline_json(&store, Some(&clickup), Subject::Object(gone)).await;
+    assert_eq!(
+        gone["hierarchy"],
+        json!({"type": "unknown", "reason": "not_in_clickup"})
+    );
+    assert!(
+        gone["note"].as_str().unwrap().contains("does not know"),
+        "{gone}"
+    );
 
     let mut leaver = fixture_json("iam/04-leaver-terminated.json");
     leaver["subject"] = json!(format!("user:{JANE}"));
@@ -269,6 +289,80 @@ async fn a_contract_end_is_recorded_as_such_on_every_grant_it_closes() {
             ("share", "contract_end", "contract ended"),
         ],
         "the share used to read 'expired', as if only it had ended"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_list_clickup_does_not_know_is_answered_from_its_own_grants_with_a_note() {
+    let app = spawn().await;
+    let auditor = iam(&app).issue_token(&TokenSpec::new("audrey")).unwrap();
+    // A list that was deleted in ClickUp (the sandbox answers 404 ITEM_015 for it), with a
+    // grant on it that the record still holds.
+    sqlx::query(
+        "INSERT INTO grants (iam_id, kind, object, level, rule, event_id, since, ended_at, ended_by, end_reason)
+         VALUES ('gone-list-holder', 'share', 'list:123', 'edit', 'finance', 'e-1', 1000, 2000, 'rule', 'rule removed')",
+    )
+    .execute(app.store.pool())
+    .await
+    .unwrap();
+
+    let (status, body, _) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/timeline?object=list:123",
+        Some(&auditor),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["hierarchy"],
+        json!({"type": "unknown", "reason": "not_in_clickup"})
+    );
+    let note = body["note"].as_str().unwrap();
+    assert!(note.contains("ClickUp does not know this object"), "{note}");
+    let holders: Vec<(&str, &str)> = body["access"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["iam_id"].as_str().unwrap(),
+                a["via"]["type"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(holders, vec![("gone-list-holder", "direct")]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn clickup_out_of_reach_is_still_a_502_for_the_object_timeline() {
+    let app = spawn().await;
+    // Nothing listens on port 9 of loopback: every ClickUp call fails to connect.
+    let app = app
+        .restart(Duration::ZERO, |settings| {
+            settings.clickup.clickup_api_url = "http://127.0.0.1:9".into();
+        })
+        .await;
+    let auditor = iam(&app).issue_token(&TokenSpec::new("audrey")).unwrap();
+
+    let (status, body, _) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/timeline?object=list:123",
+        Some(&auditor),
+    )
+    .await;
+    assert_eq!(
+        (status, &body),
+        (
+            502,
+            &json!({
+                "error": "clickup_unavailable",
+                "message": "ClickUp could not be read: ClickUp could not be reached",
+            })
+        )
     );
     app.stop().await;
 }

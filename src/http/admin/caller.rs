@@ -25,14 +25,20 @@ impl FromRequest for Caller {
         let need = request.app_data::<RouteNeed>().copied();
         let token = bearer(request);
         let path = request.path().to_owned();
+        // The TCP peer, never X-Forwarded-For: behind a proxy, every caller shares its address.
+        let peer = request.peer_addr().map(|address| address.ip());
 
         Box::pin(async move {
             let (Some(admin), Some(RouteNeed(need))) = (admin, need) else {
                 return Err(AdminError::NotConfigured);
             };
-            let principal = admin.verifier.verify(&token?).await.inspect_err(|e| {
-                tracing::info!(%path, error = e.code(), "admin API token refused");
-            })?;
+            let principal = admin
+                .verifier
+                .verify(&token?, peer)
+                .await
+                .inspect_err(|e| {
+                    tracing::info!(%path, error = e.code(), "admin API token refused");
+                })?;
 
             if !need.admits(principal.roles) {
                 tracing::info!(%path, subject = %principal.subject, "admin API role missing");

@@ -1,5 +1,6 @@
 //! Admin API errors and their answers: 401 with `WWW-Authenticate: Bearer` for no or bad
-//! token, 403 `insufficient_role`, 400 naming the bad parameter, all as JSON.
+//! token, 403 `insufficient_role`, 400 naming the bad parameter, all as JSON. Caller input
+//! echoed in an answer (a parameter's name or value, a task id) is bounded by [`bounded`].
 
 use actix_web::{
     http::header::{RETRY_AFTER, WWW_AUTHENTICATE},
@@ -81,9 +82,9 @@ impl ResponseError for AdminError {
         if let AdminError::Store(error) = self {
             tracing::error!(%error, "admin API store error");
         }
-        let mut body = json!({ "error": self.code(), "message": self.to_string() });
+        let mut body = json!({ "error": self.code(), "message": bounded(&self.to_string()) });
         if let AdminError::BadParameter { name, .. } = self {
-            body["parameter"] = json!(name);
+            body["parameter"] = json!(bounded(name));
         }
         let mut response = HttpResponse::build(self.status_code());
         // RFC 6750 §3: no error code when the request carried no token at all.
@@ -111,6 +112,29 @@ impl ResponseError for AdminError {
             body["required_role"] = json!(role);
         }
         response.json(body)
+    }
+}
+
+/// Longest run of non-space characters an answer repeats (a caller's id, name or value).
+const MAX_ECHOED_WORD: usize = 64;
+/// Longest message an answer carries.
+const MAX_MESSAGE: usize = 256;
+
+/// `message` with each word past [`MAX_ECHOED_WORD`] characters cut short, and the whole past
+/// [`MAX_MESSAGE`], each with an ellipsis: the one place every admin answer's text passes, so
+/// no caller input is echoed at length whichever error carries it.
+fn bounded(message: &str) -> String {
+    let words: Vec<String> = message
+        .split(' ')
+        .map(|w| cut(w, MAX_ECHOED_WORD))
+        .collect();
+    cut(&words.join(" "), MAX_MESSAGE)
+}
+
+fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
     }
 }
 
@@ -220,5 +244,43 @@ mod tests {
             "ClickUp could not be read: ClickUp answered 500 SHARD_001"
         );
         assert_eq!(answer.status_code(), StatusCode::BAD_GATEWAY);
+    }
+
+    #[test]
+    fn echoed_input_is_bounded() {
+        let long = "9".repeat(5000);
+        let word = |n: usize| format!("{}…", "9".repeat(n));
+        let many_words = "ab ".repeat(200);
+        // message, bounded
+        let cases = [
+            (
+                "parameter limit: expected 1 to 500".to_owned(),
+                "parameter limit: expected 1 to 500".to_owned(),
+            ),
+            (
+                format!("no access request for task {long}"),
+                format!("no access request for task {}", word(64)),
+            ),
+            (
+                format!("\"{}\"", "é".repeat(70)),
+                format!("\"{}…", "é".repeat(63)),
+            ),
+            (many_words.clone(), format!("{}…", &many_words[..256])),
+        ];
+        for (message, expected) in cases {
+            assert_eq!(bounded(&message), expected, "{message:.80}");
+        }
+
+        let error = AdminError::bad(&long, "unknown parameter; known: limit");
+        let body = error.error_response().into_body().try_into_bytes().unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["parameter"], json!(word(64)));
+        assert_eq!(
+            body["message"],
+            json!(format!(
+                "parameter {} unknown parameter; known: limit",
+                word(64)
+            ))
+        );
     }
 }

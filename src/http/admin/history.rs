@@ -11,7 +11,7 @@ use super::{
 };
 use crate::timeline::{
     parse_time,
-    query::{hierarchy_of, object_access, person_timeline, Hierarchy},
+    query::{hierarchy, object_access, person_timeline},
     ObjectKey,
 };
 
@@ -46,12 +46,10 @@ pub(super) async fn timeline(
                     .map_err(|e: crate::timeline::ObjectKeyError| {
                         AdminError::bad("object", e.to_string())
                     })?;
-            let hierarchy = match &admin.clickup {
-                Some(clickup) => hierarchy_of(clickup, &object)
-                    .await
-                    .map_err(|e| AdminError::clickup(&e))?,
-                None => Hierarchy::Unknown,
-            };
+            // A 404 from ClickUp is an unknown hierarchy (with a note); other failures 502.
+            let hierarchy = hierarchy(admin.clickup.as_ref(), &object)
+                .await
+                .map_err(|e| AdminError::clickup(&e))?;
             let access = object_access(&admin.store, &object, hierarchy, at).await?;
             Ok(HttpResponse::Ok().json(access))
         }

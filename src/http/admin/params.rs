@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use chrono::DateTime;
 
 use super::error::AdminError;
+use crate::timeline::{check_audit_object, ObjectKey, ObjectKeyError};
 
 /// Largest page; the default is 100.
 pub const MAX_LIMIT: u32 = 500;
@@ -36,6 +37,28 @@ impl Params {
             Some(value) if value.trim().is_empty() => Err(AdminError::bad(name, "is empty")),
             value => Ok(value.map(|v| v.trim().to_owned())),
         }
+    }
+
+    /// `object` named as the timeline names it (`space:ID`, `folder:ID`, `list:ID`,
+    /// `workspace:ID`, `group:NAME`), in the grants table's spelling (a group by its name).
+    pub fn grant_object(&self) -> Result<Option<String>, AdminError> {
+        self.text("object")?
+            .map(|text| {
+                text.parse::<ObjectKey>()
+                    .map(|key| key.grant_object())
+                    .map_err(|e: ObjectKeyError| AdminError::bad("object", e.to_string()))
+            })
+            .transpose()
+    }
+
+    /// `object` of the audit log: as written, unless it names a ClickUp object with an id
+    /// ClickUp cannot hold.
+    pub fn audit_object(&self) -> Result<Option<String>, AdminError> {
+        let object = self.text("object")?;
+        if let Some(text) = &object {
+            check_audit_object(text).map_err(|e| AdminError::bad("object", e.to_string()))?;
+        }
+        Ok(object)
     }
 
     /// An RFC 3339 time, as epoch milliseconds.

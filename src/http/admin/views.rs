@@ -33,7 +33,7 @@ pub(super) async fn audit(
     let query = AuditQuery {
         correlation_id: params.text("correlation_id")?,
         subject: params.text("subject")?,
-        object: params.text("object")?,
+        object: params.audit_object()?,
         action: params.text("action")?,
         actor: params.text("actor")?,
         outcome: params.text("outcome")?,
@@ -108,7 +108,8 @@ pub(super) async fn request(
     }
 }
 
-/// `GET /api/v1/grants?person&object&open&limit&after`; `person` is an IAM id or an email.
+/// `GET /api/v1/grants?person&object&open&limit&after`; `person` is an IAM id or an email,
+/// `object` as the timeline takes it (`list:ID`, ..., `group:NAME`).
 pub(super) async fn grants(
     _: Caller,
     request: HttpRequest,
@@ -128,7 +129,7 @@ pub(super) async fn grants(
     };
     let query = GrantQuery {
         iam_id,
-        object: params.text("object")?,
+        object: params.grant_object()?,
         open: params.flag("open")?,
         after: params.cursor()?,
         limit: params.limit()?,

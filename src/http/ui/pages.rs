@@ -21,7 +21,7 @@ use super::{
 };
 use crate::timeline::{
     parse_time,
-    query::{hierarchy_of, object_access, person_timeline, Hierarchy},
+    query::{hierarchy, object_access, person_timeline, Hierarchy, Unread},
     ObjectKey,
 };
 
@@ -154,16 +154,15 @@ pub(super) async fn object(
         .parse()
         .map_err(|e: crate::timeline::ObjectKeyError| UiError::BadInput(e.to_string()))?;
 
-    let (hierarchy, hierarchy_note) = match &state.clickup {
-        Some(clickup) => match hierarchy_of(clickup, &key).await {
-            Ok(found) => (found, String::new()),
-            Err(e) => {
-                tracing::warn!(error = %e, "ui: hierarchy not read");
-                (Hierarchy::Unknown, "ClickUp could not be read: access inherited from a folder or space above is not counted.".to_owned())
+    // Unlike the API, the page goes on when ClickUp fails, and says what is not counted.
+    let hierarchy = hierarchy(state.clickup.as_ref(), &key)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "ui: hierarchy not read");
+            Hierarchy::Unknown {
+                reason: Unread::ClickupUnavailable,
             }
-        },
-        None => (Hierarchy::Unknown, "No ClickUp settings in this process: access inherited from a folder or space above is not counted.".to_owned()),
-    };
+        });
     let found = object_access(&state.store, &key, hierarchy, at).await?;
     let name = |iam_id: &str| found.emails.get(iam_id).cloned();
     let heading = match at {
@@ -185,7 +184,7 @@ pub(super) async fn object(
         at: at_text,
         found: Some(ObjectView {
             heading,
-            hierarchy_note,
+            hierarchy_note: found.note.unwrap_or_default().to_owned(),
             rows,
         }),
     })

@@ -153,7 +153,9 @@ async fn who_had_access_to_the_finance_space_yesterday_at_noon() {
     let unknown = object_access(
         &store,
         &LEDGER.parse().unwrap(),
-        Hierarchy::Unknown,
+        Hierarchy::Unknown {
+            reason: super::Unread::NoClickup,
+        },
         Some(noon),
     )
     .await
@@ -205,6 +207,14 @@ async fn who_had_access_to_the_finance_space_yesterday_at_noon() {
         ]
     );
     assert_eq!(who(&unknown), vec![admin, direct("ledger", "edit")]);
+    assert_eq!(
+        (
+            space.note,
+            unknown.note.map(|n| n.starts_with("No ClickUp settings"))
+        ),
+        (None, Some(true)),
+        "a note only when inherited access is not counted"
+    );
 
     let requester = space
         .access
