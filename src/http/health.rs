@@ -27,27 +27,20 @@ pub async fn ready(state: web::Data<ReceiverState>) -> HttpResponse {
 
 /// Prometheus text: the process's metrics, with queue depths and counts read now.
 pub async fn metrics(state: web::Data<ReceiverState>) -> HttpResponse {
-    let body = crate::metrics::render(
-        &state.metrics,
-        &state.store,
-        Some(state.queue_depths.as_ref()),
-    )
-    .await;
-    exposition(body)
+    exposition(&state.metrics, &state.store, state.queue_depths.as_ref()).await
 }
 
 /// The metrics alone, for a worker's `--metrics-listen`.
 pub async fn worker_metrics(state: web::Data<MetricsState>) -> HttpResponse {
-    let body = crate::metrics::render(
-        &state.metrics,
-        &state.store,
-        Some(state.queue_depths.as_ref()),
-    )
-    .await;
-    exposition(body)
+    exposition(&state.metrics, &state.store, state.queue_depths.as_ref()).await
 }
 
-fn exposition(body: String) -> HttpResponse {
+async fn exposition(
+    metrics: &crate::metrics::Metrics,
+    store: &crate::store::Store,
+    depths: &dyn crate::bus::QueueDepths,
+) -> HttpResponse {
+    let body = crate::metrics::render(metrics, store, Some(depths)).await;
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(body)

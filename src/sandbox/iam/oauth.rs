@@ -75,8 +75,8 @@ fn refusal(error: &str) -> HttpResponse {
         .json(json!({ "error": error }))
 }
 
-/// `(client_id, client_secret)` from `Authorization: Basic base64(id:secret)`.
-fn basic_credentials(request: &HttpRequest) -> Option<(String, String)> {
+/// `(client_id, client_secret)` from `Authorization: Basic base64(id:secret)`, as sent.
+pub(super) fn basic_credentials(request: &HttpRequest) -> Option<(String, String)> {
     let value = request.headers().get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, encoded) = value.trim().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {

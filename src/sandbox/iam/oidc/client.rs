@@ -8,7 +8,6 @@ use actix_web::{
     http::header::{AUTHORIZATION, CACHE_CONTROL, WWW_AUTHENTICATE},
     HttpRequest, HttpResponse,
 };
-use base64::{engine::general_purpose::STANDARD, Engine};
 use serde_json::json;
 
 use super::{OidcClient, OidcInner};
@@ -114,16 +113,11 @@ pub(super) fn authenticate(
     Ok(client.clone())
 }
 
-/// `(client_id, client_secret)` from `Authorization: Basic`, each form-decoded.
+/// `(client_id, client_secret)` from `Authorization: Basic`, each form-decoded as RFC 6749
+/// section 2.3.1 asks of an OAuth client.
 fn basic_credentials(request: &HttpRequest) -> Option<(String, String)> {
-    let value = request.headers().get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, encoded) = value.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
-    let (id, secret) = decoded.split_once(':')?;
-    Some((form_decode(id), form_decode(secret)))
+    let (id, secret) = crate::sandbox::iam::oauth::basic_credentials(request)?;
+    Some((form_decode(&id), form_decode(&secret)))
 }
 
 fn form_decode(value: &str) -> String {
