@@ -174,6 +174,7 @@ impl Application {
                     verifier,
                     store: self.store.clone(),
                     clickup: hierarchy_reader(&self.settings.clickup),
+                    publisher: self.bus.clone(),
                 })
             });
             let server = http::serve(

@@ -15,7 +15,7 @@ pub mod dead;
 pub mod rabbitmq;
 pub mod topology;
 
-pub use dead::{DeadLetter, Death};
+pub use dead::{DeadLetter, Death, REPLAY_HEADER};
 pub use topology::Lane;
 
 /// Why a publish was not confirmed; every variant means "not queued, the sender must retry".
@@ -31,10 +31,26 @@ pub enum PublishError {
     Unroutable(String),
 }
 
+/// A message published again as it was queued (a dead-letter replay).
+#[derive(Clone, Copy, Debug)]
+pub struct Republish<'a> {
+    /// The body byte for byte.
+    pub body: &'a [u8],
+    pub routing_key: &'a str,
+    pub message_id: &'a str,
+    pub correlation_id: &'a str,
+    /// Marks this replay ([`REPLAY_HEADER`]), so a later death of it is a new dead letter.
+    pub replay: &'a str,
+}
+
 /// Publishes envelopes with confirms.
 #[async_trait]
 pub trait Publisher: Send + Sync {
     async fn publish(&self, envelope: &Envelope) -> Result<(), PublishError>;
+
+    /// Publishes a message again to the events exchange with the same guarantees as
+    /// [`Publisher::publish`] (confirmed, mandatory, persistent).
+    async fn republish(&self, message: &Republish<'_>) -> Result<(), PublishError>;
 
     /// Whether the broker can take a publish now: the link is open, or a fresh one opens
     /// within a short bound (for `/readyz`).

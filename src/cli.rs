@@ -208,16 +208,7 @@ impl Cli {
             Command::Directory(DirectoryCommand::Resync { file, store }) => {
                 crate::directory::resync::run(&file, &store).await
             }
-            Command::Dlq(DlqCommand::List {
-                limit,
-                after,
-                store,
-            }) => crate::operator::dlq::list(&store, limit, after).await,
-            Command::Dlq(DlqCommand::Show {
-                id,
-                envelope,
-                store,
-            }) => crate::operator::dlq::show(&store, id, envelope).await,
+            Command::Dlq(command) => dlq(command).await,
             Command::Audit(command) => crate::operator::audit_command(command).await,
             Command::Sso(SsoCommand::Report {
                 format,
@@ -267,6 +258,31 @@ async fn run_app(
 ) -> anyhow::Result<()> {
     let application = crate::app::Application::build(settings, None).await?;
     application.run_until_stopped(shutdown).await
+}
+
+async fn dlq(command: DlqCommand) -> anyhow::Result<()> {
+    use crate::operator::dlq;
+    match command {
+        DlqCommand::List {
+            limit,
+            after,
+            state,
+            store,
+        } => dlq::list(&store, limit, after, state.state()).await,
+        DlqCommand::Show {
+            id,
+            envelope,
+            store,
+        } => dlq::show(&store, id, envelope).await,
+        DlqCommand::Replay {
+            id,
+            all: _,
+            by,
+            bus,
+            store,
+        } => dlq::replay(&store, bus, id, &by).await,
+        DlqCommand::Drop { id, by, store } => dlq::drop(&store, id, &by).await,
+    }
 }
 
 #[cfg(test)]

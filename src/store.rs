@@ -26,7 +26,10 @@ pub mod ui_sessions;
 pub use access::{Grant, GrantChange, GrantEnd, GrantKind, IdentityRecord, NewGrant};
 pub use assignments::{LeaverTasks, NewAssignment, TaskAssignment};
 pub use correlation::Near;
-pub use dead_letters::{DeadLetterDetail, DeadLetterRecord, MessageFailure, NewDeadLetter};
+pub use dead_letters::{
+    Claimed, DeadLetterDetail, DeadLetterRecord, LetterState, MessageFailure, NewDeadLetter,
+    Settled,
+};
 pub use history::{Approval, AuditPage, AuditQuery, GrantRecord, MAX_AUDIT_PAGE};
 pub use requests::{AccessRequest, Decision, RequestState};
 
@@ -209,8 +212,29 @@ impl Store {
         processed: &Processed,
         audit: &[AuditEntry],
     ) -> Result<bool, StoreError> {
+        self.record_message(key, key, processed, audit).await
+    }
+
+    /// [`Store::record`] for a message whose failures are kept under `failure_key` (its
+    /// envelope's dedup key) when the outcome is kept under another `key`. Unless the outcome
+    /// is `failed` (the dead-letter recorder still reads them), the message's failures are
+    /// deleted in the same transaction.
+    pub async fn record_message(
+        &self,
+        failure_key: &str,
+        key: &str,
+        processed: &Processed,
+        audit: &[AuditEntry],
+    ) -> Result<bool, StoreError> {
         let now = Utc::now().timestamp_millis();
         let mut tx = self.pool.begin().await?;
+
+        if processed.outcome != "failed" {
+            sqlx::query("DELETE FROM message_failures WHERE message_key = ?1")
+                .bind(failure_key)
+                .execute(&mut *tx)
+                .await?;
+        }
 
         let inserted = sqlx::query(
             "INSERT INTO processed (message_key, lane, outcome, detail, handled_at) VALUES (?1, ?2, ?3, ?4, ?5)

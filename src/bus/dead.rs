@@ -30,7 +30,14 @@ pub struct Death {
     pub first_at: Option<i64>,
     /// Failed deliveries before the death, when the broker says (`x-delivery-count`).
     pub delivery_count: Option<u64>,
+    /// The replay that published this message again (the [`REPLAY_HEADER`] it carried),
+    /// when it died after a dead-letter replay.
+    pub replay: Option<String>,
 }
+
+/// The header a dead-letter replay sets on the message it publishes again: a death after
+/// the replay is another death, even in the same second with the same count.
+pub const REPLAY_HEADER: &str = "x-cir-replay";
 
 impl DeadLetter {
     /// The lane whose queue (`<prefix>.<lane>`) the message died in. Only the lanes' queues
@@ -56,6 +63,12 @@ impl DeadLetter {
             hash.update(field.as_bytes());
             hash.update([0]);
         }
+        // Only a replayed message has one, so letters recorded before replays keep theirs.
+        if let Some(replay) = &death.replay {
+            hash.update(b"replay\0");
+            hash.update(replay.as_bytes());
+            hash.update([0]);
+        }
         hash.update(&self.body);
         hex::encode(hash.finalize())
     }
@@ -76,6 +89,7 @@ mod tests {
                 count,
                 first_at: Some(1_767_225_600_000),
                 delivery_count: None,
+                replay: None,
             },
         }
     }
@@ -111,5 +125,21 @@ mod tests {
             letter(Some("cir.approvals"), 1).fingerprint()
         );
         assert_ne!(first.fingerprint(), other_body.fingerprint());
+    }
+
+    /// A replayed message that dies again in the same second, with the same count, is a new
+    /// death; each replay is another.
+    #[test]
+    fn a_death_after_a_replay_is_a_new_one() {
+        let first = letter(Some("cir.provision"), 1);
+        let replayed = |mark: &str| {
+            let mut letter = first.clone();
+            letter.death.replay = Some(mark.into());
+            letter
+        };
+
+        assert_ne!(first.fingerprint(), replayed("7:1").fingerprint());
+        assert_ne!(replayed("7:1").fingerprint(), replayed("7:2").fingerprint());
+        assert_eq!(replayed("7:1").fingerprint(), replayed("7:1").fingerprint());
     }
 }

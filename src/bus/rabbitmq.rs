@@ -9,7 +9,7 @@ use std::{sync::Arc, time::Duration};
 use async_trait::async_trait;
 use lapin::{
     options::{BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions},
-    types::FieldTable,
+    types::{AMQPValue, FieldTable},
     BasicProperties, Channel, Confirmation, Connection, ConnectionProperties,
 };
 use sha2::Digest;
@@ -23,7 +23,8 @@ mod declare;
 
 use super::{
     topology::{Lane, Names},
-    Consumer, DeadLetterHandler, Handler, PublishError, Publisher, QueueDepths,
+    Consumer, DeadLetterHandler, Handler, PublishError, Publisher, QueueDepths, Republish,
+    REPLAY_HEADER,
 };
 use crate::{config::BusSettings, ingest::envelope::Envelope};
 
@@ -140,13 +141,18 @@ impl RabbitMq {
         Ok(link)
     }
 
-    async fn publish_confirmed(&self, envelope: &Envelope) -> Result<(), PublishError> {
+    /// Publishes `body` to the events exchange (mandatory, persistent) and waits for the
+    /// broker's confirm.
+    async fn publish_confirmed(
+        &self,
+        routing_key: &str,
+        body: &[u8],
+        properties: BasicProperties,
+    ) -> Result<(), PublishError> {
         let link = self.publish_link().await?;
-        let properties = BasicProperties::default()
+        let properties = properties
             .with_delivery_mode(2)
-            .with_content_type("application/cloudevents+json".into())
-            .with_message_id(short_string(&envelope.id).into())
-            .with_correlation_id(short_string(&envelope.correlationid).into());
+            .with_content_type("application/cloudevents+json".into());
         let options = BasicPublishOptions {
             mandatory: true,
             immediate: false,
@@ -156,9 +162,9 @@ impl RabbitMq {
             .channel
             .basic_publish(
                 self.names.events_exchange().into(),
-                envelope.routingkey.as_str().into(),
+                routing_key.into(),
                 options,
-                &envelope.to_bytes(),
+                body,
                 properties,
             )
             .await
@@ -169,21 +175,23 @@ impl RabbitMq {
 
         match confirmation {
             Confirmation::Ack(None) => Ok(()),
-            Confirmation::Ack(Some(_)) => {
-                Err(PublishError::Unroutable(envelope.routingkey.clone()))
-            }
+            Confirmation::Ack(Some(_)) => Err(PublishError::Unroutable(routing_key.to_owned())),
             Confirmation::Nack(_) => Err(PublishError::Nacked),
             Confirmation::NotRequested => Err(PublishError::Unavailable("confirms are off".into())),
         }
     }
-}
 
-#[async_trait]
-impl Publisher for RabbitMq {
-    async fn publish(&self, envelope: &Envelope) -> Result<(), PublishError> {
+    /// [`RabbitMq::publish_confirmed`] within the confirm timeout; a link that failed is
+    /// dropped so the next publish starts from a fresh connection.
+    async fn publish_bounded(
+        &self,
+        routing_key: &str,
+        body: &[u8],
+        properties: BasicProperties,
+    ) -> Result<(), PublishError> {
         let outcome = timeout(
             self.settings.confirm_timeout(),
-            self.publish_confirmed(envelope),
+            self.publish_confirmed(routing_key, body, properties),
         )
         .await
         .unwrap_or(Err(PublishError::ConfirmTimeout));
@@ -199,6 +207,31 @@ impl Publisher for RabbitMq {
             }
         }
         outcome
+    }
+}
+
+#[async_trait]
+impl Publisher for RabbitMq {
+    async fn publish(&self, envelope: &Envelope) -> Result<(), PublishError> {
+        let properties = BasicProperties::default()
+            .with_message_id(short_string(&envelope.id).into())
+            .with_correlation_id(short_string(&envelope.correlationid).into());
+        self.publish_bounded(&envelope.routingkey, &envelope.to_bytes(), properties)
+            .await
+    }
+
+    async fn republish(&self, message: &Republish<'_>) -> Result<(), PublishError> {
+        let mut headers = FieldTable::default();
+        headers.insert(
+            REPLAY_HEADER.into(),
+            AMQPValue::LongString(message.replay.into()),
+        );
+        let properties = BasicProperties::default()
+            .with_message_id(short_string(message.message_id).into())
+            .with_correlation_id(short_string(message.correlation_id).into())
+            .with_headers(headers);
+        self.publish_bounded(message.routing_key, message.body, properties)
+            .await
     }
 
     async fn check_ready(&self) -> bool {

@@ -1,18 +1,39 @@
 //! The operators' subcommands: rules, brake, directory, dead letters, audit, SSO report.
 
 use chrono::{DateTime, Utc};
-use clap::{ArgGroup, Args, Subcommand};
+use clap::{ArgGroup, Args, Subcommand, ValueEnum};
 
 use crate::{
     cli::WorkerArgs,
-    config::{ClickUpSettings, StoreSettings},
+    config::{BusSettings, ClickUpSettings, StoreSettings},
     operator::{ExportFormat, Format},
+    store::LetterState,
     timeline::{parse_time, ObjectKey},
 };
 
+/// Which dead letters `dlq list` shows.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateFilter {
+    All,
+    Open,
+    Replayed,
+    Dropped,
+}
+
+impl StateFilter {
+    pub fn state(self) -> Option<LetterState> {
+        match self {
+            StateFilter::All => None,
+            StateFilter::Open => Some(LetterState::Open),
+            StateFilter::Replayed => Some(LetterState::Replayed),
+            StateFilter::Dropped => Some(LetterState::Dropped),
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum DlqCommand {
-    /// Dead letters in the order they were recorded: id, time, lane, reason, attempts.
+    /// Dead letters in the order they were recorded: id, state, time, lane, reason, attempts.
     List {
         /// At most this many (1 to 500).
         #[arg(long, default_value_t = 50)]
@@ -20,6 +41,34 @@ pub enum DlqCommand {
         /// Those after this id (the last id of the previous page).
         #[arg(long)]
         after: Option<i64>,
+        /// Only letters in this state.
+        #[arg(long, value_enum, default_value = "open")]
+        state: StateFilter,
+        #[command(flatten)]
+        store: StoreSettings,
+    },
+    /// Publish an open dead letter's message again, as it was queued, to the events exchange
+    /// (its lane handles it anew); with --all, every open letter, 100 at a time.
+    #[command(group(ArgGroup::new("which").required(true).args(["id", "all"])))]
+    Replay {
+        id: Option<i64>,
+        #[arg(long)]
+        all: bool,
+        /// Who replays (recorded in the audit trail as `cli:<by>`).
+        #[arg(long, env = "USER", default_value = "operator")]
+        by: String,
+        /// The router's broker settings (the same prefix and delivery limit as the router).
+        #[command(flatten)]
+        bus: BusSettings,
+        #[command(flatten)]
+        store: StoreSettings,
+    },
+    /// Mark an open dead letter dropped: kept on record, never replayed.
+    Drop {
+        id: i64,
+        /// Who drops (recorded in the audit trail as `cli:<by>`).
+        #[arg(long, env = "USER", default_value = "operator")]
+        by: String,
         #[command(flatten)]
         store: StoreSettings,
     },

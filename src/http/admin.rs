@@ -6,6 +6,7 @@
 
 mod brake;
 mod caller;
+mod dead_letters;
 mod error;
 mod history;
 mod params;
@@ -21,6 +22,7 @@ pub use error::AdminError;
 
 use crate::{
     auth::{Need, Role, Verifier},
+    bus::Publisher,
     clickup::ClickUpClient,
     store::Store,
 };
@@ -33,6 +35,8 @@ pub struct AdminState {
     /// Reads the folder and space above an object, so inherited access counts in a
     /// timeline; `None` when no ClickUp token is configured (the object's own grants only).
     pub clickup: Option<ClickUpClient>,
+    /// The receivers' publisher: dead-letter replays go through it.
+    pub publisher: Arc<dyn Publisher>,
 }
 
 const AUDITOR: Need = Need::AnyOf(&[Role::Auditor]);
@@ -50,6 +54,10 @@ pub const ROUTES: &[(&str, Need)] = &[
     ("/brake/release", ADMIN),
     ("/timeline", AUDITOR),
     ("/dead-letters", ADMIN),
+    ("/dead-letters/replay", ADMIN),
+    ("/dead-letters/{id}", ADMIN),
+    ("/dead-letters/{id}/replay", ADMIN),
+    ("/dead-letters/{id}/drop", ADMIN),
 ];
 
 /// Mounts `/api/v1`: the routes when `admin` is set, else a 503 saying it is not configured.
@@ -70,7 +78,19 @@ pub fn configure(config: &mut web::ServiceConfig, admin: Option<web::Data<AdminS
                 route(scope, Method::GET, "/brake", brake::status);
                 route(scope, Method::POST, "/brake/release", brake::release);
                 route(scope, Method::GET, "/timeline", history::timeline);
-                route(scope, Method::GET, "/dead-letters", history::dead_letters);
+                route(scope, Method::GET, "/dead-letters", dead_letters::list);
+                // Before `{id}`: the first resource that matches a path takes it.
+                let all = dead_letters::replay_all;
+                route(scope, Method::POST, "/dead-letters/replay", all);
+                route(scope, Method::GET, "/dead-letters/{id}", dead_letters::show);
+                let one = dead_letters::replay_one;
+                route(scope, Method::POST, "/dead-letters/{id}/replay", one);
+                route(
+                    scope,
+                    Method::POST,
+                    "/dead-letters/{id}/drop",
+                    dead_letters::drop,
+                );
             })
             .default_service(web::to(not_found)),
     );

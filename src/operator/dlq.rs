@@ -1,20 +1,30 @@
-//! `dlq list` and `dlq show ID`: the dead letters on record, read-only (the store is opened
-//! read-only, nothing is replayed or dropped; those come with #7).
+//! `dlq list`, `dlq show ID` (read-only: the store is opened read-only), `dlq replay ID`,
+//! `dlq replay --all` and `dlq drop ID` (through `worker::dead_letters::replay`, audited with
+//! the actor `cli:<user>`).
+
+use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::{DateTime, SecondsFormat};
 
 use crate::{
-    config::StoreSettings,
-    store::{DeadLetterDetail, DeadLetterRecord, Store},
+    bus::rabbitmq::RabbitMq,
+    config::{BusSettings, StoreSettings},
+    store::{DeadLetterDetail, DeadLetterRecord, LetterState, Store},
+    worker::dead_letters::replay::Replayer,
 };
 
-/// `dlq list`: one line per dead letter, oldest first.
-pub async fn list(settings: &StoreSettings, limit: u32, after: Option<i64>) -> anyhow::Result<()> {
+/// `dlq list`: one line per dead letter in `state` (every state when `None`), oldest first.
+pub async fn list(
+    settings: &StoreSettings,
+    limit: u32,
+    after: Option<i64>,
+    state: Option<LetterState>,
+) -> anyhow::Result<()> {
     let store = open(settings).await?;
 
     let letters = store
-        .dead_letters(limit, after)
+        .dead_letters(limit, after, state)
         .await
         .context("reading the dead letters (has a worker of this version run on the store?)")?;
 
@@ -34,6 +44,79 @@ pub async fn show(settings: &StoreSettings, id: i64, envelope: bool) -> anyhow::
 
     print!("{}", format_detail(&letter, envelope));
     Ok(())
+}
+
+/// `dlq replay ID`, or every open letter (`None`), batch by batch until none is left or the
+/// broker refuses.
+pub async fn replay(
+    store: &StoreSettings,
+    bus: BusSettings,
+    id: Option<i64>,
+    by: &str,
+) -> anyhow::Result<()> {
+    let replayer = replayer(store, bus).await?;
+    let actor = format!("cli:{by}");
+
+    let Some(id) = id else {
+        return replay_all(&replayer, &actor).await;
+    };
+    let replayed = replayer.replay(id, &actor).await?;
+    println!(
+        "dead letter {id} replayed ({}, routing key {}, replay {} of this message)",
+        replayed.message_id.as_deref().unwrap_or("-"),
+        replayed.routing_key,
+        replayed.replays
+    );
+    Ok(())
+}
+
+async fn replay_all(replayer: &Replayer, actor: &str) -> anyhow::Result<()> {
+    let (mut after, mut replayed, mut skipped) = (0, 0, 0);
+    loop {
+        let batch = replayer.replay_open(after, actor).await?;
+
+        for letter in &batch.replayed {
+            println!("dead letter {} replayed", letter.id);
+        }
+        for letter in &batch.skipped {
+            println!("dead letter {} left open: {}", letter.id, letter.error);
+        }
+        replayed += batch.replayed.len();
+        skipped += batch.skipped.len();
+        if let Some(error) = batch.broker_error {
+            anyhow::bail!("{error}; {replayed} replayed, {} still open", batch.open);
+        }
+        if !batch.full {
+            println!(
+                "{replayed} replayed, {skipped} left open, {} open",
+                batch.open
+            );
+            return Ok(());
+        }
+        after = batch.last_id;
+    }
+}
+
+/// `dlq drop ID`: the letter is kept as `dropped`, never replayed.
+pub async fn drop(store: &StoreSettings, id: i64, by: &str) -> anyhow::Result<()> {
+    let store = Store::open(store).await.context("opening the store")?;
+
+    let dropped =
+        crate::worker::dead_letters::replay::drop(&store, id, &format!("cli:{by}"), "cli").await?;
+    println!(
+        "dead letter {id} dropped ({})",
+        dropped.message_id.as_deref().unwrap_or("-")
+    );
+    Ok(())
+}
+
+async fn replayer(store: &StoreSettings, bus: BusSettings) -> anyhow::Result<Replayer> {
+    let store = Store::open(store).await.context("opening the store")?;
+    Ok(Replayer {
+        store,
+        publisher: Arc::new(RabbitMq::new(bus)),
+        via: "cli",
+    })
 }
 
 async fn open(settings: &StoreSettings) -> anyhow::Result<Store> {
@@ -58,13 +141,14 @@ pub fn format_list(letters: &[DeadLetterRecord]) -> String {
         return "no dead letters on record\n".into();
     }
     let mut out = format!(
-        "{:<6} {:<20} {:<12} {:<15} {:<22} {:>8}  {}\n",
-        "id", "recorded", "lane", "reason", "error", "attempts", "message"
+        "{:<6} {:<8} {:<20} {:<12} {:<15} {:<22} {:>8}  {}\n",
+        "id", "state", "recorded", "lane", "reason", "error", "attempts", "message"
     );
     for letter in letters {
         out.push_str(&format!(
-            "{:<6} {:<20} {:<12} {:<15} {:<22} {:>8}  {}\n",
+            "{:<6} {:<8} {:<20} {:<12} {:<15} {:<22} {:>8}  {}\n",
             letter.id,
+            letter.state.as_str(),
             time(letter.recorded_at),
             or_dash(letter.lane.as_deref()),
             letter.reason,
@@ -74,6 +158,26 @@ pub fn format_list(letters: &[DeadLetterRecord]) -> String {
         ));
     }
     out
+}
+
+/// The state with when and by whom it was reached.
+fn state_line(letter: &DeadLetterRecord) -> String {
+    let by = |at: Option<i64>, by: &Option<String>| {
+        format!(
+            "{} by {}",
+            at.map(time).unwrap_or_else(|| "-".into()),
+            or_dash(by.as_deref())
+        )
+    };
+    match letter.state {
+        LetterState::Open => "open".into(),
+        LetterState::Replayed => format!(
+            "replayed {} (replay {} of this message)",
+            by(letter.replayed_at, &letter.replayed_by),
+            letter.replays
+        ),
+        LetterState::Dropped => format!("dropped {}", by(letter.dropped_at, &letter.dropped_by)),
+    }
 }
 
 /// What `dlq show` prints.
@@ -93,6 +197,7 @@ pub fn format_detail(detail: &DeadLetterDetail, with_envelope: bool) -> String {
     line("first failure", &time(letter.first_failed_at));
     line("last failure", &time(letter.last_failed_at));
     line("recorded", &time(letter.recorded_at));
+    line("state", &state_line(letter));
 
     if with_envelope {
         let pretty = serde_json::from_slice::<serde_json::Value>(&detail.envelope)
@@ -124,6 +229,12 @@ mod tests {
             first_failed_at: 1_767_225_600_000,
             last_failed_at: 1_767_225_660_000,
             recorded_at: 1_767_225_661_000,
+            state: LetterState::Open,
+            replayed_at: None,
+            replayed_by: None,
+            replays: 0,
+            dropped_at: None,
+            dropped_by: None,
         }
     }
 
@@ -140,6 +251,7 @@ mod tests {
         assert_eq!(lines.len(), 3, "{table}");
         assert!(lines[1].starts_with("1 "), "{table}");
         for expected in [
+            "open",
             "2026-01-01T00:01:01Z",
             "deprovision",
             "enterprise_required",
@@ -149,6 +261,38 @@ mod tests {
         }
         assert!(lines[2].contains(" - "), "{table}");
         assert_eq!(format_list(&[]), "no dead letters on record\n");
+    }
+
+    #[test]
+    fn the_detail_says_the_state_when_and_by_whom() {
+        let mut replayed = record(3, Some("provision"), None);
+        replayed.state = LetterState::Replayed;
+        replayed.replayed_at = Some(1_767_225_700_000);
+        replayed.replayed_by = Some("cli:ops".into());
+        replayed.replays = 2;
+        let mut dropped = record(4, Some("provision"), None);
+        dropped.state = LetterState::Dropped;
+        dropped.dropped_at = Some(1_767_225_700_000);
+        dropped.dropped_by = Some("iam-sub-1".into());
+        let cases = [
+            (record(2, None, None), "state            open\n"),
+            (
+                replayed,
+                "state            replayed 2026-01-01T00:01:40Z by cli:ops (replay 2 of this message)\n",
+            ),
+            (
+                dropped,
+                "state            dropped 2026-01-01T00:01:40Z by iam-sub-1\n",
+            ),
+        ];
+        for (record, expected) in cases {
+            let detail = DeadLetterDetail {
+                record,
+                envelope: Vec::new(),
+            };
+            let text = format_detail(&detail, false);
+            assert!(text.contains(expected), "{expected} in {text}");
+        }
     }
 
     #[test]

@@ -1,13 +1,19 @@
 //! Message failures (kept by the worker while a message fails) and dead letters (recorded
-//! once each from the dead-letter queue), read by `dlq list`/`dlq show` and the admin API.
+//! once each from the dead-letter queue), read by `dlq list`/`dlq show` and the admin API;
+//! `states` moves a letter from `open` to `replayed` or `dropped`.
 //!
-//! Failure messages are stored without emails: [`non_personal`] replaces them.
+//! Failure messages are stored without emails: [`non_personal`] replaces them. A message's
+//! failures are deleted when its outcome is recorded (`Store::record`) or its dead letter is.
 
 use chrono::Utc;
 use serde::Serialize;
 use sqlx::Row;
 
 use super::{Store, StoreError};
+
+mod states;
+
+pub use states::{Claimed, LetterState, Settled};
 
 /// Longest failure message kept, in characters.
 const MAX_ERROR_CHARS: usize = 300;
@@ -41,6 +47,9 @@ pub struct NewDeadLetter {
     pub last_failed_at: i64,
     /// The message body exactly as it was queued.
     pub envelope: Vec<u8>,
+    /// The key its failures are kept under (the envelope's dedup key), deleted with the
+    /// letter's recording.
+    pub failure_key: Option<String>,
 }
 
 /// A dead letter on record, without its envelope. Times are ms since the epoch.
@@ -60,6 +69,14 @@ pub struct DeadLetterRecord {
     pub first_failed_at: i64,
     pub last_failed_at: i64,
     pub recorded_at: i64,
+    pub state: LetterState,
+    /// When, by whom, and the how-manieth replay of its message this was (`replayed`).
+    pub replayed_at: Option<i64>,
+    pub replayed_by: Option<String>,
+    pub replays: i64,
+    /// When and by whom it was dropped (`dropped`).
+    pub dropped_at: Option<i64>,
+    pub dropped_by: Option<String>,
 }
 
 /// A dead letter with the message as it was queued (personal data: show it, never log it).
@@ -71,13 +88,16 @@ pub struct DeadLetterDetail {
 
 const RECORD_COLUMNS: &str =
     "id, message_id, lane, source_queue, routing_key, reason, error_code, \
-     error, attempts, first_failed_at, last_failed_at, recorded_at";
+     error, attempts, first_failed_at, last_failed_at, recorded_at, state, replayed_at, \
+     replayed_by, replays, dropped_at, dropped_by";
+
+/// The column after [`RECORD_COLUMNS`].
+const ENVELOPE_COLUMN: usize = 18;
 
 impl Store {
     /// Counts one more failed attempt at a message (`key`: the envelope's dedup key) on a
-    /// lane, keeping the first failure's time and the latest reason.
-    // FIXME(#7): rows are never pruned; delete a message's row in the transaction that marks
-    // it processed or records its dead letter, with the retry tiers that change both paths.
+    /// lane, keeping the first failure's time and the latest reason. The row goes when the
+    /// message's outcome is recorded (unless it failed for good) or its dead letter is.
     pub async fn note_failure(
         &self,
         key: &str,
@@ -126,11 +146,14 @@ impl Store {
         }))
     }
 
-    /// Records a dead letter unless that death is on record; `Some(id)` when it was new.
+    /// Records a dead letter unless that death is on record; `Some(id)` when it was new. The
+    /// message's failures go in the same transaction: the letter now says why it died.
     pub async fn record_dead_letter(
         &self,
         letter: &NewDeadLetter,
     ) -> Result<Option<i64>, StoreError> {
+        let mut tx = self.pool().begin().await?;
+
         let id = sqlx::query_scalar(
             "INSERT INTO dead_letters (fingerprint, message_id, lane, source_queue, routing_key,
                  reason, error_code, error, attempts, first_failed_at, last_failed_at, envelope,
@@ -152,23 +175,36 @@ impl Store {
         .bind(letter.last_failed_at)
         .bind(&letter.envelope)
         .bind(Utc::now().timestamp_millis())
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *tx)
         .await?;
+        if let (Some(_), Some(key)) = (id, &letter.failure_key) {
+            sqlx::query("DELETE FROM message_failures WHERE message_key = ?1")
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+        }
+
+        tx.commit().await?;
         Ok(id)
     }
 
     /// Dead letters on record in the order they were recorded: at most `limit` (1 to 500),
-    /// those after id `after` when given (pass the last id of a page for the next one).
+    /// those after id `after` when given (pass the last id of a page for the next one), in
+    /// `state` when given (all states otherwise).
     pub async fn dead_letters(
         &self,
         limit: u32,
         after: Option<i64>,
+        state: Option<LetterState>,
     ) -> Result<Vec<DeadLetterRecord>, StoreError> {
-        let sql =
-            format!("SELECT {RECORD_COLUMNS} FROM dead_letters WHERE id > ?1 ORDER BY id LIMIT ?2");
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM dead_letters WHERE id > ?1 AND (?3 IS NULL OR state = ?3)
+             ORDER BY id LIMIT ?2"
+        );
         let rows = sqlx::query(&sql)
             .bind(after.unwrap_or(0))
             .bind(i64::from(limit.clamp(1, 500)))
+            .bind(state.map(LetterState::as_str))
             .fetch_all(self.pool())
             .await?;
         Ok(rows.iter().map(dead_letter_record).collect())
@@ -183,7 +219,7 @@ impl Store {
             .await?;
         Ok(row.map(|row| DeadLetterDetail {
             record: dead_letter_record(&row),
-            envelope: row.get(12),
+            envelope: row.get(ENVELOPE_COLUMN),
         }))
     }
 }
@@ -202,6 +238,12 @@ fn dead_letter_record(row: &sqlx::sqlite::SqliteRow) -> DeadLetterRecord {
         first_failed_at: row.get(9),
         last_failed_at: row.get(10),
         recorded_at: row.get(11),
+        state: LetterState::parse(row.get(12)).unwrap_or(LetterState::Open),
+        replayed_at: row.get(13),
+        replayed_by: row.get(14),
+        replays: row.get(15),
+        dropped_at: row.get(16),
+        dropped_by: row.get(17),
     }
 }
 

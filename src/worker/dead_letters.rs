@@ -127,8 +127,10 @@ fn describe(
         first_failed_at: first,
         last_failed_at: last,
         envelope: letter.body.clone(),
+        failure_key: envelope.map(Envelope::dedup_key),
     }
 }
 
+pub mod replay;
 #[cfg(test)]
 mod tests;

@@ -97,7 +97,10 @@ pub async fn run<E: Failure>(
         event_id: key.to_owned(),
         detail: json!({ "event_type": envelope.event_type, "detail": outcome.detail }),
     };
-    match store.record(key, &processed, &[audit]).await {
+    match store
+        .record_message(&envelope.dedup_key(), key, &processed, &[audit])
+        .await
+    {
         Ok(_) => {
             info!(outcome = outcome.name, "event handled");
             disposition

@@ -31,10 +31,7 @@ pub struct TaskLane {
 impl Handler for TaskLane {
     async fn handle(&self, envelope: Envelope, _redelivered: bool) -> Disposition {
         let data: Value = serde_json::from_str(envelope.data.get()).unwrap_or_default();
-        let key = match data["history_item"]["id"].as_str() {
-            Some(item) => format!("clickup-item:{item}"),
-            None => envelope.dedup_key(),
-        };
+        let key = item_key(&data, &envelope);
         if data["history_item"]["user"]["id"].as_u64() == Some(self.router_user) {
             return self.echo(&key, &data, envelope).await;
         }
@@ -47,6 +44,15 @@ impl Handler for TaskLane {
             self.dispatch(&data, &envelope),
         )
         .await
+    }
+}
+
+/// The key the task lane records an event's outcome under: its history item (so a
+/// companion `taskUpdated` of the same item counts once), else the envelope's dedup key.
+pub(crate) fn item_key(data: &Value, envelope: &Envelope) -> String {
+    match data["history_item"]["id"].as_str() {
+        Some(item) => format!("clickup-item:{item}"),
+        None => envelope.dedup_key(),
     }
 }
 

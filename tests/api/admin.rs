@@ -466,6 +466,7 @@ async fn the_timeline_and_dead_letters_answer_by_role_with_inherited_access() {
             first_failed_at: 1,
             last_failed_at: 2,
             envelope: b"{}".to_vec(),
+            failure_key: None,
         })
         .await
         .unwrap();

@@ -20,7 +20,7 @@ use crate::{
 /// Waits for `count` dead letters on record.
 async fn wait_for_dead_letters(app: &TestApp, count: usize) -> Vec<DeadLetterRecord> {
     for _ in 0..600 {
-        let letters = app.store.dead_letters(50, None).await.unwrap();
+        let letters = app.store.dead_letters(50, None, None).await.unwrap();
         if letters.len() >= count {
             return letters;
         }

@@ -140,7 +140,12 @@ async fn a_leaver_without_a_clickup_account_is_a_success() {
         0
     );
     assert_eq!(app.dead_letters().await, 0);
-    assert!(app.store.dead_letters(10, None).await.unwrap().is_empty());
+    assert!(app
+        .store
+        .dead_letters(10, None, None)
+        .await
+        .unwrap()
+        .is_empty());
     app.stop().await;
 }
 
@@ -225,7 +230,7 @@ async fn a_workspace_below_enterprise_fails_the_leaver_with_a_message_that_says_
     assert_eq!(audit[0].action, "event.received");
     assert_eq!(audit[1].outcome, "failed");
     // Dead-lettered, and the recorder took it off the dead-letter queue into the record.
-    wait_for(|| async { app.store.dead_letters(10, None).await.unwrap().len() == 1 }).await;
+    wait_for(|| async { app.store.dead_letters(10, None, None).await.unwrap().len() == 1 }).await;
     assert_eq!(app.dead_letters().await, 0);
     app.stop().await;
 }

@@ -112,6 +112,7 @@ pub async fn seed(app: &TestApp) {
         first_failed_at: now - 60_000,
         last_failed_at: now,
         envelope: b"{}".to_vec(),
+        failure_key: None,
     };
     assert!(app
         .store

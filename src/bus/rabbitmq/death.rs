@@ -4,7 +4,7 @@
 
 use lapin::types::{AMQPValue, FieldTable};
 
-use crate::bus::Death;
+use crate::bus::{dead::REPLAY_HEADER, Death};
 
 /// What the headers say of the message's death; missing or odd headers give `None` fields.
 pub(super) fn death_of(headers: Option<&FieldTable>) -> Death {
@@ -33,6 +33,7 @@ pub(super) fn death_of(headers: Option<&FieldTable>) -> Death {
                 .saturating_mul(1000)
         }),
         delivery_count: header("x-delivery-count").and_then(integer),
+        replay: header(REPLAY_HEADER).and_then(text),
     }
 }
 
@@ -112,6 +113,7 @@ mod tests {
                     count: 1,
                     first_at: Some(1_767_225_600_000),
                     delivery_count: None,
+                    replay: None,
                 },
             ),
             (
@@ -126,6 +128,20 @@ mod tests {
                     count: 3,
                     first_at: None,
                     delivery_count: Some(5),
+                    replay: None,
+                },
+            ),
+            (
+                "a replayed message",
+                Some(table(vec![
+                    ("x-first-death-reason", long("rejected")),
+                    (REPLAY_HEADER, long("7:1767225600000")),
+                ])),
+                Death {
+                    reason: Some("rejected".into()),
+                    count: 1,
+                    replay: Some("7:1767225600000".into()),
+                    ..Death::default()
                 },
             ),
             (

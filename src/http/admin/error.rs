@@ -26,6 +26,12 @@ pub enum AdminError {
     /// ClickUp did not answer a read the request needs.
     #[error("ClickUp could not be read: {0}")]
     ClickUp(String),
+    /// The request conflicts with the object's state (a dead letter that is not open).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// The broker did not confirm a publish; nothing changed.
+    #[error("{0}")]
+    Broker(String),
 }
 
 impl AdminError {
@@ -60,6 +66,8 @@ impl AdminError {
             AdminError::NotConfigured => "admin_api_not_configured",
             AdminError::Store(_) => "internal_error",
             AdminError::ClickUp(_) => "clickup_unavailable",
+            AdminError::Conflict { code, .. } => code,
+            AdminError::Broker(_) => "broker_unavailable",
         }
     }
 }
@@ -69,12 +77,14 @@ impl ResponseError for AdminError {
         match self {
             AdminError::Auth(AuthError::InsufficientRole(_)) => StatusCode::FORBIDDEN,
             AdminError::Auth(AuthError::Provider(_) | AuthError::Busy { .. })
-            | AdminError::NotConfigured => StatusCode::SERVICE_UNAVAILABLE,
+            | AdminError::NotConfigured
+            | AdminError::Broker(_) => StatusCode::SERVICE_UNAVAILABLE,
             AdminError::Auth(_) => StatusCode::UNAUTHORIZED,
             AdminError::BadParameter { .. } => StatusCode::BAD_REQUEST,
             AdminError::NotFound(_) => StatusCode::NOT_FOUND,
             AdminError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AdminError::ClickUp(_) => StatusCode::BAD_GATEWAY,
+            AdminError::Conflict { .. } => StatusCode::CONFLICT,
         }
     }
 
@@ -202,6 +212,21 @@ mod tests {
                 AdminError::NotConfigured,
                 503,
                 "admin_api_not_configured",
+                None,
+            ),
+            (
+                AdminError::Conflict {
+                    code: "not_open",
+                    message: "dead letter 1 is replayed, not open".into(),
+                },
+                409,
+                "not_open",
+                None,
+            ),
+            (
+                AdminError::Broker("not confirmed".into()),
+                503,
+                "broker_unavailable",
                 None,
             ),
         ];

@@ -1,14 +1,9 @@
-//! Access history and dead letters: `GET /api/v1/timeline` (a person's intervals, or who had
-//! access to an object, optionally at a time) and `GET /api/v1/dead-letters` (a keyset page).
+//! Access history: `GET /api/v1/timeline` (a person's intervals, or who had access to an
+//! object, optionally at a time).
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::json;
 
-use super::{
-    error::AdminError,
-    params::{next_cursor, Params},
-    AdminState, Caller,
-};
+use super::{error::AdminError, params::Params, AdminState, Caller};
 use crate::timeline::{
     parse_time,
     query::{hierarchy, object_access, person_timeline},
@@ -56,18 +51,4 @@ pub(super) async fn timeline(
         (Some(_), Some(_)) => Err(AdminError::bad("person", "give person or object, not both")),
         (None, None) => Err(AdminError::bad("person", "give person or object")),
     }
-}
-
-/// `GET /api/v1/dead-letters?limit&after`: oldest first, without their envelopes.
-pub(super) async fn dead_letters(
-    _: Caller,
-    request: HttpRequest,
-    admin: web::Data<AdminState>,
-) -> Result<HttpResponse, AdminError> {
-    let params = Params::parse(request.query_string(), &["limit", "after"])?;
-    let limit = params.limit()?;
-
-    let rows = admin.store.dead_letters(limit, params.cursor()?).await?;
-    let next = next_cursor(rows.iter().map(|r| r.id), rows.len(), limit);
-    Ok(HttpResponse::Ok().json(json!({ "items": rows, "next": next })))
 }

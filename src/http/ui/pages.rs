@@ -270,7 +270,7 @@ pub(super) async fn dead_letters(
         ),
     };
 
-    let letters = state.store.dead_letters(PAGE_SIZE, after).await?;
+    let letters = state.store.dead_letters(PAGE_SIZE, after, None).await?;
     let next = match letters.len() == PAGE_SIZE as usize {
         true => letters.last().map(|letter| letter.id),
         false => None,

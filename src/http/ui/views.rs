@@ -266,6 +266,8 @@ pub struct DeadLettersPage {
 
 pub struct DeadLetterRow {
     pub id: i64,
+    /// `open`, `replayed` or `dropped`.
+    pub state: &'static str,
     pub recorded: String,
     pub lane: String,
     pub routing_key: String,
@@ -286,6 +288,7 @@ impl DeadLetterRow {
         };
         DeadLetterRow {
             id: letter.id,
+            state: letter.state.as_str(),
             recorded: time(millis(letter.recorded_at)),
             lane: letter.lane.clone().unwrap_or_default(),
             routing_key: letter.routing_key.clone(),

@@ -15,6 +15,7 @@ fn letter(fingerprint: &str, message_id: &str) -> NewDeadLetter {
         first_failed_at: 1_000,
         last_failed_at: 2_000,
         envelope: br#"{"id":"e"}"#.to_vec(),
+        failure_key: Some(format!("src {message_id}")),
     }
 }
 
@@ -85,13 +86,13 @@ async fn a_dead_letter_is_recorded_once_and_read_back_in_pages() {
         again, None,
         "a redelivered dead letter is not recorded twice"
     );
-    let page = store.dead_letters(2, None).await.unwrap();
+    let page = store.dead_letters(2, None, None).await.unwrap();
     let ids: Vec<&str> = page
         .iter()
         .filter_map(|d| d.message_id.as_deref())
         .collect();
     assert_eq!(ids, ["e1", "e2"]);
-    let next = store.dead_letters(2, Some(page[1].id)).await.unwrap();
+    let next = store.dead_letters(2, Some(page[1].id), None).await.unwrap();
     assert_eq!(next.len(), 1);
     assert_eq!(next[0].message_id.as_deref(), Some("e3"));
     assert_eq!(

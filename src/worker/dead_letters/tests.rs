@@ -23,6 +23,7 @@ fn letter(body: Vec<u8>, reason: Option<&str>, delivery_count: Option<u64>) -> D
             count: 1,
             first_at: Some(5_000),
             delivery_count,
+            replay: None,
         },
     }
 }
@@ -54,6 +55,9 @@ fn a_dead_letter_says_why_from_the_failure_on_record_or_the_broker() {
         attempts: 1,
         first_failed_at: 5_000,
         last_failed_at: 5_000,
+        failure_key: serde_json::from_slice::<Envelope>(&body)
+            .ok()
+            .map(|e| e.dedup_key()),
         envelope: body,
     };
     let cases: Vec<Case> = vec![
