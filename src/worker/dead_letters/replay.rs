@@ -5,9 +5,9 @@
 //! republishes the envelope exactly as it was queued to the events exchange through the
 //! receivers' [`Publisher`] (confirmed, mandatory, persistent): the lanes' own idempotence
 //! (processed rows) still holds. The letter becomes `replayed` only after the confirm; a
-//! failed publish leaves it open. Each replay carries a mark ([`crate::bus::REPLAY_HEADER`]) so a
-//! second death is recorded as a new open letter. Every replay and drop is audited (ids and
-//! routing key, never the body).
+//! failed publish leaves it open. Each replay carries a mark
+//! ([`crate::bus::REPLAY_HEADER`]), so a second death is recorded as a new open letter.
+//! Every replay and drop is audited (ids and routing key, never the body).
 
 use std::{sync::Arc, time::Duration};
 
