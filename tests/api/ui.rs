@@ -156,6 +156,10 @@ async fn the_pages_render_in_chromium_after_signing_in_through_the_provider() {
     let letters = text_of(client, "#dead-letters").await;
     assert!(letters.contains(DEAD_ROUTING_KEY), "{letters}");
     assert!(
+        letters.contains("State") && letters.contains(" open "),
+        "{letters}"
+    );
+    assert!(
         letters.contains("500 <b>twice</b>"),
         "markup in a value is shown as text: {letters}"
     );
