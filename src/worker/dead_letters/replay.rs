@@ -268,3 +268,34 @@ fn refusal<T>(id: i64, claimed: Claimed<T>) -> ReplayError {
         Claimed::Busy | Claimed::Done(_) => ReplayError::Busy(id),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envelope(data: serde_json::Value) -> Envelope {
+        serde_json::from_value(json!({
+            "specversion": "1.0", "id": "w1:item-7", "source": "urn:clickup:webhook:w1",
+            "type": "com.clickup.webhook.taskUpdated", "time": "2026-01-01T00:00:00Z",
+            "datacontenttype": "application/json", "correlationid": "c",
+            "routingkey": "clickup.task.taskUpdated", "data": data
+        }))
+        .unwrap()
+    }
+
+    /// The replay clears the `failed` outcome under the key the letter's lane recorded it.
+    #[test]
+    fn the_outcome_key_is_the_lanes() {
+        let item = envelope(json!({ "history_item": { "id": "item-7" } }));
+        let bare = envelope(json!({}));
+        let cases = [
+            (Some("clickup"), &item, "clickup-item:item-7".to_string()),
+            (Some("clickup"), &bare, bare.dedup_key()),
+            (Some("deprovision"), &item, item.dedup_key()),
+            (None, &item, item.dedup_key()),
+        ];
+        for (lane, envelope, expected) in cases {
+            assert_eq!(processed_key(lane, envelope), expected, "{lane:?}");
+        }
+    }
+}
