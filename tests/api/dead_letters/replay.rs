@@ -124,12 +124,12 @@ async fn a_permanent_failure_is_listed_with_its_reason_and_replayed_by_the_cli_o
     let key = serde_json::from_slice::<Envelope>(&detail.envelope)
         .unwrap()
         .dedup_key();
-    let failures = app.store.message_failure(&key, "deprovision").await;
-    assert_eq!(
-        failures.unwrap(),
-        None,
-        "pruned with the dead letter that keeps why"
-    );
+    let failures = app
+        .store
+        .message_failure(&key, "deprovision")
+        .await
+        .unwrap();
+    assert_eq!(failures, None, "pruned with the dead letter that keeps why");
     app.sandbox.state().set_fail_next(0, 400);
 
     let (ok, out, err) = dlq_with_bus(&app, &["replay", &id]);
