@@ -203,3 +203,22 @@ async fn a_body_that_is_no_envelope_is_recorded_as_undecodable() {
     let _ = connection.close(200, "done".into()).await;
     app.stop().await;
 }
+
+/// A dead letter whose body is no envelope (recorded directly).
+fn garbled(message_id: &str) -> clickup_iam_router::store::NewDeadLetter {
+    clickup_iam_router::store::NewDeadLetter {
+        fingerprint: format!("test-{message_id}"),
+        message_id: Some(message_id.into()),
+        lane: Some("deprovision".into()),
+        source_queue: None,
+        routing_key: "iam.user.terminated".into(),
+        reason: "rejected".into(),
+        error_code: Some("undecodable".into()),
+        error: None,
+        attempts: 1,
+        first_failed_at: 1,
+        last_failed_at: 2,
+        envelope: b"not json".to_vec(),
+        failure_key: None,
+    }
+}

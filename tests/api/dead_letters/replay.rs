@@ -13,7 +13,7 @@ use clickup_iam_router::{
 };
 use serde_json::{json, Value};
 
-use super::{dlq_output, wait_for_dead_letters};
+use super::{dlq_output, garbled, wait_for_dead_letters};
 use crate::helpers::{amqp_url, fixture, fixture_json, spawn_app_with, Options, TestApp};
 
 fn user(n: u8, username: &str, role: &str) -> IamSandboxUser {
@@ -379,23 +379,4 @@ async fn a_replay_the_broker_does_not_confirm_is_503_and_leaves_the_letter_open(
     let record = app.store.dead_letter(id).await.unwrap().unwrap().record;
     assert_eq!(record.state, LetterState::Replayed);
     app.stop().await;
-}
-
-/// A dead letter whose body is no envelope (recorded directly).
-fn garbled(message_id: &str) -> clickup_iam_router::store::NewDeadLetter {
-    clickup_iam_router::store::NewDeadLetter {
-        fingerprint: format!("test-{message_id}"),
-        message_id: Some(message_id.into()),
-        lane: Some("deprovision".into()),
-        source_queue: None,
-        routing_key: "iam.user.terminated".into(),
-        reason: "rejected".into(),
-        error_code: Some("undecodable".into()),
-        error: None,
-        attempts: 1,
-        first_failed_at: 1,
-        last_failed_at: 2,
-        envelope: b"not json".to_vec(),
-        failure_key: None,
-    }
 }
