@@ -117,7 +117,7 @@ impl Metrics {
             dead_letters: gauge_vec(
                 &registry,
                 "dead_letters",
-                "Dead letters on record.",
+                "Open dead letters on record (not yet replayed or dropped).",
                 &[],
             ),
             brake_held_people: gauge_vec(

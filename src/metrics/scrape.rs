@@ -63,7 +63,7 @@ impl Store {
                 .ok()
         };
         ScrapeCounts {
-            dead_letters: count("SELECT COUNT(*) FROM dead_letters").await,
+            dead_letters: count("SELECT COUNT(*) FROM dead_letters WHERE state = 'open'").await,
             brake_held_people: count(
                 "SELECT COUNT(DISTINCT iam_id) FROM held_removals WHERE released_at IS NULL",
             )

@@ -130,6 +130,7 @@ async fn a_permanent_failure_is_listed_with_its_reason_and_replayed_by_the_cli_o
         .await
         .unwrap();
     assert_eq!(failures, None, "pruned with the dead letter that keeps why");
+    assert_eq!(open_letters_gauge(&app).await, Some(1.0));
     app.sandbox.state().set_fail_next(0, 400);
 
     let (ok, out, err) = dlq_with_bus(&app, &["replay", &id]);
@@ -148,6 +149,11 @@ async fn a_permanent_failure_is_listed_with_its_reason_and_replayed_by_the_cli_o
     assert_eq!(
         (record.replayed_by.as_deref(), record.replays),
         (Some("cli:tester"), 1)
+    );
+    assert_eq!(
+        open_letters_gauge(&app).await,
+        Some(0.0),
+        "a replayed letter is no longer counted as open"
     );
 
     let (ok, _, err) = dlq_with_bus(&app, &["replay", &id]);
@@ -379,4 +385,9 @@ async fn a_replay_the_broker_does_not_confirm_is_503_and_leaves_the_letter_open(
     let record = app.store.dead_letter(id).await.unwrap().unwrap().record;
     assert_eq!(record.state, LetterState::Replayed);
     app.stop().await;
+}
+
+async fn open_letters_gauge(app: &TestApp) -> Option<f64> {
+    let samples = crate::metrics::scrape(app).await;
+    crate::metrics::value(&samples, "clickup_iam_router_dead_letters", &[])
 }
