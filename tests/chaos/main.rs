@@ -58,14 +58,14 @@ async fn nothing_is_lost_or_doubled_when_the_worker_dies_and_the_broker_restarts
 
     let until = Instant::now() + SEND_FOR;
     let stream = tokio::spawn(stream(sandbox.clone(), base, author, until));
-    let (kills, restarts) = chaos(&setup, &mut worker, &mut node).await;
+    let (kills, restarts, queued_at_kills) = chaos(&setup, &mut worker, &mut node).await;
     let sent = stream.await.unwrap();
 
     let (tally, pending, dead) = drain(&node, &setup.prefix, &state, &sent).await;
     let serve_alive = serve.alive();
     let report = format!(
         "{}\nchaos: joiners={} leavers={} tasks={} worker_kills={kills} \
-         broker_restarts={restarts} retried_503={} refused_for={}s undrained={pending} \
+         queued_at_kills={queued_at_kills:?} broker_restarts={restarts} retried_503={} refused_for={}s undrained={pending} \
          dead_lettered={dead} serve_alive={serve_alive}",
         tally.line(),
         tally.by_kind[0],
@@ -127,11 +127,16 @@ async fn join_the_risk_function(base: &str, state: &SandboxState) {
 }
 
 /// Kills the worker three times (SIGKILL, then a new one) and restarts the broker once while
-/// the stream runs; returns how many of each happened.
-async fn chaos(setup: &Setup, worker: &mut Option<Process>, node: &mut Node) -> (u32, u32) {
+/// the stream runs; returns how many of each happened and the messages queued or in flight
+/// at each kill.
+async fn chaos(
+    setup: &Setup,
+    worker: &mut Option<Process>,
+    node: &mut Node,
+) -> (u32, u32, Vec<u64>) {
     let started = Instant::now();
     let at = |secs: u64| tokio::time::sleep_until((started + Duration::from_secs(secs)).into());
-    let (mut kills, mut restarts) = (0, 0);
+    let (mut kills, mut restarts, mut queued) = (0, 0, Vec::new());
 
     for (when, pause) in [(10, 2), (40, 0), (55, 1)] {
         if when == 40 {
@@ -142,12 +147,26 @@ async fn chaos(setup: &Setup, worker: &mut Option<Process>, node: &mut Node) -> 
             restarts += 1;
         }
         at(when).await;
+        queued.push(work_in_flight(node, &setup.prefix).await);
         worker.take().expect("a worker runs").kill();
         kills += 1;
         tokio::time::sleep(Duration::from_secs(pause)).await;
         *worker = Some(setup.worker().await);
     }
-    (kills, restarts)
+    (kills, restarts, queued)
+}
+
+/// Messages queued or unacknowledged, waiting up to five seconds for some so that the kill
+/// lands on work in progress rather than an idle worker.
+async fn work_in_flight(node: &Node, prefix: &str) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let queues = block_in_place(|| node.queues(prefix));
+        let messages = queues.iter().map(|(_, messages)| messages).sum();
+        if messages > 0 || Instant::now() > deadline {
+            return messages;
+        }
+    }
 }
 
 /// Sends [`RATE`] events a second until `until`: of every ten, four joiners, two leavers

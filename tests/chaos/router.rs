@@ -132,7 +132,7 @@ impl Drop for Process {
     }
 }
 
-/// The run's folder as a path.
+/// The last twenty lines of one of the run's logs.
 pub fn log_tail(dir: &Path, log: &str) -> String {
     let text = std::fs::read_to_string(dir.join(log)).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
