@@ -163,6 +163,18 @@ impl SandboxState {
                 .collect()
         })
     }
+
+    /// The event type and target user id of every entry, oldest first (for tests that count
+    /// invites and removals per person).
+    pub fn audit_log_targets(&self) -> Vec<(String, Option<u64>)> {
+        self.with(|ws| {
+            ws.audit_log
+                .entries
+                .iter()
+                .map(|e| (e.event_type.to_owned(), e.target.as_ref().map(|t| t.0)))
+                .collect()
+        })
+    }
 }
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
