@@ -36,8 +36,8 @@ pub enum PublishError {
 pub trait Publisher: Send + Sync {
     async fn publish(&self, envelope: &Envelope) -> Result<(), PublishError>;
 
-    /// Whether the broker can take a publish now: the link is open, or a fresh one opens
-    /// within a short bound (for `/readyz`).
+    /// Whether the broker can take a publish now: the link the engine keeps open on its own
+    /// is open (for `/readyz`; answers within a short bound, never connects).
     async fn check_ready(&self) -> bool;
 }
 
