@@ -77,7 +77,10 @@ mod tests {
             Duration::from_millis(50),
         );
         let bounded = tokio::time::timeout(Duration::from_secs(60), stuck).await;
-        assert!(matches!(bounded, Ok(Ok(()))), "stopped waiting after the grace");
+        assert!(
+            matches!(bounded, Ok(Ok(()))),
+            "stopped waiting after the grace"
+        );
 
         let failed = within_grace(
             async { Err(anyhow::anyhow!("broken")) },

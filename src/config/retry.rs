@@ -152,7 +152,10 @@ mod tests {
             ("1s, 2s", Ok(RetryTiers(secs(&[1, 2])))),
             ("", Err(DurationError::Empty)),
             ("1s,x", Err(DurationError::Unreadable("x".into()))),
-            ("1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s", Err(DurationError::TooMany)),
+            (
+                "1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s",
+                Err(DurationError::TooMany),
+            ),
         ];
         for (text, expected) in cases {
             assert_eq!(text.parse::<RetryTiers>(), expected, "{text}");

@@ -257,11 +257,7 @@ impl Settler<'_> {
                 // A retry copy's own routing keys name its delay queue: say where it died.
                 self.dead_letter(delivery, "rejected").await
             }
-            Disposition::DeadLetter => {
-                delivery
-                    .reject(BasicRejectOptions { requeue: false })
-                    .await
-            }
+            Disposition::DeadLetter => delivery.reject(BasicRejectOptions { requeue: false }).await,
         }
     }
 

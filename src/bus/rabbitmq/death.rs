@@ -174,10 +174,13 @@ mod tests {
             (
                 "dead-lettered by the router after its retries",
                 Some(table(vec![
-                    ("x-death", x_death(vec![table(vec![
-                        ("queue", long("cir.retry.10s")),
-                        ("reason", long("expired")),
-                    ])])),
+                    (
+                        "x-death",
+                        x_death(vec![table(vec![
+                            ("queue", long("cir.retry.10s")),
+                            ("reason", long("expired")),
+                        ])]),
+                    ),
                     ("x-cir-dead-reason", long("retries_exhausted")),
                     ("x-cir-dead-queue", long("cir.deprovision")),
                     ("x-cir-dead-at", AMQPValue::LongLongInt(1_767_225_600_123)),
