@@ -122,7 +122,9 @@ impl OnDelivery for DeadDeliveries {
                 .message_id()
                 .as_ref()
                 .map(|id| id.to_string()),
-            routing_key: delivery.routing_key.to_string(),
+            // A retry copy's first routing key names its delay queue; the header keeps the
+            // key it was published with.
+            routing_key: retry::original_routing_key(delivery),
             death: death_of(delivery.properties.headers().as_ref()),
         };
         let span = tracing::info_span!("dead_letter", message_id = ?letter.message_id, routing_key = %letter.routing_key, reason = ?letter.death.reason);
