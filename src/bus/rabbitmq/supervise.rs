@@ -4,7 +4,10 @@
 //! time, without waiting for a publish. `/readyz` reads the link it keeps. lapin's own
 //! recovery stays off: a fresh connection is the only way back.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use futures_util::StreamExt;
 use lapin::Event;
@@ -17,6 +20,9 @@ use super::{Link, RabbitMq};
 /// How often the supervisor also looks at the link's status (a lost link the connection
 /// events did not report, or a link a failed publish dropped).
 const STATUS_EVERY: Duration = Duration::from_millis(250);
+
+/// How long a link must have lived for the backoff to start again from its shortest delay.
+const STABLE_AFTER: Duration = Duration::from_secs(30);
 
 /// Exponential backoff with jitter: each delay is a random part (half to all) of a ceiling
 /// that doubles up to `max`.
@@ -57,13 +63,16 @@ impl RabbitMq {
             }
             match self.publish_link().await {
                 Ok(link) => {
-                    backoff.reset();
+                    let since = Instant::now();
                     if !self.watch(&link, &shutdown).await {
                         return;
                     }
                     self.forget(&link).await;
+                    // A link that dies as soon as it opens must not make a tight loop.
+                    if since.elapsed() >= STABLE_AFTER {
+                        backoff.reset();
+                    }
                     warn!("publisher lost the broker; reconnecting");
-                    continue;
                 }
                 Err(error) => debug!(error = %error, "publisher not connected; trying again"),
             }
