@@ -106,6 +106,10 @@ async fn sigterm_stops_run_with_status_0_within_the_grace_and_loses_no_accepted_
     let status = status.unwrap_or_else(|| panic!("still running {took:?} after SIGTERM:\n{log}"));
     assert!(status.success(), "exit status {status:?}:\n{log}");
     assert!(took < GRACE, "took {took:?} to stop:\n{log}");
+    assert!(
+        log.contains("publisher closed") && !log.contains("shutdown grace over"),
+        "stopped in order, not by the grace's end:\n{log}"
+    );
     assert_eq!(accepted.len(), EVENTS, "every event was accepted");
     let store = Store::open(&StoreSettings {
         database_url: database_url.parse().unwrap(),
