@@ -99,6 +99,9 @@ impl Application {
             .await
             .context("opening the store")?;
         let bus = Arc::new(RabbitMq::new(settings.bus.clone()));
+        bus.names()
+            .check_retry_queues(settings.bus.retry_tiers.tiers())
+            .map_err(|e| anyhow::anyhow!(e))?;
         let verifier = match &settings.http {
             Some(http) => Verifier::from_settings(&http.oidc)
                 .context("OIDC settings")?
@@ -168,6 +171,11 @@ impl Application {
             if let Err(e) = self.bus.connect_publisher().await {
                 warn!(error = %e, "broker not reachable at start; receivers answer 503 until it is");
             }
+            let (bus, token) = (self.bus.clone(), shutdown.clone());
+            tasks.push(tokio::spawn(async move {
+                bus.supervise_publisher(token).await;
+                Ok(())
+            }));
             let admin = self.verifier.clone().map(|verifier| {
                 info!(issuer = %http_settings.oidc.oidc_issuer, "admin API enabled");
                 Arc::new(http::AdminState {
@@ -231,6 +239,9 @@ impl Application {
             info!("worker consuming");
         }
 
+        // Shutdown: the server stops accepting and finishes its requests (their publishes
+        // get their confirms), consumers finish and settle the deliveries in hand and close
+        // their channels; then the publish link closes.
         let mut first_error = None;
         for task in tasks {
             match task.await {
@@ -239,6 +250,8 @@ impl Application {
                 Err(e) => first_error = first_error.or(Some(anyhow::anyhow!("task panicked: {e}"))),
             }
         }
+        self.bus.close_publisher().await;
+        info!("stopped");
         first_error.map_or(Ok(()), Err)
     }
 }

@@ -52,8 +52,8 @@ pub trait Publisher: Send + Sync {
     /// [`Publisher::publish`] (confirmed, mandatory, persistent).
     async fn republish(&self, message: &Republish<'_>) -> Result<(), PublishError>;
 
-    /// Whether the broker can take a publish now: the link is open, or a fresh one opens
-    /// within a short bound (for `/readyz`).
+    /// Whether the broker can take a publish now: the link the engine keeps open on its own
+    /// is open (for `/readyz`; answers within a short bound, never connects).
     async fn check_ready(&self) -> bool;
 }
 

@@ -24,6 +24,12 @@ pub struct Cli {
     #[arg(long, env = "LOG_FORMAT", default_value = "text", global = true)]
     pub log_format: String,
 
+    /// Longest `serve`, `worker` and `run` take to stop after SIGTERM or Ctrl-C (finishing
+    /// requests and deliveries in hand); after it they exit anyway.
+    #[arg(long, env = "SHUTDOWN_GRACE", default_value = "20s", global = true,
+          value_parser = crate::config::parse_duration)]
+    pub shutdown_grace: std::time::Duration,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -177,15 +183,16 @@ impl Cli {
     /// Runs the chosen subcommand to completion.
     pub async fn execute(self) -> anyhow::Result<()> {
         let shutdown = crate::shutdown::on_signals();
+        let grace = self.shutdown_grace;
         match self.command {
-            Command::Serve(args) => run_app(args.into_settings(None), shutdown).await,
+            Command::Serve(args) => run_app(args.into_settings(None), shutdown, grace).await,
             Command::Worker(args) => {
                 let mut settings = args.worker.into_settings();
                 settings.metrics_listen = args.metrics_listen;
-                run_app(settings, shutdown).await
+                run_app(settings, shutdown, grace).await
             }
             Command::Run(args) => {
-                run_app(args.serve.into_settings(Some(args.rules)), shutdown).await
+                run_app(args.serve.into_settings(Some(args.rules)), shutdown, grace).await
             }
             Command::Demo(args) => crate::demo::run(args).await,
             Command::Sandbox(args) => crate::sandbox::run_until_stopped(args, shutdown).await,
@@ -255,9 +262,11 @@ impl WorkerArgs {
 async fn run_app(
     settings: crate::app::Settings,
     shutdown: tokio_util::sync::CancellationToken,
+    grace: std::time::Duration,
 ) -> anyhow::Result<()> {
     let application = crate::app::Application::build(settings, None).await?;
-    application.run_until_stopped(shutdown).await
+    let running = application.run_until_stopped(shutdown.clone());
+    crate::shutdown::within_grace(running, &shutdown, grace).await
 }
 
 async fn dlq(command: DlqCommand) -> anyhow::Result<()> {

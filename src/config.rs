@@ -6,9 +6,11 @@
 use std::time::Duration;
 
 mod oidc;
+mod retry;
 mod secrets;
 
 pub use oidc::{OidcSettings, UiSettings};
+pub use retry::{duration_label, parse_duration, DurationError, RetryTiers};
 pub use secrets::{RedactedUrl, Secret, WebhookSecrets};
 
 /// HTTP receiver settings.
@@ -62,6 +64,11 @@ pub struct BusSettings {
     /// Deliveries of one message before the broker dead-letters it.
     #[arg(long, env = "DELIVERY_LIMIT", default_value_t = 20)]
     pub delivery_limit: u32,
+
+    /// Delays before each new attempt after a transient failure (one delay queue each);
+    /// after the last, the message is dead-lettered as `retries_exhausted`.
+    #[arg(long, env = "RETRY_TIERS", default_value = "10s,1m,10m,1h")]
+    pub retry_tiers: RetryTiers,
 }
 
 impl BusSettings {

@@ -101,6 +101,7 @@ async fn run_in(args: &DemoArgs, database: &Path) -> anyhow::Result<(Vec<Row>, S
         confirm_timeout_ms: 3000,
         prefetch: 32,
         delivery_limit: 20,
+        retry_tiers: Default::default(),
     };
     let settings = Settings {
         http: Some(HttpSettings {

@@ -22,13 +22,15 @@ pub struct DeadLetter {
 pub struct Death {
     /// The queue the message died in, e.g. `cir.deprovision`.
     pub queue: Option<String>,
-    /// `rejected` (a permanent failure), `delivery_limit`, `expired` or `maxlen`.
+    /// `rejected` (a permanent failure), `retries_exhausted` (every retry tier used; set by
+    /// the router), `delivery_limit`, `expired` or `maxlen`.
     pub reason: Option<String>,
     /// How many times it died in that queue for that reason.
     pub count: u64,
     /// When it first died there, in ms since the epoch.
     pub first_at: Option<i64>,
-    /// Failed deliveries before the death, when the broker says (`x-delivery-count`).
+    /// Failed deliveries before the death, when known (`x-delivery-count`, or the router's
+    /// retry count `x-cir-retry`).
     pub delivery_count: Option<u64>,
     /// The replay that published this message again (the [`REPLAY_HEADER`] it carried),
     /// when it died after a dead-letter replay.

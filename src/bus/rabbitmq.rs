@@ -1,8 +1,9 @@
 //! The RabbitMQ engine: confirmed, mandatory, persistent publishes; manual-ack consumers.
 //!
-//! The publisher keeps one connection with one confirm channel and rebuilds it on the next
-//! publish after any loss, so a broker restart needs no router restart. Topology is declared
-//! on every (re)connect; declarations are idempotent.
+//! The publisher keeps one connection with one confirm channel; its supervisor
+//! (`supervise`) reconnects on its own after any loss, and a publish that finds no link opens
+//! one, so a broker restart needs no router restart. Topology is declared on every
+//! (re)connect; declarations are idempotent. lapin's automatic recovery is never turned on.
 
 use std::{sync::Arc, time::Duration};
 
@@ -20,6 +21,8 @@ use tracing::{debug, info};
 mod consume;
 mod death;
 mod declare;
+mod retry;
+mod supervise;
 
 use super::{
     topology::{Lane, Names},
@@ -28,7 +31,7 @@ use super::{
 };
 use crate::{config::BusSettings, ingest::envelope::Envelope};
 
-/// Longest a readiness probe waits for a fresh connection.
+/// Longest a readiness probe waits to read the publish link.
 const READY_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// One connection with one channel.
@@ -102,6 +105,11 @@ impl RabbitMq {
         link.channel
             .queue_delete(self.names.dead_queue().into(), Default::default())
             .await?;
+        for tier in self.settings.retry_tiers.tiers() {
+            link.channel
+                .queue_delete(self.names.retry_queue(*tier).into(), Default::default())
+                .await?;
+        }
         link.channel
             .exchange_delete(self.names.events_exchange().into(), Default::default())
             .await?;
@@ -235,16 +243,14 @@ impl Publisher for RabbitMq {
     }
 
     async fn check_ready(&self) -> bool {
-        // One bound for the whole probe: a publish waiting for its confirm or a reconnect in
-        // progress may hold the link's lock for longer.
+        // The supervisor keeps the link: the probe only reads it, within one bound (a
+        // reconnect in progress holds the link's lock for longer).
         let probe = async {
-            let open = self
-                .publish_link
+            self.publish_link
                 .read()
                 .await
                 .as_ref()
-                .is_some_and(|link| link.is_open());
-            open || self.connect_publisher().await.is_ok()
+                .is_some_and(|link| link.is_open())
         };
         timeout(READY_PROBE_TIMEOUT, probe).await.unwrap_or(false)
     }
@@ -347,7 +353,7 @@ async fn connect(settings: &BusSettings, names: &Names) -> anyhow::Result<Link> 
     )
     .await
     .map_err(|_| anyhow::anyhow!("connecting to the broker timed out"))??;
-    let channel = declare::topology(&connection, names, settings.delivery_limit).await?;
+    let channel = declare::topology(&connection, names, settings).await?;
     Ok(Link {
         connection,
         channel,
@@ -384,6 +390,7 @@ mod tests {
             confirm_timeout_ms: 3_000,
             prefetch: 1,
             delivery_limit: 1,
+            retry_tiers: Default::default(),
         });
         let held = broker.publish_link.write().await;
 

@@ -1,6 +1,13 @@
 //! Names and bindings of the exchanges and queues: pure data, shared by every engine.
 //!
 //! Leavers, disables and deletions have their own lane so they never wait behind other work.
+//! Retry tiers are delay queues shared by every lane: a copy waits there for the tier's TTL,
+//! then the broker dead-letters it back to the events exchange under its own routing key, so
+//! it returns to its lane and a provision retry never sits in the deprovision queue.
+
+use std::time::Duration;
+
+use crate::config::duration_label;
 
 /// A work queue and the events routed to it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -93,6 +100,29 @@ impl Names {
     pub fn queue(&self, lane: Lane) -> String {
         format!("{}.{}", self.prefix, lane.name())
     }
+
+    /// The delay queue of one retry tier, e.g. `cir.retry.10s`.
+    pub fn retry_queue(&self, tier: Duration) -> String {
+        format!("{}.retry.{}", self.prefix, duration_label(tier))
+    }
+
+    /// A retry copy also carries its delay queue's name as a routing key (the default
+    /// exchange's), which the events exchange sees when the delay ends: a prefix that makes
+    /// that name match a lane's binding (say `clickup`) would deliver the copy twice.
+    pub fn check_retry_queues(&self, tiers: &[Duration]) -> Result<(), String> {
+        match tiers
+            .iter()
+            .map(|tier| self.retry_queue(*tier))
+            .find(|queue| Lane::for_routing_key(queue).is_some())
+        {
+            Some(queue) => Err(format!(
+                "AMQP_PREFIX {:?}: the retry queue {queue} would match a lane's binding; \
+                 choose another prefix",
+                self.prefix
+            )),
+            None => Ok(()),
+        }
+    }
 }
 
 /// AMQP topic matching: `*` is one word, `#` zero or more.
@@ -149,6 +179,30 @@ mod tests {
             .unwrap();
             assert!(Lane::for_routing_key(&key).is_some(), "{key} is unroutable");
         }
+    }
+
+    #[test]
+    fn retry_queues_are_named_by_tier_and_never_match_a_lane() {
+        let tiers = [Duration::from_secs(10), Duration::from_secs(3600)];
+        let cases = [
+            ("cir", Ok(())),
+            ("cir-test-1", Ok(())),
+            ("clickup", Err(())),
+            ("clickup.prod", Err(())),
+            ("iam", Ok(())),
+        ];
+        for (prefix, expected) in cases {
+            let names = Names::new(prefix);
+            assert_eq!(
+                names.check_retry_queues(&tiers).map_err(|_| ()),
+                expected,
+                "{prefix}"
+            );
+        }
+        assert_eq!(
+            Names::new("cir").retry_queue(Duration::from_secs(600)),
+            "cir.retry.10m"
+        );
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! transaction, then say how to settle.
 //!
 //! Invariant: a message is acked only after its outcome is recorded; a transient failure
-//! goes back to the queue with nothing recorded, a permanent one is recorded and
-//! dead-lettered.
+//! (see [`Failure::is_transient`]) keeps only the failed attempt and goes through the retry
+//! tiers, a permanent one is recorded and dead-lettered.
 
 use std::future::Future;
 
@@ -41,6 +41,9 @@ impl Outcome {
 
 /// A failure that may or may not pass if tried again.
 pub trait Failure: std::fmt::Display {
+    /// Whether trying again later may succeed (5xx but ClickUp's malformed-id 500, 429,
+    /// timeouts, connection errors, the store not answering): the message then goes through
+    /// the retry tiers rather than to the dead letters.
     fn is_transient(&self) -> bool;
 
     /// A short, non-personal reason from a closed vocabulary, for the failure record.

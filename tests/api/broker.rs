@@ -190,6 +190,9 @@ async fn health_and_readiness_answer_json() {
     app.stop().await;
 }
 
+/// The publisher's supervisor reconnects on its own: after the outage the router opens a
+/// connection through the proxy before anyone asks it anything, and `/readyz` (which only
+/// reads the link) says ready again.
 #[tokio::test]
 async fn readiness_follows_the_broker_without_any_traffic() {
     let app = spawn_app_with(Options {
@@ -202,17 +205,84 @@ async fn readiness_follows_the_broker_without_any_traffic() {
 
     proxy.cut();
     let down = wait_for_ready_status(&app, 503).await;
+    let before = proxy.connections();
     proxy.restore().await;
+    let reconnected = wait_for(|| proxy.connections() > before).await;
     let up = wait_for_ready_status(&app, 200).await;
 
     assert!(down, "/readyz kept saying ready with the broker gone");
+    assert!(
+        reconnected,
+        "the publisher did not reconnect before any request"
+    );
     assert!(up, "/readyz did not recover without a publish");
     app.stop().await;
 }
 
+/// A lost connection ends the consumers' sessions; the next session declares the topology
+/// again (the lane's queue was deleted meanwhile) and a leaver published after the outage is
+/// handled.
+#[tokio::test]
+async fn consumers_come_back_after_an_outage_and_handle_what_is_published_after_it() {
+    let app = spawn_app_with(Options {
+        through_proxy: true,
+        ..Options::default()
+    })
+    .await;
+    let mark = app
+        .sandbox
+        .state()
+        .add_member("mark.lee@example.com", "Mark Lee", Role::Member);
+    let proxy = app.proxy.as_ref().unwrap();
+
+    proxy.cut();
+    assert!(wait_for_ready_status(&app, 503).await);
+    let connection = Connection::connect(&amqp_url(), ConnectionProperties::default())
+        .await
+        .unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    let queue = app.bus.names().queue(Lane::Deprovision);
+    channel
+        .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+        .await
+        .unwrap();
+    proxy.restore().await;
+    assert!(wait_for_ready_status(&app, 200).await);
+    let accepted = json_with_status(
+        app.post_iam(&fixture("iam/04-leaver-terminated.json"))
+            .await,
+        202,
+    )
+    .await;
+    let processed = app
+        .wait_processed(&fixture_json("iam/04-leaver-terminated.json"))
+        .await;
+
+    assert_eq!(accepted["status"], "accepted");
+    assert_eq!(processed.outcome, "removed_member");
+    let removals = app.sandbox.state().count_calls(
+        "DELETE",
+        &format!("/api/v2/team/{}/user/{mark}", app.team_id),
+    );
+    assert_eq!(removals, 1);
+    let _ = connection.close(200, "done".into()).await;
+    app.stop().await;
+}
+
 async fn wait_for_ready_status(app: &crate::helpers::TestApp, status: u16) -> bool {
-    for _ in 0..50 {
+    for _ in 0..100 {
         if app.get("/readyz").await.status().as_u16() == status {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+/// Waits up to ten seconds for `condition`, asking the router nothing.
+async fn wait_for(condition: impl Fn() -> bool) -> bool {
+    for _ in 0..100 {
+        if condition() {
             return true;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

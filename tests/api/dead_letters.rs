@@ -1,7 +1,7 @@
 //! Dead letters through the real broker: a permanent failure, a message that keeps failing
-//! until the delivery limit, and a body that is no envelope each end as one `dead_letters`
-//! row saying where and why; `dlq list` and `dlq show` read them. `replay` replays and
-//! drops them.
+//! until the retry tiers are used up, and a body that is no envelope each end as one
+//! `dead_letters` row saying where and why; `dlq list` and `dlq show` read them. `replay`
+//! replays and drops them.
 
 mod replay;
 
@@ -125,8 +125,12 @@ async fn a_leaver_that_fails_for_good_is_recorded_as_a_dead_letter_and_listed() 
 }
 
 #[tokio::test]
-async fn a_leaver_clickup_keeps_failing_dies_at_the_delivery_limit_with_its_attempts() {
-    let app = spawn_app().await;
+async fn a_leaver_clickup_keeps_failing_dies_when_the_retry_tiers_are_used_up_with_its_attempts() {
+    let app = spawn_app_with(Options {
+        retry_tiers: Some("1s,1s"),
+        ..Options::default()
+    })
+    .await;
     let state = app.sandbox.state();
     // A leaver nobody has an account for, so the worker is known to be consuming.
     let warm_up = fixture_json("iam/04-leaver-terminated.json");
@@ -145,13 +149,18 @@ async fn a_leaver_clickup_keeps_failing_dies_at_the_delivery_limit_with_its_atte
     let failed_calls = state.calls().iter().filter(|c| c.status == 503).count();
     assert_eq!(letter.message_id.as_deref(), Some("term-again-1"));
     assert_eq!(letter.lane.as_deref(), Some("deprovision"));
-    assert_eq!(letter.reason, "delivery_limit");
+    assert_eq!(
+        letter.source_queue,
+        Some(app.bus.names().queue(Lane::Deprovision))
+    );
+    assert_eq!(letter.routing_key, "iam.user.terminated");
+    assert_eq!(letter.reason, "retries_exhausted");
     assert_eq!(letter.error_code.as_deref(), Some("clickup_server_error"));
-    let redeliveries = i64::from(app.settings.bus.delivery_limit);
+    let tiers = app.settings.bus.retry_tiers.tiers().len() as i64;
     assert_eq!(
         letter.attempts,
-        1 + redeliveries,
-        "the first delivery and each redelivery the limit allows: {letter:?}"
+        1 + tiers,
+        "the first delivery and one per tier: {letter:?}"
     );
     assert_eq!(
         failed_calls as i64,
@@ -164,6 +173,15 @@ async fn a_leaver_clickup_keeps_failing_dies_at_the_delivery_limit_with_its_atte
         &[("kind", "read_teams")],
     );
     assert_eq!(retries, Some((letter.attempts * 2) as f64));
+    let shown = dlq(&app, &["show", &letter.id.to_string()]);
+    assert!(shown.contains("retries_exhausted"), "{shown}");
+    let attempts = shown
+        .lines()
+        .find(|line| line.trim_start().starts_with("attempts"))
+        .unwrap_or_default();
+    assert!(attempts.trim_end().ends_with(" 3"), "{shown}");
+    assert_eq!(app.depth(Lane::Deprovision).await, 0);
+    assert_eq!(app.dead_letters().await, 0, "the dead letter was acked");
     state.set_fail_next(0, 503);
     app.stop().await;
 }

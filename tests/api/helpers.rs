@@ -53,6 +53,8 @@ pub struct Options {
     /// Serve the `/ui` pages, signing in through the IAM stand-in's OIDC provider with the
     /// router's client (needs `iam`; turns the OIDC settings on as `admin_api` does).
     pub ui: bool,
+    /// `RETRY_TIERS` (five tiers of one second when `None`).
+    pub retry_tiers: Option<&'static str>,
 }
 
 /// The IAM stand-in's client and the router's service account in it.
@@ -166,6 +168,11 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             confirm_timeout_ms: 3000,
             prefetch: 16,
             delivery_limit: 5,
+            retry_tiers: options
+                .retry_tiers
+                .unwrap_or("1s,1s,1s,1s,1s")
+                .parse()
+                .unwrap(),
         },
         store: StoreSettings {
             database_url: format!("sqlite://{}", dir.path().join("t.db").display())

@@ -5,7 +5,7 @@
 use std::{
     net::SocketAddr,
     sync::{
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
         Arc, Mutex,
     },
 };
@@ -22,6 +22,8 @@ pub struct BrokerProxy {
     upstream: SocketAddr,
     tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
     up: AtomicBool,
+    /// Connections accepted so far.
+    accepted: Arc<AtomicUsize>,
     /// While `true`, connections stay open but no byte passes in either direction.
     stalled: watch::Sender<bool>,
 }
@@ -35,6 +37,7 @@ impl BrokerProxy {
             upstream,
             tasks: Arc::new(Mutex::new(Vec::new())),
             up: AtomicBool::new(true),
+            accepted: Arc::new(AtomicUsize::new(0)),
             stalled: watch::channel(false).0,
         };
         proxy.accept(listener);
@@ -43,6 +46,11 @@ impl BrokerProxy {
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// How many connections the proxy has accepted so far.
+    pub fn connections(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
     }
 
     /// Drops every connection and refuses new ones.
@@ -76,8 +84,10 @@ impl BrokerProxy {
         let upstream = self.upstream;
         let tasks = self.tasks.clone();
         let stalled = self.stalled.clone();
+        let accepted = self.accepted.clone();
         let accept = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
+                accepted.fetch_add(1, Ordering::SeqCst);
                 let stalled = stalled.clone();
                 let connection = tokio::spawn(async move {
                     if let Ok(server) = TcpStream::connect(upstream).await {

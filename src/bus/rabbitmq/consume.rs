@@ -1,5 +1,10 @@
 //! Consumer sessions: one queue, manual acks, each delivery settled by what its handler
-//! decided, reconnecting with backoff when the broker goes away.
+//! decided, reconnecting with backoff when the broker goes away (a lost connection or channel
+//! ends the session at once; the next one declares the topology again and resumes).
+//!
+//! A lane's transient failure goes to the next retry tier (see [`super::retry`]); the
+//! original is acked only after the broker confirmed the copy, and a copy that cannot be
+//! placed sends the original back to its queue after a pause, so nothing is lost.
 //!
 //! Lanes hand envelopes to a [`Handler`] (an undecodable body is dead-lettered); the
 //! dead-letter queue hands the raw message and its death headers to a [`DeadLetterHandler`].
@@ -12,20 +17,28 @@ use lapin::{
     message::Delivery,
     options::{
         BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions,
-        BasicQosOptions, BasicRejectOptions,
+        BasicQosOptions, BasicRejectOptions, ConfirmSelectOptions,
     },
     types::FieldTable,
+    Channel, Event,
 };
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn, Instrument};
 
-use super::{connect, death::death_of, RabbitMq};
+use super::{
+    connect,
+    death::death_of,
+    retry::{self, Next},
+    supervise::Backoff,
+    RabbitMq,
+};
 use crate::{
     bus::{DeadLetter, DeadLetterHandler, Disposition, Handler, Lane},
     ingest::envelope::Envelope,
 };
 
-/// Pause before a delivery that failed transiently goes back to its queue.
+/// Pause before a delivery goes back to its queue (a dead letter the store cannot take yet,
+/// or a retry copy the broker did not confirm).
 const RETRY_PAUSE: Duration = Duration::from_secs(2);
 
 /// What a session consumes and how it turns a delivery into a disposition.
@@ -36,6 +49,10 @@ pub(super) trait OnDelivery: Send + Sync {
 
     /// A short, id-free name for consumer tags.
     fn tag(&self) -> &'static str;
+
+    /// Whether a transient failure goes through the retry tiers (the lanes) rather than
+    /// back to the queue after a pause (the dead letters: only the store can be missing).
+    fn uses_retry_tiers(&self) -> bool;
 
     async fn on_delivery(&self, delivery: &Delivery) -> Disposition;
 }
@@ -54,6 +71,10 @@ impl OnDelivery for LaneDeliveries {
 
     fn tag(&self) -> &'static str {
         self.lane.name()
+    }
+
+    fn uses_retry_tiers(&self) -> bool {
+        true
     }
 
     async fn on_delivery(&self, delivery: &Delivery) -> Disposition {
@@ -89,6 +110,10 @@ impl OnDelivery for DeadDeliveries {
         "dead-letters"
     }
 
+    fn uses_retry_tiers(&self) -> bool {
+        false
+    }
+
     async fn on_delivery(&self, delivery: &Delivery) -> Disposition {
         let letter = DeadLetter {
             body: delivery.data.clone(),
@@ -97,7 +122,9 @@ impl OnDelivery for DeadDeliveries {
                 .message_id()
                 .as_ref()
                 .map(|id| id.to_string()),
-            routing_key: delivery.routing_key.to_string(),
+            // A retry copy's first routing key names its delay queue; the header keeps the
+            // key it was published with.
+            routing_key: retry::original_routing_key(delivery),
             death: death_of(delivery.properties.headers().as_ref()),
         };
         let span = tracing::info_span!("dead_letter", message_id = ?letter.message_id, routing_key = %letter.routing_key, reason = ?letter.death.reason);
@@ -111,7 +138,7 @@ pub(super) async fn until_stopped(
     on: Arc<dyn OnDelivery>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let mut backoff = Duration::from_millis(200);
+    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(30));
     loop {
         let queue = on.queue(bus);
         let span = tracing::info_span!("consumer", queue = %queue);
@@ -122,29 +149,51 @@ pub(super) async fn until_stopped(
             return Ok(());
         }
         match outcome {
-            Ok(()) => backoff = Duration::from_millis(200),
+            Ok(Session::Consumed) => backoff.reset(),
+            Ok(Session::Stopped) => return Ok(()),
             Err(error) => {
                 warn!(queue = %queue, error = %format!("{error:#}"), "consumer lost the broker; reconnecting")
             }
         }
         tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
-            _ = tokio::time::sleep(backoff) => {}
+            _ = tokio::time::sleep(backoff.next_delay()) => {}
         }
-        backoff = (backoff * 2).min(Duration::from_secs(10));
     }
 }
 
-/// One consumer session: returns when the connection is lost or on shutdown.
+/// How a session ended without an error.
+enum Session {
+    /// It consumed, then the broker ended it (a cancelled consumer): start another.
+    Consumed,
+    /// Shutdown.
+    Stopped,
+}
+
+/// What settling a delivery needs beyond the delivery.
+struct Settler<'a> {
+    bus: &'a RabbitMq,
+    on: &'a dyn OnDelivery,
+    /// A channel in confirm mode on the session's connection, for retry copies.
+    confirms: &'a Channel,
+    shutdown: &'a CancellationToken,
+}
+
+/// One consumer session: returns when the connection or channel is lost, or on shutdown.
 async fn once(
     bus: &RabbitMq,
     on: Arc<dyn OnDelivery>,
     shutdown: CancellationToken,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Session> {
     let link = connect(&bus.settings, &bus.names).await?;
     let queue = on.queue(bus);
+    let mut events = link.connection.events_listener();
     link.channel
         .basic_qos(bus.settings.prefetch, BasicQosOptions::default())
+        .await?;
+    let confirms = link.connection.create_channel().await?;
+    confirms
+        .confirm_select(ConfirmSelectOptions::default())
         .await?;
     let tag = format!("{}-{}", on.tag(), uuid::Uuid::new_v4());
     let mut deliveries = link
@@ -158,19 +207,35 @@ async fn once(
         .await?;
     info!("consuming");
 
+    let settler = Settler {
+        bus,
+        on: on.as_ref(),
+        confirms: &confirms,
+        shutdown: &shutdown,
+    };
     loop {
         let next = tokio::select! {
             _ = shutdown.cancelled() => break,
+            event = events.next() => match event {
+                Some(Event::Error(error)) => anyhow::bail!("connection lost: {error}"),
+                None => anyhow::bail!("connection closed"),
+                Some(_) => continue,
+            },
             next = deliveries.next() => next,
         };
         let Some(delivery) = next else {
+            if link.is_open() {
+                return Ok(Session::Consumed);
+            }
             anyhow::bail!("delivery stream ended");
         };
         let delivery = delivery?;
 
+        // The handler finishes even when shutdown comes meanwhile: its work is recorded and
+        // the delivery settled before the session closes.
         let disposition = on.on_delivery(&delivery).await;
 
-        let _settled = settle(&delivery, disposition, &shutdown).await?;
+        settler.settle(&delivery, disposition).await?;
         debug!(?disposition, "delivery settled");
     }
 
@@ -178,33 +243,75 @@ async fn once(
         .channel
         .basic_cancel(tag.as_str().into(), BasicCancelOptions::default())
         .await;
+    let _ = confirms.close(200, "shutting down".into()).await;
     let _ = link.channel.close(200, "shutting down".into()).await;
     let _ = link.connection.close(200, "shutting down".into()).await;
-    Ok(())
+    Ok(Session::Stopped)
 }
 
-async fn settle(
-    delivery: &Delivery,
-    disposition: Disposition,
-    shutdown: &CancellationToken,
-) -> lapin::Result<bool> {
-    match disposition {
-        Disposition::Ack => delivery.ack(BasicAckOptions::default()).await,
-        Disposition::Retry => {
-            // FIXME(#7): requeueing after a pause is a stand-in for the retry tiers (TTL
-            // delay queues); until then the pause keeps an outage from burning the
-            // delivery limit in seconds.
-            tokio::select! {
-                _ = shutdown.cancelled() => {}
-                _ = tokio::time::sleep(RETRY_PAUSE) => {}
+impl Settler<'_> {
+    async fn settle(&self, delivery: &Delivery, disposition: Disposition) -> lapin::Result<bool> {
+        match disposition {
+            Disposition::Ack => delivery.ack(BasicAckOptions::default()).await,
+            Disposition::Retry if self.on.uses_retry_tiers() => self.retry(delivery).await,
+            Disposition::Retry => self.requeue_after_pause(delivery).await,
+            Disposition::DeadLetter if retry::retries_of(delivery) > 0 => {
+                // A retry copy's own routing keys name its delay queue: say where it died.
+                self.dead_letter(delivery, "rejected").await
             }
-            delivery
-                .nack(BasicNackOptions {
-                    multiple: false,
-                    requeue: true,
-                })
-                .await
+            Disposition::DeadLetter => delivery.reject(BasicRejectOptions { requeue: false }).await,
         }
-        Disposition::DeadLetter => delivery.reject(BasicRejectOptions { requeue: false }).await,
+    }
+
+    /// To the next tier's delay queue, or to the dead letters when the tiers are used up.
+    async fn retry(&self, delivery: &Delivery) -> lapin::Result<bool> {
+        let tiers = self.bus.settings.retry_tiers.tiers();
+        match retry::next(retry::retries_of(delivery), tiers.len()) {
+            Next::Delay { tier, retry } => {
+                let queue = self.bus.names.retry_queue(tiers[tier]);
+                let bound = self.bus.settings.confirm_timeout();
+                match retry::delay(self.confirms, &queue, delivery, retry, bound).await {
+                    Ok(()) => {
+                        info!(retry, queue = %queue, "delivery retried later");
+                        delivery.ack(BasicAckOptions::default()).await
+                    }
+                    Err(error) => {
+                        warn!(error = %error, "retry copy not confirmed; the delivery goes back to its queue");
+                        self.requeue_after_pause(delivery).await
+                    }
+                }
+            }
+            Next::Exhausted { retries } => {
+                warn!(retries, "retries exhausted; dead-lettering");
+                self.dead_letter(delivery, "retries_exhausted").await
+            }
+        }
+    }
+
+    async fn dead_letter(&self, delivery: &Delivery, reason: &str) -> lapin::Result<bool> {
+        let bound = self.bus.settings.confirm_timeout();
+        let queue = self.on.queue(self.bus);
+        let names = &self.bus.names;
+        match retry::dead_letter(self.confirms, names, &queue, delivery, reason, bound).await {
+            Ok(()) => delivery.ack(BasicAckOptions::default()).await,
+            Err(error) => {
+                warn!(error = %error, "dead letter not confirmed; the delivery goes back to its queue");
+                self.requeue_after_pause(delivery).await
+            }
+        }
+    }
+
+    /// Back to the queue after a pause (cut short by shutdown).
+    async fn requeue_after_pause(&self, delivery: &Delivery) -> lapin::Result<bool> {
+        tokio::select! {
+            _ = self.shutdown.cancelled() => {}
+            _ = tokio::time::sleep(RETRY_PAUSE) => {}
+        }
+        delivery
+            .nack(BasicNackOptions {
+                multiple: false,
+                requeue: true,
+            })
+            .await
     }
 }

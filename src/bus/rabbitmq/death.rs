@@ -1,9 +1,13 @@
 //! Reads RabbitMQ's dead-lettering headers into a [`Death`]: the newest `x-death` entry
 //! (queue, reason, count, time), else `x-first-death-queue`/`-reason`, and
-//! `x-delivery-count`. Integers may arrive in any AMQP width.
+//! `x-delivery-count`. Integers may arrive in any AMQP width. A message the router
+//! dead-lettered itself (retries exhausted, or a retried copy failing for good) says so in
+//! its own headers (`x-cir-dead-*`, `x-cir-retry`), which win over the broker's: the
+//! `x-death` it carries then only tells of its waits in the delay queues.
 
 use lapin::types::{AMQPValue, FieldTable};
 
+use super::retry::{DEAD_AT_HEADER, DEAD_QUEUE_HEADER, DEAD_REASON_HEADER, RETRY_HEADER};
 use crate::bus::{dead::REPLAY_HEADER, Death};
 
 /// What the headers say of the message's death; missing or odd headers give `None` fields.
@@ -11,6 +15,19 @@ pub(super) fn death_of(headers: Option<&FieldTable>) -> Death {
     let empty = FieldTable::default();
     let headers = headers.unwrap_or(&empty);
     let header = |name: &str| headers.inner().get(name);
+
+    if let Some(reason) = header(DEAD_REASON_HEADER).and_then(text) {
+        return Death {
+            queue: header(DEAD_QUEUE_HEADER).and_then(text),
+            reason: Some(reason),
+            count: 1,
+            first_at: header(DEAD_AT_HEADER)
+                .and_then(integer)
+                .and_then(|ms| i64::try_from(ms).ok()),
+            delivery_count: header(RETRY_HEADER).and_then(integer),
+            replay: header(REPLAY_HEADER).and_then(text),
+        };
+    }
 
     // RabbitMQ keeps the most recent death first.
     let newest = header("x-death")
@@ -45,7 +62,7 @@ fn text(value: &AMQPValue) -> Option<String> {
     }
 }
 
-fn integer(value: &AMQPValue) -> Option<u64> {
+pub(super) fn integer(value: &AMQPValue) -> Option<u64> {
     let signed = match value {
         AMQPValue::ShortShortInt(v) => i64::from(*v),
         AMQPValue::ShortShortUInt(v) => i64::from(*v),
@@ -169,6 +186,31 @@ mod tests {
                 Death {
                     count: 1,
                     ..Death::default()
+                },
+            ),
+            (
+                "dead-lettered by the router after its retries",
+                Some(table(vec![
+                    (
+                        "x-death",
+                        x_death(vec![table(vec![
+                            ("queue", long("cir.retry.10s")),
+                            ("reason", long("expired")),
+                        ])]),
+                    ),
+                    ("x-cir-dead-reason", long("retries_exhausted")),
+                    ("x-cir-dead-queue", long("cir.deprovision")),
+                    ("x-cir-dead-at", AMQPValue::LongLongInt(1_767_225_600_123)),
+                    ("x-cir-retry", AMQPValue::LongLongInt(4)),
+                    ("x-cir-replay", long("replay-2")),
+                ])),
+                Death {
+                    queue: Some("cir.deprovision".into()),
+                    reason: Some("retries_exhausted".into()),
+                    count: 1,
+                    first_at: Some(1_767_225_600_123),
+                    delivery_count: Some(4),
+                    replay: Some("replay-2".into()),
                 },
             ),
             (

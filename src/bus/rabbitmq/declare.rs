@@ -1,9 +1,12 @@
 //! Declares the topology: exchanges, quorum queues with a delivery limit and at-least-once
-//! dead-lettering, and their bindings. Every declaration is idempotent.
+//! dead-lettering, and their bindings; one delay queue per retry tier (message TTL, then
+//! dead-lettered back to the events exchange; no consumer). Every declaration is idempotent.
 //!
 //! A queue that already exists with other arguments (say, another delivery limit) is kept as
 //! it is, with a warning: the broker refuses to change arguments, and refusing to start over
 //! it would stop every webhook. Change such settings with a policy or by recreating the queue.
+
+use std::time::Duration;
 
 use lapin::{
     options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions},
@@ -12,15 +15,19 @@ use lapin::{
 };
 use tracing::warn;
 
-use crate::bus::topology::{Lane, Names};
+use crate::{
+    bus::topology::{Lane, Names},
+    config::BusSettings,
+};
 
 /// Declares everything; returns an open channel (a fresh one if a refused declaration
 /// closed the first).
 pub(super) async fn topology(
     connection: &Connection,
     names: &Names,
-    delivery_limit: u32,
+    settings: &BusSettings,
 ) -> lapin::Result<Channel> {
+    let delivery_limit = settings.delivery_limit;
     let mut channel = connection.create_channel().await?;
     let durable = ExchangeDeclareOptions {
         durable: true,
@@ -53,6 +60,11 @@ pub(super) async fn topology(
             bind(&channel, &name, &names.events_exchange(), pattern).await?;
         }
     }
+
+    for tier in settings.retry_tiers.tiers() {
+        let name = names.retry_queue(*tier);
+        queue(&mut channel, connection, &name, delay_queue(names, *tier)).await?;
+    }
     Ok(channel)
 }
 
@@ -74,6 +86,27 @@ fn work_queue(names: &Names, delivery_limit: u32) -> FieldTable {
     args.insert(
         "x-dead-letter-exchange".into(),
         AMQPValue::LongString(names.dead_exchange().into()),
+    );
+    args.insert(
+        "x-dead-letter-strategy".into(),
+        AMQPValue::LongString("at-least-once".into()),
+    );
+    args.insert(
+        "x-overflow".into(),
+        AMQPValue::LongString("reject-publish".into()),
+    );
+    args
+}
+
+/// A retry tier: each copy waits `tier`, then goes back to the events exchange under its
+/// routing keys (the copy's original key travels as `CC`).
+fn delay_queue(names: &Names, tier: Duration) -> FieldTable {
+    let mut args = quorum();
+    let ttl = u32::try_from(tier.as_millis()).unwrap_or(u32::MAX);
+    args.insert("x-message-ttl".into(), AMQPValue::LongUInt(ttl));
+    args.insert(
+        "x-dead-letter-exchange".into(),
+        AMQPValue::LongString(names.events_exchange().into()),
     );
     args.insert(
         "x-dead-letter-strategy".into(),
