@@ -20,6 +20,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod operator;
 pub mod rules;
+pub mod reconcile;
 pub mod sandbox;
 pub mod shutdown;
 pub mod sso;
