@@ -113,7 +113,9 @@ impl RuleSet {
         let shared = self.mappings.iter().flat_map(|mapping| &mapping.shares);
         let areas = self.access.iter().flat_map(|policy| &policy.areas);
         let shared = shared.map(|share| share.object.clone());
-        shared.chain(areas.map(|area| area.object.clone())).collect()
+        shared
+            .chain(areas.map(|area| area.object.clone()))
+            .collect()
     }
 
     /// Every user group a mapping names: the groups whose members the router manages.

@@ -132,7 +132,13 @@ fn every_recorded_end_reads_into_the_vocabulary() {
             Drift,
             false,
         ),
-        ("reconcile:reconcile:p:1", "terminated", "staff", Leaver, false),
+        (
+            "reconcile:reconcile:p:1",
+            "terminated",
+            "staff",
+            Leaver,
+            false,
+        ),
         ("", "", "staff", Unknown, false),
         ("manual:by-hand", "whatever", "staff", Unknown, false),
     ];

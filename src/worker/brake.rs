@@ -275,7 +275,14 @@ mod tests {
                 window: Duration::from_secs(600),
             },
         };
-        let cases = [(0, 0, false), (0, 3, false), (0, 4, true), (2, 1, false), (2, 2, true), (5, 0, false)];
+        let cases = [
+            (0, 0, false),
+            (0, 3, false),
+            (0, 4, true),
+            (2, 1, false),
+            (2, 2, true),
+            (5, 0, false),
+        ];
 
         for (earlier, people, held) in cases {
             let (store, _dir) = store().await;

@@ -50,7 +50,14 @@ async fn jane_changed_by_hand(app: &TestApp) -> u64 {
 
 /// `(kind, object, desired, observed)` of each item.
 fn items(items: &[drift::DriftItem]) -> Vec<(DriftKind, String, Option<String>, Option<String>)> {
-    let row = |i: &drift::DriftItem| (i.kind, i.object.clone(), i.desired.clone(), i.observed.clone());
+    let row = |i: &drift::DriftItem| {
+        (
+            i.kind,
+            i.object.clone(),
+            i.desired.clone(),
+            i.observed.clone(),
+        )
+    };
     items.iter().map(row).collect()
 }
 
@@ -69,7 +76,9 @@ async fn grant_rows(app: &TestApp, object: &str) -> Vec<(String, Option<String>,
     .fetch_all(app.store.pool())
     .await
     .unwrap();
-    rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect()
+    rows.iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect()
 }
 
 #[tokio::test]
@@ -91,14 +100,28 @@ async fn drift_is_reported_read_only_then_repaired_once() {
             (DriftKind::Unexpected, list(HAND_LIST), None, edit()),
         ]
     );
-    assert!(report.items.iter().all(|i| i.iam_id == JANE && i.clickup_user_id == Some(jane)));
-    let unchecked: Vec<String> = report.unchecked.iter().map(|u| u.object.to_string()).collect();
+    assert!(report
+        .items
+        .iter()
+        .all(|i| i.iam_id == JANE && i.clickup_user_id == Some(jane)));
+    let unchecked: Vec<String> = report
+        .unchecked
+        .iter()
+        .map(|u| u.object.to_string())
+        .collect();
     assert_eq!(unchecked, vec!["space:901100000100"]);
     assert_eq!(app.sandbox.state().shares_of_user(jane), shares_before);
     assert_eq!(app.store.open_grants(JANE).await.unwrap(), grants_before);
-    let summary = app.store.audit_by_correlation(&report.run_id).await.unwrap();
+    let summary = app
+        .store
+        .audit_by_correlation(&report.run_id)
+        .await
+        .unwrap();
     assert_eq!(summary.len(), 1);
-    assert_eq!((summary[0].action.as_str(), summary[0].outcome.as_str()), ("reconcile.drift", "reported"));
+    assert_eq!(
+        (summary[0].action.as_str(), summary[0].outcome.as_str()),
+        ("reconcile.drift", "reported")
+    );
     let detail: Value = serde_json::from_str(&summary[0].detail).unwrap();
     assert_eq!(detail["counts"]["missing"], 1);
     assert_eq!(detail["counts"]["unexpected"], 1);
@@ -108,11 +131,17 @@ async fn drift_is_reported_read_only_then_repaired_once() {
     let repaired = drift::run(&ctx, true).await.unwrap();
 
     assert_eq!(repaired.items.len(), 2);
-    assert_eq!((repaired.applied, repaired.held.len(), repaired.failed.len()), (2, 0, 0));
+    assert_eq!(
+        (repaired.applied, repaired.held.len(), repaired.failed.len()),
+        (2, 0, 0)
+    );
     assert!(repaired.remaining.is_empty(), "{:?}", repaired.remaining);
     assert_eq!(
         app.sandbox.state().shares_of_user(jane),
-        vec![share("list", DESIRED_LIST, "edit"), share("space", "901100000100", "read")]
+        vec![
+            share("list", DESIRED_LIST, "edit"),
+            share("space", "901100000100", "read")
+        ]
     );
     assert_eq!(
         grant_rows(&app, &list(DESIRED_LIST)).await,
@@ -131,7 +160,11 @@ async fn drift_is_reported_read_only_then_repaired_once() {
         let expected = (expected.0.to_owned(), expected.1.to_owned());
         assert!(actions.contains(&expected), "{expected:?} in {actions:?}");
     }
-    let rows = app.store.audit_by_correlation(&repaired.run_id).await.unwrap();
+    let rows = app
+        .store
+        .audit_by_correlation(&repaired.run_id)
+        .await
+        .unwrap();
     let share_row = rows.iter().find(|a| a.action == "clickup.share").unwrap();
     let detail: Value = serde_json::from_str(&share_row.detail).unwrap();
     assert_eq!(detail["cause"], "reconcile");
@@ -160,7 +193,10 @@ async fn a_repair_that_removes_past_the_brake_limit_is_held_and_additions_still_
 
     assert_eq!(report.held.len(), 1);
     assert_eq!(report.held[0].iam_id, JANE);
-    assert_eq!(report.held[0].actions, vec![format!("unshare list:{HAND_LIST}")]);
+    assert_eq!(
+        report.held[0].actions,
+        vec![format!("unshare list:{HAND_LIST}")]
+    );
     assert_eq!(
         app.sandbox.state().shares_of_user(jane),
         vec![
@@ -171,14 +207,28 @@ async fn a_repair_that_removes_past_the_brake_limit_is_held_and_additions_still_
     );
     assert_eq!(
         items(&report.remaining),
-        vec![(DriftKind::Unexpected, format!("list:{HAND_LIST}"), None, Some("edit".into()))]
+        vec![(
+            DriftKind::Unexpected,
+            format!("list:{HAND_LIST}"),
+            None,
+            Some("edit".into())
+        )]
     );
     let held = ctx.brake.held(&app.store).await.unwrap();
     assert_eq!(held.len(), 1);
     assert_eq!(held[0].iam_id, JANE);
     let actions = audit_actions(&app, &report.run_id).await;
-    assert!(actions.contains(&("brake.hold".into(), "held".into())), "{actions:?}");
-    assert!(actions.contains(&("reconcile.drift".into(), "held".into())), "{actions:?}");
-    assert!(!actions.iter().any(|(a, _)| a == "clickup.unshare"), "{actions:?}");
+    assert!(
+        actions.contains(&("brake.hold".into(), "held".into())),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("reconcile.drift".into(), "held".into())),
+        "{actions:?}"
+    );
+    assert!(
+        !actions.iter().any(|(a, _)| a == "clickup.unshare"),
+        "{actions:?}"
+    );
     app.stop().await;
 }

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::{
-    rules::{Action, Desired, Level, ObjectKind, ObjectRef, WorkspaceRole},
+    rules::{Action, Desired, Level, ObjectKind, ObjectRef, ShareGrant, WorkspaceRole},
     store::GrantKind,
 };
 
@@ -108,162 +108,181 @@ pub fn compare(
     scope: &Scope,
     now: DateTime<Utc>,
 ) -> Compared {
-    let mut compared = Compared::default();
     if observed.account.is_some_and(|account| account.owner) {
-        return compared;
+        return Compared::default();
     }
-    let user_id = observed.account.map(|account| account.user_id);
-    let item = |kind, what, object: String, desired: Option<String>, observed, fix| DriftItem {
-        iam_id: iam_id.to_owned(),
-        clickup_user_id: user_id,
-        kind,
-        what,
-        object,
-        desired,
-        observed,
-        fix,
+    let mut found = Found {
+        iam_id,
+        user_id: observed.account.map(|account| account.user_id),
+        // An account nobody should have: its removal takes its groups and shares with it.
+        removing: desired.role.is_none() && observed.account.is_some(),
+        compared: Compared::default(),
     };
-    let removed = desired.role.is_none() && observed.account.is_some();
-    let groups_and_shares_fix = |fix: Action| (!removed).then_some(fix);
 
-    let workspace = format!("workspace:{team_id}");
-    let role = |role: WorkspaceRole| Some(role.as_str().to_owned());
-    match (&desired.role, observed.account) {
-        (Some(grant), None) => compared.items.push(item(
-            DriftKind::Missing,
-            GrantKind::Role,
-            workspace,
-            role(grant.role),
-            None,
-            Some(Action::Invite {
-                role: grant.role,
-                custom_role_id: grant.custom_role_id,
-                rule: grant.rule.clone(),
-            }),
-        )),
-        (None, Some(account)) => compared.items.push(item(
-            DriftKind::Unexpected,
-            GrantKind::Role,
-            workspace,
-            None,
-            role(account.role),
-            Some(Action::RemoveFromWorkspace),
-        )),
-        (Some(grant), Some(account)) if grant.role != account.role => {
-            compared.items.push(item(
+    found.role(team_id, desired, observed);
+
+    found.groups(desired, observed, scope);
+
+    let wanted: BTreeMap<&ObjectRef, &ShareGrant> = desired
+        .shares
+        .iter()
+        .filter(|(_, grant)| grant.until.is_none_or(|until| until > now))
+        .collect();
+    found.shares(&wanted, observed, scope);
+
+    found.compared
+}
+
+/// The items found so far for one person.
+struct Found<'a> {
+    iam_id: &'a str,
+    user_id: Option<u64>,
+    removing: bool,
+    compared: Compared,
+}
+
+fn role_name(role: WorkspaceRole) -> Option<String> {
+    Some(role.as_str().to_owned())
+}
+
+fn level_name(level: Level) -> Option<String> {
+    Some(level.as_v2().to_owned())
+}
+
+impl Found<'_> {
+    fn push(
+        &mut self,
+        kind: DriftKind,
+        what: GrantKind,
+        object: String,
+        desired: Option<String>,
+        observed: Option<String>,
+        fix: Option<Action>,
+    ) {
+        self.compared.items.push(DriftItem {
+            iam_id: self.iam_id.to_owned(),
+            clickup_user_id: self.user_id,
+            kind,
+            what,
+            object,
+            desired,
+            observed,
+            fix,
+        });
+    }
+
+    /// A repair of a group or share, unless the account's removal does it.
+    fn unless_removing(&self, fix: Action) -> Option<Action> {
+        (!self.removing).then_some(fix)
+    }
+
+    fn role(&mut self, team_id: u64, desired: &Desired, observed: &Observed) {
+        let workspace = format!("workspace:{team_id}");
+        let (kind, fix) = match (&desired.role, observed.account) {
+            (Some(grant), None) => (
+                DriftKind::Missing,
+                Action::Invite {
+                    role: grant.role,
+                    custom_role_id: grant.custom_role_id,
+                    rule: grant.rule.clone(),
+                },
+            ),
+            (None, Some(_)) => (DriftKind::Unexpected, Action::RemoveFromWorkspace),
+            (Some(grant), Some(account)) if grant.role != account.role => (
                 DriftKind::LevelDiffers,
-                GrantKind::Role,
-                workspace,
-                role(grant.role),
-                role(account.role),
-                Some(Action::ChangeRole {
+                Action::ChangeRole {
                     from: account.role,
                     to: grant.role,
                     custom_role_id: grant.custom_role_id,
                     rule: grant.rule.clone(),
-                }),
-            ))
-        }
-        _ => {}
+                },
+            ),
+            _ => return,
+        };
+        let wanted = desired
+            .role
+            .as_ref()
+            .and_then(|grant| role_name(grant.role));
+        let seen = observed.account.and_then(|account| role_name(account.role));
+        self.push(kind, GrantKind::Role, workspace, wanted, seen, Some(fix));
     }
 
-    let member = || Some("member".to_owned());
-    for (group, rule) in &desired.groups {
-        if !observed.groups.contains(group) {
+    fn groups(&mut self, desired: &Desired, observed: &Observed, scope: &Scope) {
+        let member = || Some("member".to_owned());
+        for (group, rule) in &desired.groups {
+            if observed.groups.contains(group) {
+                continue;
+            }
+            let (group, rule) = (group.clone(), rule.clone());
             let fix = Action::AddToGroup {
                 group: group.clone(),
-                rule: rule.clone(),
+                rule,
             };
-            let missing = DriftKind::Missing;
-            let fix = Some(fix);
-            compared.items.push(item(
-                missing,
-                GrantKind::Group,
-                group.clone(),
-                member(),
-                None,
-                fix,
-            ));
+            let kind = DriftKind::Missing;
+            self.push(kind, GrantKind::Group, group, member(), None, Some(fix));
         }
-    }
-    let managed_groups = observed.groups.iter().filter(|g| scope.groups.contains(*g));
-    for group in managed_groups.filter(|group| !desired.groups.contains_key(*group)) {
-        let fix = groups_and_shares_fix(Action::RemoveFromGroup {
-            group: group.clone(),
-        });
-        let kind = DriftKind::Unexpected;
-        compared.items.push(item(
-            kind,
-            GrantKind::Group,
-            group.clone(),
-            None,
-            member(),
-            fix,
-        ));
+
+        let managed = observed.groups.iter().filter(|g| scope.groups.contains(*g));
+        for group in managed.filter(|group| !desired.groups.contains_key(*group)) {
+            let fix = self.unless_removing(Action::RemoveFromGroup {
+                group: group.clone(),
+            });
+            let kind = DriftKind::Unexpected;
+            self.push(kind, GrantKind::Group, group.clone(), None, member(), fix);
+        }
     }
 
-    let wanted = desired
-        .shares
-        .iter()
-        .filter(|(_, grant)| grant.until.is_none_or(|until| until > now));
-    let level = |level: Level| Some(level.as_v2().to_owned());
-    let mut wanted_objects = BTreeSet::new();
-    for (object, grant) in wanted {
-        wanted_objects.insert(object);
-        if object.kind == ObjectKind::Space {
-            compared.unchecked.push(object.clone());
-            continue;
+    fn shares(
+        &mut self,
+        wanted: &BTreeMap<&ObjectRef, &ShareGrant>,
+        observed: &Observed,
+        scope: &Scope,
+    ) {
+        for (object, grant) in wanted {
+            if object.kind == ObjectKind::Space {
+                self.compared.unchecked.push((*object).clone());
+                continue;
+            }
+            let seen = observed.shares.get(*object).copied();
+            let (kind, fix) = match seen {
+                None => (
+                    DriftKind::Missing,
+                    Action::Share {
+                        object: (*object).clone(),
+                        level: grant.level,
+                        until: grant.until,
+                        rule: grant.rule.clone(),
+                    },
+                ),
+                Some(seen) if seen != grant.level => (
+                    DriftKind::LevelDiffers,
+                    Action::ChangeShare {
+                        object: (*object).clone(),
+                        from: seen,
+                        to: grant.level,
+                        until: grant.until,
+                        rule: grant.rule.clone(),
+                    },
+                ),
+                Some(_) => continue,
+            };
+            let (wanted, seen) = (level_name(grant.level), seen.and_then(level_name));
+            let share = GrantKind::Share;
+            self.push(kind, share, object.to_string(), wanted, seen, Some(fix));
         }
-        let (kind, fix) = match observed.shares.get(object) {
-            None => (
-                DriftKind::Missing,
-                Action::Share {
-                    object: object.clone(),
-                    level: grant.level,
-                    until: grant.until,
-                    rule: grant.rule.clone(),
-                },
-            ),
-            Some(&seen) if seen != grant.level => (
-                DriftKind::LevelDiffers,
-                Action::ChangeShare {
-                    object: object.clone(),
-                    from: seen,
-                    to: grant.level,
-                    until: grant.until,
-                    rule: grant.rule.clone(),
-                },
-            ),
-            Some(_) => continue,
-        };
-        let seen = observed.shares.get(object).copied().and_then(level);
-        let object_text = object.to_string();
-        let share = GrantKind::Share;
-        compared.items.push(item(
-            kind,
-            share,
-            object_text,
-            level(grant.level),
-            seen,
-            Some(fix),
-        ));
+
+        let managed = observed
+            .shares
+            .iter()
+            .filter(|(object, _)| scope.objects.contains(*object));
+        for (object, seen) in managed.filter(|(object, _)| !wanted.contains_key(object)) {
+            let fix = self.unless_removing(Action::Unshare {
+                object: object.clone(),
+            });
+            let (kind, seen) = (DriftKind::Unexpected, level_name(*seen));
+            self.push(kind, GrantKind::Share, object.to_string(), None, seen, fix);
+        }
     }
-    let managed_shares = observed
-        .shares
-        .iter()
-        .filter(|(object, _)| scope.objects.contains(*object));
-    for (object, seen) in managed_shares.filter(|(o, _)| !wanted_objects.contains(o)) {
-        let fix = groups_and_shares_fix(Action::Unshare {
-            object: object.clone(),
-        });
-        let kind = DriftKind::Unexpected;
-        let seen = level(*seen);
-        let share = GrantKind::Share;
-        compared
-            .items
-            .push(item(kind, share, object.to_string(), None, seen, fix));
-    }
-    compared
 }
 
 /// The repairs of `items`, in the order the provision worker applies a plan: invites and

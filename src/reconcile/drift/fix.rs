@@ -54,7 +54,9 @@ pub(super) async fn repair(
             actions.into_iter().partition(Action::is_removal);
         match &verdict {
             Verdict::Hold { reason } if !removals.is_empty() => {
-                ctx.brake.hold(&ctx.store, &cause, &removals, reason).await?;
+                ctx.brake
+                    .hold(&ctx.store, &cause, &removals, reason)
+                    .await?;
                 ctx.clickup.metrics().brake_held();
                 report.held.push(Held {
                     iam_id: cause.iam_id.clone(),

@@ -74,7 +74,11 @@ pub fn write_text(
         for failed in &report.failed {
             writeln!(out, "failed, user:{}: {}", failed.iam_id, failed.error)?;
         }
-        writeln!(out, "\nStill differing after the repair: {}", report.remaining.len())?;
+        writeln!(
+            out,
+            "\nStill differing after the repair: {}",
+            report.remaining.len()
+        )?;
         if !report.remaining.is_empty() {
             items_table(&report.remaining, emails).write(out)?;
         }

@@ -127,15 +127,19 @@ impl Actor<'_> {
 
     /// Removes a user's share of a space, folder or list, as the sharing dialog does; a share
     /// that does not exist is fine.
-    pub fn unshare(&self, object_type: &str, object_id: &str, user_id: u64) -> Result<(), ActError> {
+    pub fn unshare(
+        &self,
+        object_type: &str,
+        object_id: &str,
+        user_id: u64,
+    ) -> Result<(), ActError> {
         self.change(|ws, actor| {
             let kind = ObjectKind::parse(object_type)
                 .ok_or_else(|| ApiError::object_type_unsupported(object_type))?;
             if !ws.hierarchy.contains(kind, object_id) {
                 return Err(ApiError::object_not_found(kind).into());
             }
-            ws.access
-                .revoke(kind, object_id, &Principal::User(user_id));
+            ws.access.revoke(kind, object_id, &Principal::User(user_id));
             ws.log_change(Change {
                 event_type: "SHARE_CHANGED",
                 actor,

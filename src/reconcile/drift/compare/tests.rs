@@ -60,7 +60,13 @@ fn scope() -> Scope {
 }
 
 /// `(kind, object, desired, observed, fix)` of each item, in order.
-type Row = (DriftKind, String, Option<String>, Option<String>, Option<String>);
+type Row = (
+    DriftKind,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 fn rows(compared: &Compared) -> Vec<Row> {
     let text = |s: &Option<String>| s.clone();
@@ -69,7 +75,13 @@ fn rows(compared: &Compared) -> Vec<Row> {
         .iter()
         .map(|i| {
             let fix = i.fix.as_ref().map(Action::describe);
-            (i.kind, i.object.clone(), text(&i.desired), text(&i.observed), fix)
+            (
+                i.kind,
+                i.object.clone(),
+                text(&i.desired),
+                text(&i.observed),
+                fix,
+            )
         })
         .collect()
 }
@@ -123,7 +135,13 @@ fn each_difference_is_one_item_with_its_repair() {
             desired(Some(Member), &["All staff"], &[]),
             observed(Some(Member), &["Approvers"], &[]),
             vec![
-                row(Missing, "All staff", "member", "", "add to group \"All staff\""),
+                row(
+                    Missing,
+                    "All staff",
+                    "member",
+                    "",
+                    "add to group \"All staff\"",
+                ),
                 row(
                     Unexpected,
                     "Approvers",
@@ -151,7 +169,13 @@ fn each_difference_is_one_item_with_its_repair() {
             observed(None, &[], &[]),
             vec![
                 row(Missing, "workspace:9", "member", "", "invite as member"),
-                row(Missing, "All staff", "member", "", "add to group \"All staff\""),
+                row(
+                    Missing,
+                    "All staff",
+                    "member",
+                    "",
+                    "add to group \"All staff\"",
+                ),
                 row(Missing, "list:1", "edit", "", "share list:1 at edit"),
             ],
         ),
@@ -237,7 +261,10 @@ fn the_owner_is_never_compared_and_repairs_come_in_apply_order() {
     let mut compared = compare("p1", TEAM, &wanted, &seen, &scope(), now());
     compared.items.reverse();
 
-    let order: Vec<String> = fixes(&compared.items).iter().map(Action::describe).collect();
+    let order: Vec<String> = fixes(&compared.items)
+        .iter()
+        .map(Action::describe)
+        .collect();
 
     assert_eq!(order[0], "invite as member");
     assert_eq!(order.len(), 4);
