@@ -132,3 +132,57 @@ fn items_table(items: &[DriftItem], emails: &BTreeMap<String, String>) -> Table 
     }
     table
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{rules::Action, store::GrantKind};
+
+    fn report() -> DriftReport {
+        let item = DriftItem {
+            iam_id: "p1".into(),
+            clickup_user_id: Some(184),
+            kind: DriftKind::Unexpected,
+            what: GrantKind::Share,
+            object: "list:2".into(),
+            desired: None,
+            observed: Some("edit".into()),
+            fix: Some(Action::Unshare {
+                object: "list:2".parse().unwrap(),
+            }),
+        };
+        DriftReport {
+            run_id: "reconcile-drift:1".into(),
+            people: 1,
+            items: vec![item],
+            ..DriftReport::default()
+        }
+    }
+
+    fn text(report: &DriftReport, emails: &BTreeMap<String, String>) -> String {
+        let mut out = Vec::new();
+        write_text(report, emails, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn emails_show_in_the_text_only_when_the_operator_asks() {
+        let emails = BTreeMap::from([("p1".to_owned(), "ann@example.com".to_owned())]);
+        let cases = [(BTreeMap::new(), false), (emails, true)];
+
+        for (emails, shown) in cases {
+            let text = text(&report(), &emails);
+
+            assert_eq!(text.contains("ann@example.com"), shown, "{text}");
+            assert!(text.contains("unshare list:2"), "{text}");
+            assert!(
+                text.contains("0 missing, 1 unexpected, 0 level differs"),
+                "{text}"
+            );
+        }
+        let json = to_json(&report());
+        assert_eq!(json["counts"]["unexpected"], 1);
+        assert_eq!(json["report"]["items"][0]["kind"], "unexpected");
+        assert_eq!(json["report"]["items"][0]["clickup_user_id"], 184);
+    }
+}
