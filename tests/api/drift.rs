@@ -125,6 +125,15 @@ async fn drift_is_reported_read_only_then_repaired_once() {
     let detail: Value = serde_json::from_str(&summary[0].detail).unwrap();
     assert_eq!(detail["counts"]["missing"], 1);
     assert_eq!(detail["counts"]["unexpected"], 1);
+    let metrics =
+        clickup_iam_router::metrics::render(ctx.clickup.metrics(), &ctx.store, None).await;
+    for gauge in [
+        "clickup_iam_router_drift_items{kind=\"missing\"} 1",
+        "clickup_iam_router_drift_items{kind=\"unexpected\"} 1",
+        "clickup_iam_router_drift_items{kind=\"level_differs\"} 0",
+    ] {
+        assert!(metrics.contains(gauge), "{gauge} in {metrics}");
+    }
     let json = drift::to_json(&report).to_string();
     assert!(!json.contains("jane.doe"), "{json}");
 
