@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::{
     clickup::{ClickUpClient, ClickUpError},
-    rules::{Desired, Identity, ObjectRef, RuleSet},
+    rules::{Desired, Identity, ObjectRef, RuleSet, INACTIVE_STATUSES},
     store::{AuditEntry, IdentityRecord, Store, StoreError},
     worker::{
         approvals::add_requests,
@@ -179,7 +179,7 @@ impl DriftContext {
         let (records, _) = self.store.identities_changed_since(0).await?;
         let (mut examined, mut skipped) = (Vec::new(), Vec::new());
         for record in records {
-            let identity = match Identity::from_iam_user(&record.attributes) {
+            let mut identity = match Identity::from_iam_user(&record.attributes) {
                 Ok(identity) => identity,
                 Err(error) => {
                     let reason = format!("the record cannot be read by the rules: {error}");
@@ -188,6 +188,10 @@ impl DriftContext {
                     continue;
                 }
             };
+            // A status set as a fact (an account removed) ends access whatever the attributes say.
+            if INACTIVE_STATUSES.contains(&record.status.as_str()) {
+                identity.status = record.status.clone();
+            }
             let desired = match self.desired(&identity, now).await {
                 Ok(desired) => desired,
                 Err(reason) => {

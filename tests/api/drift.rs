@@ -11,7 +11,7 @@ use clickup_iam_router::{
     sandbox::{Role, SandboxShare},
     worker::brake::Brake,
 };
-use serde_json::Value;
+use serde_json::{json, Value};
 use sqlx::Row;
 
 use crate::helpers::{fixture_json, spawn_app, TestApp};
@@ -239,5 +239,47 @@ async fn a_repair_that_removes_past_the_brake_limit_is_held_and_additions_still_
         !actions.iter().any(|(a, _)| a == "clickup.unshare"),
         "{actions:?}"
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_account_given_back_by_hand_to_a_leaver_is_removed_whatever_the_brake() {
+    let app = spawn_app().await;
+    let jane = jane_changed_by_hand(&app).await;
+    let mut leaver = fixture_json("iam/04-leaver-terminated.json");
+    leaver["subject"] = json!(format!("user:{JANE}"));
+    leaver["data"]["user"] = json!({"id": JANE, "email": "jane.doe@example.com"});
+    let response = app.post_iam(&serde_json::to_vec(&leaver).unwrap()).await;
+    assert_eq!(response.status().as_u16(), 202);
+    assert_eq!(app.wait_processed(&leaver).await.outcome, "removed_member");
+    let state = app.sandbox.state();
+    assert!(!state.users().iter().any(|u| u.id == jane && u.active));
+    let owner = state.users().into_iter().find(|u| u.role == Role::Owner);
+    let hand = app.sandbox.as_user(owner.unwrap().id);
+    let again = hand.invite("jane.doe@example.com", Role::Member).unwrap();
+    let mut ctx = DriftContext::from_settings(&app.settings).await.unwrap();
+    ctx.brake = Brake {
+        settings: BrakeSettings {
+            max_people: 0,
+            max_percent: 0.0,
+            window: Duration::from_secs(600),
+        },
+    };
+
+    let report = drift::run(&ctx, true).await.unwrap();
+
+    assert_eq!(
+        items(&report.items),
+        vec![(
+            DriftKind::Unexpected,
+            format!("workspace:{}", app.team_id),
+            None,
+            Some("member".into())
+        )]
+    );
+    assert!(report.held.is_empty(), "{:?}", report.held);
+    assert!(report.remaining.is_empty(), "{:?}", report.remaining);
+    let users = app.sandbox.state().users();
+    assert!(!users.iter().any(|u| u.id == again && u.active));
     app.stop().await;
 }

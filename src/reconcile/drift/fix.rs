@@ -35,8 +35,11 @@ pub(super) async fn repair(
         .map(|person| (person, fixes(&person.compared.items)))
         .filter(|(_, actions)| !actions.is_empty())
         .collect();
+    // As for the worker, removals of a person the IAM ended never wait for the brake.
+    let ended = |person: &Examined| ending(&person.identity, now).is_some();
     let removing = plans
         .iter()
+        .filter(|(person, _)| !ended(person))
         .filter(|(_, actions)| actions.iter().any(Action::is_removal))
         .count();
     let verdict = ctx.brake.check_run(&ctx.store, removing, now).await?;
@@ -57,7 +60,7 @@ pub(super) async fn repair(
         // which counts the same people against the limit again; keeping the held drift
         // actions and applying them on release would fix it.
         match &verdict {
-            Verdict::Hold { reason } if !removals.is_empty() => {
+            Verdict::Hold { reason } if !removals.is_empty() && !ended(person) => {
                 ctx.brake
                     .hold(&ctx.store, &cause, &removals, reason)
                     .await?;
