@@ -177,49 +177,55 @@ impl DriftContext {
             objects: self.rules.named_objects(),
         };
         let (records, _) = self.store.identities_changed_since(0).await?;
+
         let (mut examined, mut skipped) = (Vec::new(), Vec::new());
         for record in records {
-            let mut identity = match Identity::from_iam_user(&record.attributes) {
-                Ok(identity) => identity,
-                Err(error) => {
-                    let reason = format!("the record cannot be read by the rules: {error}");
-                    let iam_id = record.iam_id.clone();
-                    skipped.push(Skipped { iam_id, reason });
-                    continue;
-                }
-            };
-            // A status set as a fact (an account removed) ends access whatever the attributes say.
-            if INACTIVE_STATUSES.contains(&record.status.as_str()) {
-                identity.status = record.status.clone();
+            match self.examine(record, &workspace, &named, now).await? {
+                Ok(person) => examined.push(person),
+                Err(person) => skipped.push(person),
             }
-            let desired = match self.desired(&identity, now).await {
-                Ok(desired) => desired,
-                Err(reason) => {
-                    let iam_id = record.iam_id.clone();
-                    skipped.push(Skipped { iam_id, reason });
-                    continue;
-                }
-            };
-            let scope = self.scope(&named, &record.iam_id).await?;
-            let account = workspace.account_of(&record);
-            let observed = workspace
-                .observe(&self.clickup, self.team_id, account, &scope)
-                .await?;
-            let compared = compare(
-                &record.iam_id,
-                self.team_id,
-                &desired,
-                &observed,
-                &scope,
-                now,
-            );
-            examined.push(Examined {
-                record,
-                identity,
-                compared,
-            });
         }
         Ok((examined, skipped))
+    }
+
+    /// One identity compared, or why it cannot be.
+    async fn examine(
+        &self,
+        record: IdentityRecord,
+        workspace: &Workspace,
+        named: &Scope,
+        now: DateTime<Utc>,
+    ) -> Result<Result<Examined, Skipped>, DriftError> {
+        let skip = |reason: String| {
+            let iam_id = record.iam_id.clone();
+            Ok(Err(Skipped { iam_id, reason }))
+        };
+        let mut identity = match Identity::from_iam_user(&record.attributes) {
+            Ok(identity) => identity,
+            Err(error) => return skip(format!("the record cannot be read by the rules: {error}")),
+        };
+        // A status set as a fact (an account removed) ends access whatever the attributes say.
+        if INACTIVE_STATUSES.contains(&record.status.as_str()) {
+            identity.status = record.status.clone();
+        }
+        let desired = match self.desired(&identity, now).await {
+            Ok(desired) => desired,
+            Err(reason) => return skip(reason),
+        };
+
+        let scope = self.scope(named, &record.iam_id).await?;
+        let account = workspace.account_of(&record);
+        let observed = workspace
+            .observe(&self.clickup, self.team_id, account, &scope)
+            .await?;
+
+        let iam_id = &record.iam_id;
+        let compared = compare(iam_id, self.team_id, &desired, &observed, &scope, now);
+        Ok(Ok(Examined {
+            record,
+            identity,
+            compared,
+        }))
     }
 
     /// What the provision worker would want for the person now.
