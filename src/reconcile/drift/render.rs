@@ -48,6 +48,7 @@ pub fn write_text(
             .iter()
             .map(|u| u.object.to_string())
             .collect();
+        objects.sort();
         objects.dedup();
         writeln!(
             out,
