@@ -22,6 +22,7 @@ pub mod answers;
 pub mod audit_log;
 pub mod hierarchy;
 pub mod metered;
+pub mod shared;
 pub mod tasks;
 pub mod types;
 

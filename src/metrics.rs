@@ -43,6 +43,8 @@ struct Inner {
     leaver_seconds: Histogram,
     dead_letters_recorded: IntCounter,
     brake_holds: IntCounter,
+    /// Set by each drift reconciliation: what it found, by kind.
+    drift_items: IntGaugeVec,
     /// Read at scrape time; a source that does not answer leaves its sample out.
     queue_messages: IntGaugeVec,
     dead_letters: IntGaugeVec,
@@ -126,6 +128,12 @@ impl Metrics {
                 "People whose removals the mass-removal brake holds.",
                 &[],
             ),
+            drift_items: gauge_vec(
+                &registry,
+                "drift_items",
+                "Differences between the desired access and ClickUp found by the last drift reconciliation, by kind (missing, unexpected, level_differs).",
+                &["kind"],
+            ),
             grants_open: gauge_vec(&registry, "grants_open", "Open grants on record.", &[]),
             identities: gauge_vec(&registry, "identities", "Identities on record.", &[]),
             registry,
@@ -169,6 +177,14 @@ impl Metrics {
 
     pub fn brake_held(&self) {
         self.0.brake_holds.inc();
+    }
+
+    /// What the last drift reconciliation found of one kind (a closed vocabulary).
+    pub fn drift_items(&self, kind: &'static str, count: usize) {
+        self.0
+            .drift_items
+            .with_label_values(&[kind])
+            .set(count as i64);
     }
 
     /// Every metric in the text exposition format.

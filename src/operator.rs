@@ -7,7 +7,7 @@
 pub mod audit;
 pub mod dlq;
 mod explain_task;
-mod render;
+pub(crate) mod render;
 pub mod sso;
 
 pub use audit::{ExportFormat, Subject};

@@ -22,7 +22,7 @@ mod grant;
 mod identity;
 mod plan;
 
-use std::{fmt, path::Path};
+use std::{collections::BTreeSet, fmt, path::Path};
 
 use chrono::{DateTime, Utc};
 
@@ -105,6 +105,23 @@ impl RuleSet {
     /// The access-request policy, when a rule file has an `access_requests:` section.
     pub fn access_policy(&self) -> Option<&AccessPolicy> {
         self.access.as_ref()
+    }
+
+    /// Every object a mapping shares or an access-request area names: the objects whose
+    /// shares the router manages.
+    pub fn named_objects(&self) -> BTreeSet<ObjectRef> {
+        let shared = self.mappings.iter().flat_map(|mapping| &mapping.shares);
+        let areas = self.access.iter().flat_map(|policy| &policy.areas);
+        let shared = shared.map(|share| share.object.clone());
+        shared
+            .chain(areas.map(|area| area.object.clone()))
+            .collect()
+    }
+
+    /// Every user group a mapping names: the groups whose members the router manages.
+    pub fn named_groups(&self) -> BTreeSet<String> {
+        let groups = self.mappings.iter().flat_map(|mapping| &mapping.groups);
+        groups.cloned().collect()
     }
 
     /// What `identity` should have at `now`. Rule failures are explained, not returned.

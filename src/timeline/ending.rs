@@ -8,7 +8,9 @@
 //! - `worker::apply` otherwise: `event` (an IAM change: a mover), `expiry` (the scheduler),
 //!   `rules-reload`, `brake-release`, `request` (a re-plan after an approval), with
 //!   `level changed`, `role changed`, `expired`, `no rule grants it`, `no rule grants access`,
-//!   `contract ended`, `leaver`.
+//!   `contract ended`, `leaver`;
+//! - `reconcile::drift`: `reconcile`, with the reasons above, or `missing in ClickUp` and
+//!   `changed in ClickUp` for a grant ClickUp no longer showed as recorded.
 
 use serde::Serialize;
 
@@ -32,6 +34,9 @@ pub enum EndCause {
     RuleChange,
     /// Removals held by the brake and released by an operator.
     ManualRelease,
+    /// A drift reconciliation found it different in ClickUp (changed by hand, or no rule
+    /// gives it) and repaired or recorded that.
+    Drift,
     /// A record this version does not know how to read; the raw values say more.
     Unknown,
 }
@@ -47,6 +52,7 @@ impl EndCause {
             EndCause::Mover => "mover",
             EndCause::RuleChange => "rule_change",
             EndCause::ManualRelease => "manual_release",
+            EndCause::Drift => "drift",
             EndCause::Unknown => "unknown",
         }
     }
@@ -72,6 +78,7 @@ pub fn classify(ended_by: &str, reason: &str, rule: &str) -> (EndCause, bool) {
         ("expiry" | "rules-reload" | "request", _) => EndCause::RuleChange,
         ("event", _) => EndCause::Mover,
         ("brake-release", _) => EndCause::ManualRelease,
+        ("reconcile", _) => EndCause::Drift,
         _ => EndCause::Unknown,
     };
     (cause, level_changed)

@@ -118,6 +118,27 @@ fn every_recorded_end_reads_into_the_vocabulary() {
             ManualRelease,
             false,
         ),
+        (
+            "reconcile:reconcile:p:1",
+            "missing in ClickUp",
+            "staff",
+            Drift,
+            false,
+        ),
+        (
+            "reconcile:reconcile:p:1",
+            "no rule grants it",
+            "staff",
+            Drift,
+            false,
+        ),
+        (
+            "reconcile:reconcile:p:1",
+            "terminated",
+            "staff",
+            Leaver,
+            false,
+        ),
         ("", "", "staff", Unknown, false),
         ("manual:by-hand", "whatever", "staff", Unknown, false),
     ];

@@ -83,6 +83,37 @@ impl Brake {
         Ok(Verdict::Pass)
     }
 
+    /// Decides for a drift repair that would take access from `people` people at once,
+    /// counting people already affected in the window; an engaged brake holds it too.
+    pub async fn check_run(
+        &self,
+        store: &Store,
+        people: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Verdict, StoreError> {
+        if people == 0 {
+            return Ok(Verdict::Pass);
+        }
+        if self.is_engaged(store).await? {
+            return Ok(Verdict::Hold {
+                reason: "the brake is engaged: earlier removals are held".into(),
+            });
+        }
+        let since = now.timestamp_millis() - self.settings.window.as_millis() as i64;
+        let recent = recent_people(store, since, "").await?;
+        let limit = self.limit(store).await?;
+        if recent + people > limit {
+            return Ok(Verdict::Hold {
+                reason: format!(
+                    "a drift repair would remove access from {people} people, {recent} more \
+                     within {:?} (limit {limit})",
+                    self.settings.window
+                ),
+            });
+        }
+        Ok(Verdict::Pass)
+    }
+
     /// The most people whose access may be cut within one window.
     pub async fn limit(&self, store: &Store) -> Result<usize, StoreError> {
         let managed: i64 =
@@ -162,7 +193,7 @@ async fn recent_people(store: &Store, since: i64, except: &str) -> Result<usize,
     let query = format!(
         "SELECT COUNT(DISTINCT subject) FROM audit
          WHERE at >= ?1 AND action IN ({RULE_REMOVALS}) AND subject IS NOT ?2
-           AND json_extract(detail, '$.cause') IN ('event', 'rules-reload')"
+           AND json_extract(detail, '$.cause') IN ('event', 'rules-reload', 'reconcile')"
     );
     let row = sqlx::query(&query)
         .bind(since)
@@ -210,13 +241,14 @@ mod tests {
                 window: Duration::from_secs(600),
             },
         };
-        let cases: [(&[(&str, &str)], bool); 6] = [
+        let cases: [(&[(&str, &str)], bool); 7] = [
             (&[], false),
             (&[("clickup.unshare", "event"); 2], false),
             (&[("clickup.unshare", "event"); 3], true),
             (&[("clickup.remove_member", "leaver"); 5], false),
             (&[("clickup.change_share", "event"); 5], false),
             (&[("clickup.downgrade_share", "rules-reload"); 3], true),
+            (&[("clickup.unshare", "reconcile"); 3], true),
         ];
 
         for (earlier, held) in cases {
@@ -231,6 +263,38 @@ mod tests {
             let verdict = brake.check(&store, "next", Utc::now()).await.unwrap();
 
             assert_eq!(matches!(verdict, Verdict::Hold { .. }), held, "{earlier:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_drift_repair_counts_its_people_with_those_of_the_window() {
+        let brake = Brake {
+            settings: BrakeSettings {
+                max_people: 3,
+                max_percent: 0.0,
+                window: Duration::from_secs(600),
+            },
+        };
+        let cases = [
+            (0, 0, false),
+            (0, 3, false),
+            (0, 4, true),
+            (2, 1, false),
+            (2, 2, true),
+            (5, 0, false),
+        ];
+
+        for (earlier, people, held) in cases {
+            let (store, _dir) = store().await;
+            for person in 0..earlier {
+                let row = removal(person, "clickup.unshare", "event");
+                store.append_audit(&row).await.unwrap();
+            }
+
+            let verdict = brake.check_run(&store, people, Utc::now()).await.unwrap();
+
+            let case = (earlier, people);
+            assert_eq!(matches!(verdict, Verdict::Hold { .. }), held, "{case:?}");
         }
     }
 

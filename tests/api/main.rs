@@ -10,6 +10,7 @@ mod broker;
 mod browser;
 mod clickup;
 mod dead_letters;
+mod drift;
 mod helpers;
 mod hostile;
 mod iam;

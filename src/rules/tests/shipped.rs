@@ -275,3 +275,36 @@ No ClickUp access is desired:
 "#;
     assert_eq!(explain(&desired, &actions), expected);
 }
+
+#[test]
+fn the_managed_objects_and_groups_are_those_the_mappings_and_areas_name() {
+    let rules = shipped();
+
+    let objects: Vec<String> = rules
+        .named_objects()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let groups: Vec<String> = rules.named_groups().into_iter().collect();
+
+    assert_eq!(
+        objects,
+        [
+            "space:901100000100",
+            "folder:901100000200",
+            "folder:901100000610",
+            "list:901100000210",
+            "list:901100000211",
+            "list:901100000310",
+            "list:901100000410",
+            "list:901100000420",
+            "list:901100000430",
+            "list:901100000510",
+            "list:901100000710",
+        ]
+    );
+    assert_eq!(
+        groups,
+        ["All staff", "Approvers", "Contributors", "Operations"]
+    );
+}

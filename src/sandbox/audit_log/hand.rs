@@ -125,6 +125,32 @@ impl Actor<'_> {
         })
     }
 
+    /// Removes a user's share of a space, folder or list, as the sharing dialog does; a share
+    /// that does not exist is fine.
+    pub fn unshare(
+        &self,
+        object_type: &str,
+        object_id: &str,
+        user_id: u64,
+    ) -> Result<(), ActError> {
+        self.change(|ws, actor| {
+            let kind = ObjectKind::parse(object_type)
+                .ok_or_else(|| ApiError::object_type_unsupported(object_type))?;
+            if !ws.hierarchy.contains(kind, object_id) {
+                return Err(ApiError::object_not_found(kind).into());
+            }
+            ws.access.revoke(kind, object_id, &Principal::User(user_id));
+            ws.log_change(Change {
+                event_type: "SHARE_CHANGED",
+                actor,
+                target: Some(user_id),
+                group: None,
+                object: Some((kind, object_id.to_owned(), None)),
+            });
+            Ok(())
+        })
+    }
+
     /// Checks that the actor is an active admin or the owner, then changes the workspace
     /// under the same lock.
     fn change<R>(
