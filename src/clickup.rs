@@ -24,6 +24,7 @@ pub mod hierarchy;
 pub mod metered;
 pub mod tasks;
 pub mod types;
+pub mod webhooks;
 
 pub use types::{Member, Plan, Role};
 

@@ -19,6 +19,7 @@ pub mod iam;
 pub mod ingest;
 pub mod metrics;
 pub mod operator;
+pub mod reconcile;
 pub mod rules;
 pub mod sandbox;
 pub mod shutdown;

@@ -43,6 +43,7 @@ struct Inner {
     leaver_seconds: Histogram,
     dead_letters_recorded: IntCounter,
     brake_holds: IntCounter,
+    reconciled: IntCounterVec,
     /// Read at scrape time; a source that does not answer leaves its sample out.
     queue_messages: IntGaugeVec,
     dead_letters: IntGaugeVec,
@@ -108,6 +109,12 @@ impl Metrics {
                 "brake_holds_total",
                 "Removals held by the mass-removal brake (one per person and hold).",
             ),
+            reconciled: counter_vec(
+                &registry,
+                "reconcile_total",
+                "What reconciliation found and did, by part (webhooks, tasks) and result (reactivated, missing, failed, published).",
+                &["part", "result"],
+            ),
             queue_messages: gauge_vec(
                 &registry,
                 "queue_messages",
@@ -169,6 +176,12 @@ impl Metrics {
 
     pub fn brake_held(&self) {
         self.0.brake_holds.inc();
+    }
+
+    /// One finding of a reconciliation part: `part` is `webhooks` or `tasks`, `result` one of
+    /// `reactivated`, `missing`, `failed`, `published`.
+    pub fn reconciled(&self, part: &'static str, result: &'static str) {
+        self.0.reconciled.with_label_values(&[part, result]).inc();
     }
 
     /// Every metric in the text exposition format.

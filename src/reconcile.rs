@@ -1,0 +1,145 @@
+//! Reconciliation: what ClickUp's webhooks lost, found and mended by the router itself.
+//!
+//! ClickUp suspends a webhook without telling anyone and drops a delivery for good after five
+//! failed tries. Each part here compares ClickUp with what the router knows and acts on the
+//! difference: `webhooks` brings back failing or suspended webhooks, `tasks` publishes the
+//! task changes no webhook delivered (one synthesized event per task version, deduplicated
+//! by the receipts, handled by the task lane). Each part answers with its own report; a pass
+//! is the parts run in order, each one's failure kept apart from the others'.
+//!
+//! Invariant: reconciliation acts through the same paths as the webhooks (the bus and the
+//! task lane), so what it decides is recorded and audited as any event is.
+
+pub mod cursor;
+pub mod tasks;
+pub mod webhooks;
+
+use std::{fmt, sync::Arc};
+
+use crate::{
+    bus::{PublishError, Publisher},
+    clickup::{ClickUpClient, ClickUpError},
+    rules::RuleSet,
+    store::{Store, StoreError},
+};
+
+/// What one pass works with.
+#[derive(Clone)]
+pub struct Context {
+    pub clickup: ClickUpClient,
+    pub store: Store,
+    pub publisher: Arc<dyn Publisher>,
+    pub team_id: u64,
+    /// The webhooks the router has a secret for (`CLICKUP_WEBHOOK_SECRETS`).
+    pub webhook_ids: Vec<String>,
+    pub rules: Arc<RuleSet>,
+}
+
+/// The parts of a reconciliation, in the order a pass runs them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Part {
+    /// Task changes no webhook delivered (first, so a webhook brought back cannot move a
+    /// List's cursor past what it missed before this pass has read it).
+    Tasks,
+    /// Failing or suspended webhooks brought back; missing ones reported.
+    Webhooks,
+    /// Desired access against ClickUp's (another change adds it).
+    Drift,
+}
+
+impl Part {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Part::Tasks => "tasks",
+            Part::Webhooks => "webhooks",
+            Part::Drift => "drift",
+        }
+    }
+}
+
+/// The parts a pass runs when none is chosen, and the worker's scheduled pass.
+pub const SCHEDULED: &[Part] = &[Part::Tasks, Part::Webhooks];
+
+/// Why a part could not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error("ClickUp: {0}")]
+    ClickUp(#[from] ClickUpError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("bus: {0}")]
+    Publish(#[from] PublishError),
+    #[error("{0} reconciliation is not built yet")]
+    NotBuilt(&'static str),
+    #[error("{0}")]
+    Incomplete(String),
+}
+
+/// What a part did, as counts with closed names.
+pub trait Report: Send {
+    fn counts(&self) -> Vec<(&'static str, u64)>;
+
+    /// Things the part found but could not mend: the pass counts as failed.
+    fn failures(&self) -> u64 {
+        0
+    }
+}
+
+/// One pass: each part's counts, or why it failed.
+pub struct Summary {
+    pub parts: Vec<(Part, Result<Box<dyn Report>, ReconcileError>)>,
+}
+
+impl Summary {
+    /// Whether any part failed or left something it could not mend.
+    pub fn failed(&self) -> bool {
+        self.parts.iter().any(|(_, result)| match result {
+            Ok(report) => report.failures() > 0,
+            Err(_) => true,
+        })
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (part, result) in &self.parts {
+            match result {
+                Ok(report) => {
+                    let counts: Vec<String> = report
+                        .counts()
+                        .iter()
+                        .map(|(name, count)| format!("{name}={count}"))
+                        .collect();
+                    writeln!(f, "{}: {}", part.as_str(), counts.join(" "))?;
+                }
+                Err(error) => writeln!(f, "{}: failed: {error}", part.as_str())?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs the parts in the order given, one after the other; a failed part does not stop the
+/// next. Adding a part is one arm here.
+pub async fn run(context: &Context, parts: &[Part]) -> Summary {
+    let mut summary = Summary { parts: Vec::new() };
+    for part in parts {
+        let result = match part {
+            Part::Tasks => tasks::run(context).await.map(boxed),
+            Part::Webhooks => webhooks::run(context).await.map(boxed),
+            Part::Drift => Err(ReconcileError::NotBuilt("drift")),
+        };
+        if let Err(error) = &result {
+            tracing::warn!(part = part.as_str(), error = %error, "reconciliation part failed");
+        }
+        summary.parts.push((*part, result));
+    }
+    summary
+}
+
+fn boxed<R: Report + 'static>(report: R) -> Box<dyn Report> {
+    Box::new(report)
+}
+
+#[cfg(test)]
+mod tests;

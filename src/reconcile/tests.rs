@@ -1,0 +1,47 @@
+use super::*;
+
+struct Counted(u64, u64);
+
+impl Report for Counted {
+    fn counts(&self) -> Vec<(&'static str, u64)> {
+        vec![("done", self.0), ("failed", self.1)]
+    }
+
+    fn failures(&self) -> u64 {
+        self.1
+    }
+}
+
+#[test]
+fn a_pass_fails_when_a_part_failed_or_left_something_unmended() {
+    let ok = || -> Result<Box<dyn Report>, ReconcileError> { Ok(Box::new(Counted(2, 0))) };
+    let unmended = || -> Result<Box<dyn Report>, ReconcileError> { Ok(Box::new(Counted(1, 1))) };
+    let cases: Vec<(Summary, bool, &str)> = vec![
+        (
+            Summary {
+                parts: vec![(Part::Tasks, ok()), (Part::Webhooks, ok())],
+            },
+            false,
+            "tasks: done=2 failed=0\nwebhooks: done=2 failed=0\n",
+        ),
+        (
+            Summary {
+                parts: vec![(Part::Webhooks, unmended())],
+            },
+            true,
+            "webhooks: done=1 failed=1\n",
+        ),
+        (
+            Summary {
+                parts: vec![(Part::Drift, Err(ReconcileError::NotBuilt("drift")))],
+            },
+            true,
+            "drift: failed: drift reconciliation is not built yet\n",
+        ),
+        (Summary { parts: vec![] }, false, ""),
+    ];
+    for (summary, failed, text) in cases {
+        assert_eq!(summary.failed(), failed, "{text}");
+        assert_eq!(summary.to_string(), text);
+    }
+}
