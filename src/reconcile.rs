@@ -10,11 +10,12 @@
 //! Invariant: reconciliation acts through the same paths as the webhooks (the bus and the
 //! task lane), so what it decides is recorded and audited as any event is.
 
+pub mod command;
 pub mod cursor;
 pub mod tasks;
 pub mod webhooks;
 
-use std::{fmt, sync::Arc};
+use std::{fmt, sync::Arc, time::Duration};
 
 use crate::{
     bus::{PublishError, Publisher},
@@ -33,6 +34,8 @@ pub struct Context {
     /// The webhooks the router has a secret for (`CLICKUP_WEBHOOK_SECRETS`).
     pub webhook_ids: Vec<String>,
     pub rules: Arc<RuleSet>,
+    /// Whether parts that may change access do so (`--apply`), or only report.
+    pub apply: bool,
 }
 
 /// The parts of a reconciliation, in the order a pass runs them.
@@ -59,6 +62,37 @@ impl Part {
 
 /// The parts a pass runs when none is chosen, and the worker's scheduled pass.
 pub const SCHEDULED: &[Part] = &[Part::Tasks, Part::Webhooks];
+
+/// `RECONCILE_INTERVAL`: how often the worker runs a pass; `0` or `off` turns it off.
+/// Written as seconds (`300`), or with a unit: `90s`, `5m`, `1h`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Interval(pub Option<Duration>);
+
+impl Interval {
+    pub const OFF: Interval = Interval(None);
+}
+
+impl std::str::FromStr for Interval {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("off") {
+            return Ok(Interval::OFF);
+        }
+        let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+        let (digits, unit) = text.split_at(split);
+        let wrong = || format!("{text:?} is not an interval: write 0, off, or a number with s, m or h");
+        let number: u64 = digits.parse().map_err(|_| wrong())?;
+        let seconds = match unit {
+            "" | "s" => number,
+            "m" => number.saturating_mul(60),
+            "h" => number.saturating_mul(3600),
+            _ => return Err(wrong()),
+        };
+        Ok(Interval((seconds > 0).then(|| Duration::from_secs(seconds))))
+    }
+}
 
 /// Why a part could not finish.
 #[derive(Debug, thiserror::Error)]

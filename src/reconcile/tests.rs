@@ -45,3 +45,25 @@ fn a_pass_fails_when_a_part_failed_or_left_something_unmended() {
         assert_eq!(summary.to_string(), text);
     }
 }
+
+#[test]
+fn intervals_are_seconds_or_have_a_unit_and_zero_or_off_turn_the_pass_off() {
+    let minutes = |m: u64| Interval(Some(Duration::from_secs(m * 60)));
+    let cases = [
+        ("5m", Ok(minutes(5))),
+        ("300", Ok(minutes(5))),
+        ("300s", Ok(minutes(5))),
+        ("1h", Ok(minutes(60))),
+        ("0", Ok(Interval::OFF)),
+        ("0m", Ok(Interval::OFF)),
+        ("off", Ok(Interval::OFF)),
+        ("OFF", Ok(Interval::OFF)),
+        ("5 minutes", Err(())),
+        ("m", Err(())),
+        ("-1", Err(())),
+        ("", Err(())),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(text.parse::<Interval>().map_err(|_| ()), expected, "{text}");
+    }
+}

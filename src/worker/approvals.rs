@@ -17,6 +17,7 @@ mod handlers;
 mod intake;
 mod messages;
 mod people;
+mod reconciled;
 pub mod timeouts;
 mod wanted;
 
