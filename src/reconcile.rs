@@ -80,9 +80,12 @@ impl std::str::FromStr for Interval {
         if text.eq_ignore_ascii_case("off") {
             return Ok(Interval::OFF);
         }
-        let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+        let split = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
         let (digits, unit) = text.split_at(split);
-        let wrong = || format!("{text:?} is not an interval: write 0, off, or a number with s, m or h");
+        let wrong =
+            || format!("{text:?} is not an interval: write 0, off, or a number with s, m or h");
         let number: u64 = digits.parse().map_err(|_| wrong())?;
         let seconds = match unit {
             "" | "s" => number,
@@ -90,7 +93,9 @@ impl std::str::FromStr for Interval {
             "h" => number.saturating_mul(3600),
             _ => return Err(wrong()),
         };
-        Ok(Interval((seconds > 0).then(|| Duration::from_secs(seconds))))
+        Ok(Interval(
+            (seconds > 0).then(|| Duration::from_secs(seconds)),
+        ))
     }
 }
 

@@ -67,9 +67,9 @@ impl ClickUpClient {
                 "/v2/list/{list_id}/task?date_updated_gt={after_ms}&include_closed=true&subtasks=true&page={page}"
             );
             let answer: Value = self.call(Method::GET, &path, None).await?;
-            let found = answer["tasks"].as_array().ok_or_else(|| {
-                ClickUpError::Contract("a task page has no tasks array".into())
-            })?;
+            let found = answer["tasks"]
+                .as_array()
+                .ok_or_else(|| ClickUpError::Contract("a task page has no tasks array".into()))?;
             let short = found.len() < TASK_PAGE;
             tasks.extend(found.iter().cloned());
             if short || answer["last_page"].as_bool() == Some(true) {

@@ -8,8 +8,7 @@ use anyhow::Context as _;
 
 use super::{run, Context, Part, SCHEDULED};
 use crate::{
-    bus::rabbitmq::RabbitMq, cli::WorkerArgs, clickup::ClickUpClient, rules::RuleSet,
-    store::Store,
+    bus::rabbitmq::RabbitMq, cli::WorkerArgs, clickup::ClickUpClient, rules::RuleSet, store::Store,
 };
 
 /// The command's arguments.

@@ -8,11 +8,7 @@
 use serde_json::json;
 
 use super::{Context, ReconcileError, Report as PartReport};
-use crate::{
-    clickup::webhooks::Webhook,
-    store::AuditEntry,
-    worker::deprovision::ROUTER_ACTOR,
-};
+use crate::{clickup::webhooks::Webhook, store::AuditEntry, worker::deprovision::ROUTER_ACTOR};
 
 /// What the webhook part found and did.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -82,9 +78,18 @@ pub async fn run(context: &Context) -> Result<Report, ReconcileError> {
                 let noted = context.store.setting(&missing_noted).await?;
                 if noted.as_deref() != Some("reported") {
                     let detail = json!({ "webhook_id": id });
-                    let entry = audit(id, "clickup.webhook_missing", "missing", &correlation, detail);
+                    let entry = audit(
+                        id,
+                        "clickup.webhook_missing",
+                        "missing",
+                        &correlation,
+                        detail,
+                    );
                     context.store.append_audit(&entry).await?;
-                    context.store.set_setting(&missing_noted, "reported").await?;
+                    context
+                        .store
+                        .set_setting(&missing_noted, "reported")
+                        .await?;
                 }
                 tracing::warn!(webhook_id = %id, "ClickUp does not list a webhook the router has a secret for");
                 continue;
@@ -102,7 +107,13 @@ pub async fn run(context: &Context) -> Result<Report, ReconcileError> {
             Ok(()) => {
                 report.reactivated += 1;
                 metrics.reconciled("webhooks", "reactivated");
-                let entry = audit(id, "clickup.webhook_reactivated", "reactivated", &correlation, detail);
+                let entry = audit(
+                    id,
+                    "clickup.webhook_reactivated",
+                    "reactivated",
+                    &correlation,
+                    detail,
+                );
                 context.store.append_audit(&entry).await?;
                 tracing::info!(webhook_id = %id, previous = %webhook.status, "webhook reactivated");
             }
@@ -111,7 +122,13 @@ pub async fn run(context: &Context) -> Result<Report, ReconcileError> {
                 metrics.reconciled("webhooks", "failed");
                 let mut detail = detail;
                 detail["error"] = json!(error.code());
-                let entry = audit(id, "clickup.webhook_reactivated", "failed", &correlation, detail);
+                let entry = audit(
+                    id,
+                    "clickup.webhook_reactivated",
+                    "failed",
+                    &correlation,
+                    detail,
+                );
                 context.store.append_audit(&entry).await?;
                 tracing::warn!(webhook_id = %id, error = %error, "webhook reactivation failed");
             }

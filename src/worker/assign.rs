@@ -226,7 +226,10 @@ impl Assigner {
             return Ok(Outcome::new("ignored", "the task has an assignee"));
         }
         if self.store.open_assignment(task_id).await?.is_some() {
-            return Ok(Outcome::new("ignored", "the task's assignment is on record"));
+            return Ok(Outcome::new(
+                "ignored",
+                "the task's assignment is on record",
+            ));
         }
 
         let event = data["event"].as_str().unwrap_or("taskUpdated");

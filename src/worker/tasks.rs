@@ -17,8 +17,8 @@ use super::{
 };
 use crate::{
     bus::{Disposition, Handler, Lane},
-    reconcile::cursor,
     ingest::envelope::Envelope,
+    reconcile::cursor,
     store::{Near, Store},
 };
 
@@ -38,8 +38,7 @@ impl Handler for TaskLane {
             Some(item) => format!("clickup-item:{item}"),
             None => envelope.dedup_key(),
         };
-        let disposition = if data["history_item"]["user"]["id"].as_u64() == Some(self.router_user)
-        {
+        let disposition = if data["history_item"]["user"]["id"].as_u64() == Some(self.router_user) {
             self.echo(&key, &data, envelope).await
         } else {
             lane::run(
@@ -88,7 +87,10 @@ impl TaskLane {
     async fn reconciled(&self, data: &Value, envelope: &Envelope) -> Result<Outcome, TaskError> {
         let Some((task_id, list_id)) = data["task_id"].as_str().zip(data["list_id"].as_str())
         else {
-            return Ok(Outcome::new("ignored", "a reconciliation event without a task"));
+            return Ok(Outcome::new(
+                "ignored",
+                "a reconciliation event without a task",
+            ));
         };
         if let Some(approvals) = &self.approvals {
             let outcome = approvals.on_reconciled(task_id, list_id).await?;

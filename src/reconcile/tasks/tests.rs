@@ -81,9 +81,7 @@ fn watched_lists_are_the_known_webhooks_lists_the_intake_and_the_assignment_list
     ];
     let known = vec!["ours".to_owned(), "ours-too".to_owned()];
 
-    let lists: Vec<String> = watched_lists(&listed, &known, &rules)
-        .into_iter()
-        .collect();
+    let lists: Vec<String> = watched_lists(&listed, &known, &rules).into_iter().collect();
 
     let intake = rules.access_policy().unwrap().intake.list_id.clone();
     let mut expected = vec![

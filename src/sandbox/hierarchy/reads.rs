@@ -179,8 +179,16 @@ async fn get_tasks(
             .filter(|task| task.list_id == *list_id)
             .filter(|task| query.subtasks || task.parent.is_none())
             .filter(|task| query.include_closed || task.date_closed.is_none())
-            .filter(|task| query.updated_after.is_none_or(|after| task.date_updated > after))
-            .filter(|task| query.created_after.is_none_or(|after| task.date_created > after))
+            .filter(|task| {
+                query
+                    .updated_after
+                    .is_none_or(|after| task.date_updated > after)
+            })
+            .filter(|task| {
+                query
+                    .created_after
+                    .is_none_or(|after| task.date_created > after)
+            })
             .skip(query.page * PAGE_SIZE)
             .take(PAGE_SIZE + 1)
             .map(|task| render_task(ws, task, Level::Create))
@@ -217,8 +225,12 @@ impl ListQuery {
                 "page" => parsed.page = number(&value, "page")? as usize,
                 "subtasks" => parsed.subtasks = value.eq_ignore_ascii_case("true"),
                 "include_closed" => parsed.include_closed = value.eq_ignore_ascii_case("true"),
-                "date_updated_gt" => parsed.updated_after = Some(number(&value, "date_updated_gt")?),
-                "date_created_gt" => parsed.created_after = Some(number(&value, "date_created_gt")?),
+                "date_updated_gt" => {
+                    parsed.updated_after = Some(number(&value, "date_updated_gt")?)
+                }
+                "date_created_gt" => {
+                    parsed.created_after = Some(number(&value, "date_created_gt")?)
+                }
                 _ => {}
             }
         }
