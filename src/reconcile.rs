@@ -124,9 +124,12 @@ pub trait Report: Send {
     }
 }
 
+/// What one part came to: its report, or why it failed.
+pub type PartResult = Result<Box<dyn Report>, ReconcileError>;
+
 /// One pass: each part's counts, or why it failed.
 pub struct Summary {
-    pub parts: Vec<(Part, Result<Box<dyn Report>, ReconcileError>)>,
+    pub parts: Vec<(Part, PartResult)>,
 }
 
 impl Summary {

@@ -14,8 +14,8 @@ impl Report for Counted {
 
 #[test]
 fn a_pass_fails_when_a_part_failed_or_left_something_unmended() {
-    let ok = || -> Result<Box<dyn Report>, ReconcileError> { Ok(Box::new(Counted(2, 0))) };
-    let unmended = || -> Result<Box<dyn Report>, ReconcileError> { Ok(Box::new(Counted(1, 1))) };
+    let ok = || -> PartResult { Ok(Box::new(Counted(2, 0))) };
+    let unmended = || -> PartResult { Ok(Box::new(Counted(1, 1))) };
     let cases: Vec<(Summary, bool, &str)> = vec![
         (
             Summary {
