@@ -60,7 +60,7 @@ pub enum Command {
     Sso(SsoCommand),
     /// One reconciliation pass: bring back failing or suspended webhooks, publish the task
     /// changes they missed; prints counts per part.
-    Reconcile(crate::reconcile::command::ReconcileArgs),
+    Reconcile(crate::reconcile::ReconcileArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -227,7 +227,7 @@ impl Cli {
                 store,
                 clickup,
             }) => crate::operator::sso_report(&store, &clickup, format).await,
-            Command::Reconcile(args) => crate::reconcile::command::execute(args).await,
+            Command::Reconcile(args) => crate::reconcile::execute(args).await,
         }
     }
 }

@@ -7,18 +7,23 @@
 //! by the receipts, handled by the task lane). Each part answers with its own report; a pass
 //! is the parts run in order, each one's failure kept apart from the others'.
 //!
+//! `clickup-iam-router reconcile [--apply] [--only PART]` runs one pass from the command line
+//! ([`execute`]); the worker runs the scheduled parts every `RECONCILE_INTERVAL`.
+//!
 //! Invariant: reconciliation acts through the same paths as the webhooks (the bus and the
 //! task lane), so what it decides is recorded and audited as any event is.
 
-pub mod command;
 pub mod cursor;
 pub mod tasks;
 pub mod webhooks;
 
-use std::{fmt, sync::Arc, time::Duration};
+use std::{fmt, path::Path, sync::Arc, time::Duration};
+
+use anyhow::Context as _;
 
 use crate::{
-    bus::{PublishError, Publisher},
+    bus::{rabbitmq::RabbitMq, PublishError, Publisher},
+    cli::WorkerArgs,
     clickup::{ClickUpClient, ClickUpError},
     rules::RuleSet,
     store::{Store, StoreError},
@@ -183,5 +188,125 @@ fn boxed<R: Report + 'static>(report: R) -> Box<dyn Report> {
     Box::new(report)
 }
 
+/// The command's arguments.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ReconcileArgs {
+    #[command(flatten)]
+    pub worker: WorkerArgs,
+
+    /// Change ClickUp where desired access and ClickUp differ (drift); without it drift is
+    /// only reported. Webhooks and missed task changes are always mended.
+    #[arg(long)]
+    pub apply: bool,
+
+    /// Run one part only: webhooks, tasks or drift.
+    #[arg(long, value_enum)]
+    pub only: Option<Part>,
+}
+
+/// Runs the pass, prints its report, and fails when a part did.
+pub async fn execute(args: ReconcileArgs) -> anyhow::Result<()> {
+    let settings = args.worker;
+    anyhow::ensure!(
+        settings.clickup.clickup_team_id != 0,
+        "CLICKUP_TEAM_ID is required for reconcile"
+    );
+    anyhow::ensure!(
+        !settings.clickup.clickup_token.is_empty(),
+        "CLICKUP_TOKEN is required for reconcile"
+    );
+    let rules = RuleSet::load_dir(Path::new(&settings.rules.rules_dir))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let store = Store::open(&settings.store)
+        .await
+        .context("opening the store")?;
+
+    let context = Context {
+        clickup: ClickUpClient::new(&settings.clickup)?,
+        store,
+        publisher: Arc::new(RabbitMq::new(settings.bus.clone())),
+        team_id: settings.clickup.clickup_team_id,
+        webhook_ids: settings.clickup.clickup_webhook_secrets.ids(),
+        rules: Arc::new(rules),
+        apply: args.apply,
+    };
+    let only = args.only.map(|part| vec![part]);
+    let summary = run(&context, only.as_deref().unwrap_or(SCHEDULED)).await;
+
+    print!("{summary}");
+    anyhow::ensure!(!summary.failed(), "reconciliation left something undone");
+    Ok(())
+}
+
 #[cfg(test)]
-mod tests;
+mod tests {
+    use super::*;
+
+    struct Counted(u64, u64);
+
+    impl Report for Counted {
+        fn counts(&self) -> Vec<(&'static str, u64)> {
+            vec![("done", self.0), ("failed", self.1)]
+        }
+
+        fn failures(&self) -> u64 {
+            self.1
+        }
+    }
+
+    #[test]
+    fn a_pass_fails_when_a_part_failed_or_left_something_unmended() {
+        let ok = || -> PartResult { Ok(Box::new(Counted(2, 0))) };
+        let unmended = || -> PartResult { Ok(Box::new(Counted(1, 1))) };
+        let cases: Vec<(Summary, bool, &str)> = vec![
+            (
+                Summary {
+                    parts: vec![(Part::Tasks, ok()), (Part::Webhooks, ok())],
+                },
+                false,
+                "tasks: done=2 failed=0\nwebhooks: done=2 failed=0\n",
+            ),
+            (
+                Summary {
+                    parts: vec![(Part::Webhooks, unmended())],
+                },
+                true,
+                "webhooks: done=1 failed=1\n",
+            ),
+            (
+                Summary {
+                    parts: vec![(Part::Drift, Err(ReconcileError::NotBuilt("drift")))],
+                },
+                true,
+                "drift: failed: drift reconciliation is not built yet\n",
+            ),
+            (Summary { parts: vec![] }, false, ""),
+        ];
+        for (summary, failed, text) in cases {
+            assert_eq!(summary.failed(), failed, "{text}");
+            assert_eq!(summary.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn intervals_are_seconds_or_have_a_unit_and_zero_or_off_turn_the_pass_off() {
+        let minutes = |m: u64| Interval(Some(Duration::from_secs(m * 60)));
+        let cases = [
+            ("5m", Ok(minutes(5))),
+            ("300", Ok(minutes(5))),
+            ("300s", Ok(minutes(5))),
+            ("1h", Ok(minutes(60))),
+            ("0", Ok(Interval::OFF)),
+            ("0m", Ok(Interval::OFF)),
+            ("off", Ok(Interval::OFF)),
+            ("OFF", Ok(Interval::OFF)),
+            ("5 minutes", Err(())),
+            ("m", Err(())),
+            ("-1", Err(())),
+            ("", Err(())),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(text.parse::<Interval>().map_err(|_| ()), expected, "{text}");
+        }
+    }
+}

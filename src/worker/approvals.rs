@@ -17,7 +17,6 @@ mod handlers;
 mod intake;
 mod messages;
 mod people;
-mod reconciled;
 pub mod timeouts;
 mod wanted;
 
