@@ -7,7 +7,12 @@ use std::{process::Output, time::Duration};
 
 use serde_json::{json, Value};
 
-use crate::helpers::{fixture_json, spawn_app_with, Options, TestApp, WEBHOOK_ID, WEBHOOK_SECRET};
+use clickup_iam_router::store::RequestState;
+
+use crate::{
+    helpers::{fixture_json, spawn_app_with, Options, TestApp, WEBHOOK_ID, WEBHOOK_SECRET},
+    request_kit::{Kit, Variant, MANAGER},
+};
 
 const COMPLIANCE: &str = "901100000950";
 
@@ -322,4 +327,55 @@ async fn the_worker_reactivates_a_suspended_webhook_on_its_own() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the worker never reactivated the webhook");
+}
+
+#[tokio::test]
+async fn a_missed_decision_is_asked_again_and_a_missed_request_is_taken_in() {
+    let kit = Kit::start(Variant::default()).await;
+    let app = &kit.app;
+    let manager = kit.user(MANAGER).await;
+    let asked = kit.ask("Legal contracts", "comment", Some(json!(7))).await;
+    kit.wait_state(&asked, RequestState::Pending).await;
+    let webhook = app.webhook_id.clone().unwrap();
+    assert!(app
+        .sandbox
+        .state()
+        .set_webhook_health(&webhook, "suspended", 0));
+
+    let delivered = app
+        .sandbox
+        .as_user(manager)
+        .set_status(&asked, "approved")
+        .await
+        .unwrap();
+    assert_eq!(delivered, Vec::<u16>::new());
+    let missed = kit.ask("Legal contracts", "read", Some(json!(3))).await;
+    assert!(app.store.request(&missed).await.unwrap().is_none());
+
+    let output = reconcile(app, &["--only", "tasks"]).await;
+    assert!(output.status.success(), "{output:?}");
+
+    kit.wait_state(&missed, RequestState::Pending).await;
+    let mut audited = Vec::new();
+    for _ in 0..200 {
+        audited = kit.audit(&asked).await;
+        if audited.iter().any(|a| a == "reconcile.unverified_change") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        audited.iter().any(|a| a == "reconcile.unverified_change"),
+        "{audited:?}"
+    );
+    assert!(
+        !audited.iter().any(|a| a == "request.approved"),
+        "{audited:?}"
+    );
+    let request = app.store.request(&asked).await.unwrap().unwrap();
+    assert_eq!(request.state, RequestState::Pending);
+    app.sandbox.settle().await;
+    assert_eq!(kit.status(&asked), "pending approval");
+    let comments = kit.comments(&asked).join("\n");
+    assert!(comments.contains("please decide again"), "{comments}");
 }
