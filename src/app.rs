@@ -225,6 +225,16 @@ impl Application {
             };
             let team_id = self.settings.clickup.clickup_team_id;
             let audit_log_every = self.settings.clickup.audit_log_every();
+            let reconcile =
+                self.settings
+                    .rules
+                    .reconcile_interval
+                    .0
+                    .map(|every| worker::Reconciling {
+                        every,
+                        publisher: self.bus.clone(),
+                        webhook_ids: self.settings.clickup.clickup_webhook_secrets.ids(),
+                    });
             let consumer = self.bus.clone();
             let store = self.store.clone();
             let token = shutdown.clone();
@@ -233,6 +243,7 @@ impl Application {
                     clickup,
                     team_id,
                     audit_log_every,
+                    reconcile,
                 };
                 worker::run_until_stopped(consumer, store, workspace, rules, iam, token).await
             }));

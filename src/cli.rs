@@ -64,6 +64,9 @@ pub enum Command {
     /// Single sign-on alignment between the ClickUp workspace and the IAM.
     #[command(subcommand)]
     Sso(SsoCommand),
+    /// One reconciliation pass: bring back failing or suspended webhooks, publish the task
+    /// changes they missed; prints counts per part.
+    Reconcile(crate::reconcile::ReconcileArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -222,6 +225,7 @@ impl Cli {
                 store,
                 clickup,
             }) => crate::operator::sso_report(&store, &clickup, format).await,
+            Command::Reconcile(args) => crate::reconcile::execute(args).await,
         }
     }
 }

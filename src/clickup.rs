@@ -25,6 +25,7 @@ pub mod metered;
 pub mod shared;
 pub mod tasks;
 pub mod types;
+pub mod webhooks;
 
 pub use types::{Member, Plan, Role};
 

@@ -181,6 +181,11 @@ pub struct RulesSettings {
     #[arg(long, env = "SCHEDULER_TICK_MS", default_value_t = 5_000)]
     pub scheduler_tick_ms: u64,
 
+    /// How often the worker reconciles webhooks and missed task changes (`5m`, `300s`, `1h`);
+    /// `0` or `off` turns it off.
+    #[arg(long, env = "RECONCILE_INTERVAL", default_value = "5m")]
+    pub reconcile_interval: crate::reconcile::Interval,
+
     #[command(flatten)]
     pub iam_api: IamApiArgs,
 }
@@ -190,6 +195,7 @@ impl Default for RulesSettings {
         Self {
             rules_dir: "rules".into(),
             scheduler_tick_ms: 5_000,
+            reconcile_interval: crate::reconcile::Interval(Some(Duration::from_secs(300))),
             iam_api: IamApiArgs::default(),
         }
     }

@@ -134,6 +134,8 @@ async fn run_in(args: &DemoArgs, database: &Path) -> anyhow::Result<(Vec<Row>, S
         rules: RulesSettings {
             rules_dir: args.rules_dir.clone(),
             scheduler_tick_ms: 200,
+            // The demo shows webhooks at work; nothing is missed within it.
+            reconcile_interval: crate::reconcile::Interval::OFF,
             iam_api: IamApiArgs {
                 iam_api_url: iam.base_url(),
                 iam_api_client_id: IAM_CLIENT.0.into(),

@@ -45,6 +45,7 @@ struct Inner {
     brake_holds: IntCounter,
     /// Set by each drift reconciliation: what it found, by kind.
     drift_items: IntGaugeVec,
+    reconciled: IntCounterVec,
     /// Read at scrape time; a source that does not answer leaves its sample out.
     queue_messages: IntGaugeVec,
     dead_letters: IntGaugeVec,
@@ -109,6 +110,12 @@ impl Metrics {
                 &registry,
                 "brake_holds_total",
                 "Removals held by the mass-removal brake (one per person and hold).",
+            ),
+            reconciled: counter_vec(
+                &registry,
+                "reconcile_total",
+                "What reconciliation found and did, by part (webhooks, tasks) and result (reactivated, missing, failed, published).",
+                &["part", "result"],
             ),
             queue_messages: gauge_vec(
                 &registry,
@@ -185,6 +192,12 @@ impl Metrics {
             .drift_items
             .with_label_values(&[kind])
             .set(count as i64);
+    }
+
+    /// One finding of a reconciliation part: `part` is `webhooks` or `tasks`, `result` one of
+    /// `reactivated`, `missing`, `failed`, `published`.
+    pub fn reconciled(&self, part: &'static str, result: &'static str) {
+        self.0.reconciled.with_label_values(&[part, result]).inc();
     }
 
     /// Every metric in the text exposition format.

@@ -59,6 +59,7 @@ pub async fn run_until_stopped(
         clickup,
         team_id,
         audit_log_every,
+        reconcile,
     } = workspace;
     let LoadedRules {
         rules: rule_set,
@@ -161,13 +162,34 @@ pub async fn run_until_stopped(
         audit_log::run_until_stopped(poller, every, shutdown.clone()).await
     };
 
+    let reconcile = async {
+        let Some(Reconciling {
+            every,
+            publisher,
+            webhook_ids,
+        }) = reconcile
+        else {
+            return Ok(());
+        };
+        let context = crate::reconcile::Context {
+            clickup: clickup.clone(),
+            store: store.clone(),
+            publisher,
+            team_id,
+            webhook_ids,
+            rules: provisioner.rules.clone(),
+            apply: false,
+        };
+        scheduler::reconcile_until_stopped(context, every, shutdown.clone()).await
+    };
+
     let deprovisioner = Arc::new(Deprovisioner::new(clickup.clone(), store.clone(), team_id));
     let recorder = Arc::new(dead_letters::DeadLetterRecorder {
         store: store.clone(),
         metrics: clickup.metrics().clone(),
         shutdown: shutdown.clone(),
     });
-    let (deprovision, provision, schedule, tasks, requests, leavers, dead, audit_log) = tokio::join!(
+    let (deprovision, provision, schedule, tasks, requests, leavers, dead, audit_log, reconcile) = tokio::join!(
         consumer.consume_until_stopped(
             Lane::Deprovision,
             Received::wrap(&store, deprovisioner),
@@ -184,6 +206,7 @@ pub async fn run_until_stopped(
         leavers,
         consumer.consume_dead_letters_until_stopped(recorder, shutdown.clone()),
         audit_log,
+        reconcile,
     );
     deprovision
         .and(provision)
@@ -193,6 +216,7 @@ pub async fn run_until_stopped(
         .and(leavers)
         .and(dead)
         .and(audit_log)
+        .and(reconcile)
 }
 
 /// The ClickUp workspace the worker manages, and how often it reads its audit log.
@@ -200,6 +224,16 @@ pub struct Workspace {
     pub clickup: ClickUpClient,
     pub team_id: u64,
     pub audit_log_every: Option<Duration>,
+    /// Scheduled reconciliation passes, when on.
+    pub reconcile: Option<Reconciling>,
+}
+
+/// How the worker reconciles: every `every`, publishing missed changes through `publisher`,
+/// for the webhooks the router has a secret for.
+pub struct Reconciling {
+    pub every: Duration,
+    pub publisher: Arc<dyn crate::bus::Publisher>,
+    pub webhook_ids: Vec<String>,
 }
 
 /// A provisioner over the given rules.

@@ -37,6 +37,9 @@ pub fn call_kind(method: &Method, path: &str, body: Option<&Value>) -> &'static 
         ("PUT", ["v2", "task", _]) if has("assignees") => "task_assign",
         ("POST", ["v2", "task", _, "comment"]) => "task_comment",
         ("GET", ["v2", "list", _]) => "read_list",
+        ("GET", ["v2", "list", _, "task"]) => "read_list_tasks",
+        ("GET", ["v2", "team", _, "webhook"]) => "read_webhooks",
+        ("PUT", ["v2", "webhook", _]) => "webhook_update",
         ("GET", ["v2", "user"]) => "read_user",
         _ => "other",
     }
@@ -127,6 +130,14 @@ mod tests {
             (Method::PUT, "/v2/task/t1", None, "other"),
             (Method::POST, "/v2/task/t1/comment", None, "task_comment"),
             (Method::GET, "/v2/list/3", None, "read_list"),
+            (
+                Method::GET,
+                "/v2/list/3/task?date_updated_gt=1&page=0",
+                None,
+                "read_list_tasks",
+            ),
+            (Method::GET, "/v2/team/9/webhook", None, "read_webhooks"),
+            (Method::PUT, "/v2/webhook/w1", None, "webhook_update"),
             (Method::GET, "/v2/user", None, "read_user"),
             (Method::GET, "/v2/space/1", None, "other"),
         ];

@@ -93,6 +93,13 @@ impl WebhookSecrets {
         self.0.len()
     }
 
+    /// The webhook ids, sorted (never the secrets).
+    pub fn ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.0.keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -155,6 +155,14 @@ impl AssignmentRule {
             .any(|listened| listened == event)
     }
 
+    /// The List the rule's `match` names, when it names a List (not a Folder or Space).
+    pub fn list_id(&self) -> Option<&str> {
+        match &self.matching.place {
+            Some(place) if place.kind == ObjectKind::List => Some(place.id.as_str()),
+            _ => None,
+        }
+    }
+
     /// `Ok(())` when the rule covers the task, else why not (for explanations).
     pub fn covers(&self, facts: &TaskFacts) -> Result<(), String> {
         let matching = &self.matching;

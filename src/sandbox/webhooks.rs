@@ -178,6 +178,27 @@ impl WebhookRecord {
     }
 }
 
+impl SandboxState {
+    /// Sets a webhook's health as failed deliveries would leave it (`active`, `failing`,
+    /// `suspended`), for tests; `false` when there is no such webhook or status.
+    pub fn set_webhook_health(&self, id: &str, status: &str, fail_count: u32) -> bool {
+        let health = match status {
+            "active" => Health::Active,
+            "failing" => Health::Failing,
+            "suspended" => Health::Suspended,
+            _ => return false,
+        };
+        self.with(|ws| match ws.webhooks.iter_mut().find(|w| w.id == id) {
+            Some(webhook) => {
+                webhook.health = health;
+                webhook.fail_count = fail_count;
+                true
+            }
+            None => false,
+        })
+    }
+}
+
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         resource("/v2/team/{team_id}/webhook")

@@ -29,6 +29,7 @@ pub struct Near<'a> {
 pub fn received(envelope: &Envelope, recorded_by: &str) -> AuditEntry {
     let actor = match envelope.source.strip_prefix(CLICKUP_SOURCE) {
         Some(webhook) => format!("clickup:{webhook}"),
+        None if envelope.source == crate::reconcile::tasks::SOURCE => "clickup:reconcile".into(),
         None => format!("iam:{}", envelope.source),
     };
     AuditEntry {

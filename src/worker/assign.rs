@@ -198,6 +198,57 @@ impl Assigner {
         self.assign(&task, &facts, rule, &cause).await
     }
 
+    /// A task change no webhook delivered (reconciliation): a task the rules cover for the
+    /// event it stands for (`taskCreated` or `taskUpdated`) that nobody has, the router's
+    /// choice on record included, is assigned; a closed one ends its open assignment.
+    pub async fn on_reconciled(
+        &self,
+        data: &Value,
+        envelope: &Envelope,
+    ) -> Result<Outcome, AssignError> {
+        let Some(task_id) = data["task_id"].as_str() else {
+            return Ok(Outcome::new("ignored", "not a task event"));
+        };
+        let Some(task) = self.clickup.task(task_id).await? else {
+            let ended = self.store.end_assignment(task_id, "deleted").await?;
+            let outcome = if ended { "unassigned" } else { "ignored" };
+            return Ok(Outcome::new(outcome, "the task is gone"));
+        };
+        if is_closed(&task) {
+            let ended = self.store.end_assignment(task_id, "closed").await?;
+            let outcome = if ended { "unassigned" } else { "ignored" };
+            return Ok(Outcome::new(outcome, "the task is closed"));
+        }
+        let has_groups = task["group_assignees"]
+            .as_array()
+            .is_some_and(|groups| !groups.is_empty());
+        if !assignees(&task).is_empty() || has_groups {
+            return Ok(Outcome::new("ignored", "the task has an assignee"));
+        }
+        if self.store.open_assignment(task_id).await?.is_some() {
+            return Ok(Outcome::new(
+                "ignored",
+                "the task's assignment is on record",
+            ));
+        }
+
+        let event = data["event"].as_str().unwrap_or("taskUpdated");
+        let facts = TaskFacts::from_task(event, &task);
+        let Some(rule) = self.rules.assignment_for(&facts) else {
+            return Ok(Outcome::new(
+                "ignored",
+                "no assignment rule covers the task",
+            ));
+        };
+        let cause = choice::Cause {
+            event_id: envelope.dedup_key(),
+            correlation_id: envelope.correlationid.clone(),
+            previous: None,
+            excluded: None,
+        };
+        self.assign(&task, &facts, rule, &cause).await
+    }
+
     /// An assignee change that matches the choice on record: the echo of the router's own
     /// call, whoever ClickUp names as its author.
     async fn echo_of_own_choice(

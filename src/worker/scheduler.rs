@@ -55,6 +55,28 @@ pub async fn run_until_stopped(
     }
 }
 
+/// Runs a reconciliation pass (missed task changes, then webhook health) at start and then
+/// every `every`, one pass at a time, until the token is cancelled. A failed part is logged
+/// and tried again at the next pass.
+pub async fn reconcile_until_stopped(
+    context: crate::reconcile::Context,
+    every: Duration,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    loop {
+        let pass = crate::reconcile::run(&context, crate::reconcile::SCHEDULED);
+        let summary = answers::collect(pass).await;
+        match summary.failed() {
+            true => warn!(summary = %summary, "reconciliation pass left something undone"),
+            false => info!(summary = %summary, "reconciliation pass done"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(every) => {}
+        }
+    }
+}
+
 /// Reconciles everyone with a grant whose end has passed.
 pub async fn expire_due(
     provisioner: &Provisioner,

@@ -1,7 +1,9 @@
 //! The ClickUp task lane: each history item handled once (two webhooks on one List deliver
 //! it under two ids), the router's own echoes recorded (`clickup.echo`, with the correlation
 //! id of the router action that caused them) and left alone, access-request tasks to
-//! `approvals`, everything else to `assign`.
+//! `approvals`, everything else to `assign`. Reconciliation's `taskChanged` events (changes
+//! no webhook delivered) go the same way without a history item. Every event processed moves
+//! its List's reconcile cursor (`reconcile::cursor`).
 
 use std::{sync::Arc, time::Duration};
 
@@ -16,6 +18,7 @@ use super::{
 use crate::{
     bus::{Disposition, Handler, Lane},
     ingest::envelope::Envelope,
+    reconcile::cursor,
     store::{Near, Store},
 };
 
@@ -32,18 +35,27 @@ impl Handler for TaskLane {
     async fn handle(&self, envelope: Envelope, _redelivered: bool) -> Disposition {
         let data: Value = serde_json::from_str(envelope.data.get()).unwrap_or_default();
         let key = item_key(&data, &envelope);
-        if data["history_item"]["user"]["id"].as_u64() == Some(self.router_user) {
-            return self.echo(&key, &data, envelope).await;
+        let disposition = if data["history_item"]["user"]["id"].as_u64() == Some(self.router_user) {
+            self.echo(&key, &data, envelope).await
+        } else {
+            lane::run(
+                &self.store,
+                &key,
+                Lane::ClickUp,
+                "clickup.event",
+                &envelope,
+                self.dispatch(&data, &envelope),
+            )
+            .await
+        };
+
+        // The List's reconcile cursor: the last event seen on it.
+        if let (Disposition::Ack, Some((list_id, at))) = (&disposition, cursor::seen_in(&data)) {
+            if let Err(e) = cursor::advance(&self.store, &list_id, at).await {
+                tracing::warn!(error = %e, "the List's reconcile cursor was not moved");
+            }
         }
-        lane::run(
-            &self.store,
-            &key,
-            Lane::ClickUp,
-            "clickup.event",
-            &envelope,
-            self.dispatch(&data, &envelope),
-        )
-        .await
+        disposition
     }
 }
 
@@ -58,6 +70,9 @@ pub(crate) fn item_key(data: &Value, envelope: &Envelope) -> String {
 
 impl TaskLane {
     async fn dispatch(&self, data: &Value, envelope: &Envelope) -> Result<Outcome, TaskError> {
+        if data["reconciled"] == true {
+            return self.reconciled(data, envelope).await;
+        }
         if let Some(approvals) = &self.approvals {
             let outcome = approvals.on_task_event(data).await?;
             if !outcome.is_ignored() {
@@ -68,6 +83,31 @@ impl TaskLane {
             return Ok(assigner.on_task_event(data, envelope).await?);
         }
         Ok(Outcome::new("ignored", "no rule acts on this event"))
+    }
+}
+
+impl TaskLane {
+    /// A task change no webhook delivered (`clickup.reconcile.taskChanged`): with no history
+    /// item, nothing that needs an actor is decided. An intake task is taken in or checked by
+    /// the approvals; any other task the assignment rules cover and nobody has is assigned.
+    async fn reconciled(&self, data: &Value, envelope: &Envelope) -> Result<Outcome, TaskError> {
+        let Some((task_id, list_id)) = data["task_id"].as_str().zip(data["list_id"].as_str())
+        else {
+            return Ok(Outcome::new(
+                "ignored",
+                "a reconciliation event without a task",
+            ));
+        };
+        if let Some(approvals) = &self.approvals {
+            let outcome = approvals.on_reconciled(task_id, list_id).await?;
+            if !outcome.is_ignored() {
+                return Ok(outcome);
+            }
+        }
+        if let Some(assigner) = &self.assigner {
+            return Ok(assigner.on_reconciled(data, envelope).await?);
+        }
+        Ok(Outcome::new("ignored", "no rule acts on this task"))
     }
 }
 

@@ -14,7 +14,10 @@ use clickup_iam_router::{
 use serde_json::{json, Value};
 use sqlx::Row;
 
-use crate::helpers::{fixture_json, spawn_app, TestApp};
+use crate::{
+    helpers::{fixture_json, spawn_app, spawn_app_with, Options, TestApp},
+    reconcile::{reconcile, stdout},
+};
 
 const JANE: &str = "9f2c4e1a7b3d4c5e8a6f0b1c2d3e4f50";
 /// Desired for Jane (employees.yaml), removed by hand.
@@ -282,4 +285,57 @@ async fn an_account_given_back_by_hand_to_a_leaver_is_removed_whatever_the_brake
     let users = app.sandbox.state().users();
     assert!(!users.iter().any(|u| u.id == again && u.active));
     app.stop().await;
+}
+
+/// The acceptance through the command: `reconcile --only drift` reports a share added by hand
+/// (and one taken away) and changes nothing; `--apply` repairs both; a third run finds none.
+#[tokio::test]
+async fn the_reconcile_command_reports_drift_and_repairs_it_with_apply() {
+    let app = spawn_app_with(Options {
+        clickup_webhook: true,
+        ..Options::default()
+    })
+    .await;
+    let jane = jane_changed_by_hand(&app).await;
+    let shares_before = app.sandbox.state().shares_of_user(jane);
+
+    let report = reconcile(&app, &["--only", "drift"]).await;
+
+    assert!(report.status.success(), "{report:?}");
+    let text = stdout(&report);
+    let counts = text.lines().next().unwrap();
+    assert!(
+        counts.starts_with("drift: people=")
+            && counts.contains(" missing=1 unexpected=1 level_differs=0 "),
+        "{text}"
+    );
+    assert!(text.contains(&format!("list:{HAND_LIST}")), "{text}");
+    assert!(!text.contains("@example.com"), "ids only: {text}");
+    assert_eq!(app.sandbox.state().shares_of_user(jane), shares_before);
+
+    let repair = reconcile(&app, &["--only", "drift", "--apply"]).await;
+
+    assert!(repair.status.success(), "{repair:?}");
+    assert!(
+        stdout(&repair).contains(" remaining=0"),
+        "{}",
+        stdout(&repair)
+    );
+    let objects: Vec<String> = app
+        .sandbox
+        .state()
+        .shares_of_user(jane)
+        .iter()
+        .map(|s| s.object_id.clone())
+        .collect();
+    assert!(objects.contains(&DESIRED_LIST.to_owned()), "{objects:?}");
+    assert!(!objects.contains(&HAND_LIST.to_owned()), "{objects:?}");
+
+    let again = reconcile(&app, &["--only", "drift"]).await;
+    assert!(again.status.success(), "{again:?}");
+    let again = stdout(&again);
+    assert!(
+        again.contains(" missing=0 unexpected=0 level_differs=0 "),
+        "{again}"
+    );
 }

@@ -50,6 +50,8 @@ pub struct Options {
     pub admin_api: bool,
     /// Seconds between reads of ClickUp's audit log (0: the poller is off).
     pub audit_log_interval_secs: u64,
+    /// How often the worker reconciles (off when `None`).
+    pub reconcile_every: Option<Duration>,
     /// Serve the `/ui` pages, signing in through the IAM stand-in's OIDC provider with the
     /// router's client (needs `iam`; turns the OIDC settings on as `admin_api` does).
     pub ui: bool,
@@ -194,6 +196,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
                 .clone()
                 .unwrap_or_else(|| format!("{}/rules", env!("CARGO_MANIFEST_DIR")).into()),
             scheduler_tick_ms: 100,
+            reconcile_interval: clickup_iam_router::reconcile::Interval(options.reconcile_every),
             iam_api: iam.as_ref().map(iam_api).unwrap_or_default(),
         },
         run_worker: !options.without_worker,

@@ -17,6 +17,7 @@ mod iam;
 mod lifecycle;
 mod metrics;
 mod proxy;
+mod reconcile;
 mod request_kit;
 mod requests;
 mod retries;

@@ -1,7 +1,7 @@
 //! The hierarchy reads every plan has: `GET /v2/team/{team_id}/space`,
 //! `GET /v2/space/{space_id}/folder`, `GET /v2/space/{space_id}/list` (folderless Lists),
 //! `GET /v2/folder/{folder_id}`, `GET /v2/folder/{folder_id}/list`, `GET /v2/list/{list_id}`
-//! (with its statuses), `GET /v2/list/{list_id}/task` and `GET /v2/task/{task_id}`. The task writes that share
+//! (with its statuses), `GET /v2/list/{list_id}/task` (paged, filtered by update time) and `GET /v2/task/{task_id}`. The task writes that share
 //! these paths (`POST .../task`, `PUT|DELETE /v2/task/{task_id}`) are routed here to `tasks`.
 //!
 //! An unknown Space or Folder answers `OAUTH_023`, as ClickUp does for ids the token cannot
@@ -156,31 +156,86 @@ async fn get_list(
     })
 }
 
-/// Subtasks are left out unless `subtasks=true`, as ClickUp does.
+/// Get Tasks as ClickUp serves it: 100 a page (`page`, from 0, `last_page` on the last),
+/// subtasks only with `subtasks=true`, closed tasks only with `include_closed=true`, and
+/// `date_updated_gt` / `date_created_gt` (Unix ms) keeping later tasks only.
 async fn get_tasks(
     state: web::Data<SandboxState>,
     list_id: web::Path<String>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     parse_id(&list_id)?;
-    let subtasks = url::form_urlencoded::parse(request.query_string().as_bytes())
-        .any(|(key, value)| key == "subtasks" && value.eq_ignore_ascii_case("true"));
+    let query = ListQuery::parse(request.query_string())?;
 
     state.with(|ws| {
         ws.hierarchy
             .list(&list_id)
             .ok_or_else(ApiError::list_not_found)?;
 
-        let tasks: Vec<Value> = ws
+        let matching: Vec<Value> = ws
             .hierarchy
             .tasks
             .iter()
             .filter(|task| task.list_id == *list_id)
-            .filter(|task| subtasks || task.parent.is_none())
+            .filter(|task| query.subtasks || task.parent.is_none())
+            .filter(|task| query.include_closed || task.date_closed.is_none())
+            .filter(|task| {
+                query
+                    .updated_after
+                    .is_none_or(|after| task.date_updated > after)
+            })
+            .filter(|task| {
+                query
+                    .created_after
+                    .is_none_or(|after| task.date_created > after)
+            })
+            .skip(query.page * PAGE_SIZE)
+            .take(PAGE_SIZE + 1)
             .map(|task| render_task(ws, task, Level::Create))
             .collect();
-        Ok(HttpResponse::Ok().json(json!({ "tasks": tasks, "last_page": true })))
+        let last_page = matching.len() <= PAGE_SIZE;
+        let tasks: Vec<Value> = matching.into_iter().take(PAGE_SIZE).collect();
+        Ok(HttpResponse::Ok().json(json!({ "tasks": tasks, "last_page": last_page })))
     })
+}
+
+/// Tasks per page of Get Tasks, as ClickUp serves them.
+const PAGE_SIZE: usize = 100;
+
+/// The query of one Get Tasks request.
+#[derive(Debug, Default, PartialEq)]
+struct ListQuery {
+    page: usize,
+    subtasks: bool,
+    include_closed: bool,
+    updated_after: Option<u64>,
+    created_after: Option<u64>,
+}
+
+impl ListQuery {
+    fn parse(query: &str) -> Result<ListQuery, ApiError> {
+        let number = |value: &str, name: &str| {
+            value
+                .parse::<u64>()
+                .map_err(|_| ApiError::invalid_value(format!("{name} must be a number")))
+        };
+        let mut parsed = ListQuery::default();
+        for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            match key.as_ref() {
+                "page" => parsed.page = number(&value, "page")? as usize,
+                "subtasks" => parsed.subtasks = value.eq_ignore_ascii_case("true"),
+                "include_closed" => parsed.include_closed = value.eq_ignore_ascii_case("true"),
+                "date_updated_gt" => {
+                    parsed.updated_after = Some(number(&value, "date_updated_gt")?)
+                }
+                "date_created_gt" => {
+                    parsed.created_after = Some(number(&value, "date_created_gt")?)
+                }
+                _ => {}
+            }
+        }
+        Ok(parsed)
+    }
 }
 
 async fn get_task(
@@ -191,4 +246,38 @@ async fn get_task(
         let task = tasks::find_task(ws, &task_id)?;
         Ok(HttpResponse::Ok().json(render_task(ws, task, Level::Create)))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn get_tasks_reads_clickups_query_parameters() {
+        let cases = [
+            ("", Some(ListQuery::default())),
+            (
+                "page=2&subtasks=true&include_closed=true&date_updated_gt=1700000000000",
+                Some(ListQuery {
+                    page: 2,
+                    subtasks: true,
+                    include_closed: true,
+                    updated_after: Some(1_700_000_000_000),
+                    created_after: None,
+                }),
+            ),
+            (
+                "date_created_gt=5&archived=false",
+                Some(ListQuery {
+                    created_after: Some(5),
+                    ..ListQuery::default()
+                }),
+            ),
+            ("page=-1", None),
+            ("date_updated_gt=yesterday", None),
+        ];
+        for (query, expected) in cases {
+            assert_eq!(ListQuery::parse(query).ok(), expected, "{query}");
+        }
+    }
 }
