@@ -17,6 +17,7 @@ mod hostile_iam;
 mod hostile_kit;
 mod iam;
 mod lifecycle;
+mod logs_clean;
 mod metrics;
 mod proxy;
 mod request_kit;
