@@ -4,6 +4,7 @@
 //! anything is parsed, and only a verified body becomes an [`envelope::Envelope`].
 
 pub mod clickup;
+pub mod depth;
 pub mod envelope;
 pub mod iam;
 pub mod signature;

@@ -24,6 +24,12 @@ pub enum ReceiverError {
     Invalid { field: String, detail: String },
     #[error("content type {0:?} is not accepted")]
     UnsupportedMediaType(String),
+    #[error("header {0} must be given once")]
+    DuplicateHeader(&'static str),
+    #[error("the request's headers are larger than {limit} bytes")]
+    HeadersTooLarge { limit: usize },
+    #[error("the body nests arrays and objects deeper than {limit} levels")]
+    TooDeep { limit: usize },
     #[error("event could not be queued: {0}")]
     Unavailable(String),
     #[error("the same event is being queued by another request")]
@@ -50,6 +56,9 @@ impl ReceiverError {
             ReceiverError::Unauthorized(_) => "signature_rejected",
             ReceiverError::Invalid { .. } => "invalid_event",
             ReceiverError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ReceiverError::DuplicateHeader(_) => "duplicate_header",
+            ReceiverError::HeadersTooLarge { .. } => "headers_too_large",
+            ReceiverError::TooDeep { .. } => "nesting_too_deep",
             ReceiverError::Unavailable(_) => "broker_unavailable",
             ReceiverError::InFlight => "in_flight",
             ReceiverError::Internal => "internal_error",
@@ -62,7 +71,11 @@ impl ResponseError for ReceiverError {
         match self {
             ReceiverError::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ReceiverError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ReceiverError::Malformed(_) | ReceiverError::Invalid { .. } => StatusCode::BAD_REQUEST,
+            ReceiverError::Malformed(_)
+            | ReceiverError::Invalid { .. }
+            | ReceiverError::DuplicateHeader(_)
+            | ReceiverError::TooDeep { .. } => StatusCode::BAD_REQUEST,
+            ReceiverError::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ReceiverError::Forbidden(_) | ReceiverError::UnknownWebhook => StatusCode::FORBIDDEN,
             ReceiverError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ReceiverError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -75,8 +88,10 @@ impl ResponseError for ReceiverError {
 
     fn error_response(&self) -> HttpResponse {
         let mut body = json!({ "error": self.code(), "message": self.to_string() });
-        if let ReceiverError::Invalid { field, .. } = self {
-            body["field"] = json!(field);
+        match self {
+            ReceiverError::Invalid { field, .. } => body["field"] = json!(field),
+            ReceiverError::DuplicateHeader(name) => body["header"] = json!(name),
+            _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
         if matches!(
@@ -138,6 +153,21 @@ mod tests {
                 "broker_unavailable",
             ),
             (ReceiverError::InFlight, 503, "in_flight"),
+            (
+                ReceiverError::DuplicateHeader("x-signature"),
+                400,
+                "duplicate_header",
+            ),
+            (
+                ReceiverError::HeadersTooLarge { limit: 16 },
+                431,
+                "headers_too_large",
+            ),
+            (
+                ReceiverError::TooDeep { limit: 64 },
+                400,
+                "nesting_too_deep",
+            ),
             (ReceiverError::Internal, 500, "internal_error"),
         ];
         for (error, status, code) in cases {

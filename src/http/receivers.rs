@@ -7,10 +7,9 @@
 
 use std::time::{Duration, Instant};
 
-use actix_web::{http::header, web, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use bytes::BytesMut;
 use chrono::Utc;
-use futures_util::StreamExt;
 use serde_json::json;
 use tracing::{debug, error, info_span, warn, Instrument};
 
@@ -23,11 +22,13 @@ use crate::{
     ingest::{
         clickup::{self, ClickUpPayloadError},
         envelope::Envelope,
-        iam::{self, Framing, IamPayloadError},
+        iam::{self, IamPayloadError},
         signature::{self, StandardHeaders},
     },
     store::{correlation::received, Claim},
 };
+
+mod request;
 
 /// How long a claimed key stays locked while its publish is in flight.
 const CLAIM_LEASE: Duration = Duration::from_secs(10);
@@ -93,13 +94,25 @@ fn result_class(answer: &Result<HttpResponse, ReceiverError>) -> (&'static str, 
     }
 }
 
+/// Reads the raw body within the receivers' time and size limits.
+async fn read_body(
+    request: &HttpRequest,
+    payload: web::Payload,
+    state: &ReceiverState,
+) -> Result<BytesMut, ReceiverError> {
+    request::read_body(request, payload, state.max_body_bytes, state.body_timeout).await
+}
+
 async fn clickup_delivery(
     request: &HttpRequest,
     payload: web::Payload,
     state: &ReceiverState,
     sender: &mut Sender,
 ) -> Result<HttpResponse, ReceiverError> {
+    request::check_headers(request, &request::CLICKUP_SINGLE)?;
+    request::clickup_content_type(request)?;
     let body = read_body(request, payload, state).await?;
+    request::check_depth(&body)?;
 
     let webhook_id = clickup::webhook_id(&body).map_err(|e| match e {
         malformed @ ClickUpPayloadError::Malformed(_) => {
@@ -156,6 +169,7 @@ async fn iam_delivery(
     payload: web::Payload,
     state: &ReceiverState,
 ) -> Result<HttpResponse, ReceiverError> {
+    request::check_headers(request, &request::IAM_SINGLE)?;
     let body = read_body(request, payload, state).await?;
 
     let headers = request.headers();
@@ -179,7 +193,8 @@ async fn iam_delivery(
     let span = info_span!("iam_delivery", webhook_message_id = %message_id);
 
     async move {
-        let framing = framing(text(header::CONTENT_TYPE.as_str()))?;
+        request::check_depth(&body)?;
+        let framing = request::framing(request)?;
         let envelopes =
             iam::normalise(&state.iam_schema, &body, framing, Utc::now()).map_err(|e| match e {
                 IamPayloadError::Malformed(detail) => {
@@ -201,22 +216,6 @@ async fn iam_delivery(
     }
     .instrument(span)
     .await
-}
-
-/// CloudEvents structured mode (`application/cloudevents+json`, or plain JSON) or batched mode.
-fn framing(content_type: Option<&str>) -> Result<Framing, ReceiverError> {
-    let essence = content_type
-        .unwrap_or("application/json")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    match essence.as_str() {
-        "application/cloudevents+json" | "application/json" => Ok(Framing::Single),
-        "application/cloudevents-batch+json" => Ok(Framing::Batch),
-        _ => Err(ReceiverError::UnsupportedMediaType(essence)),
-    }
 }
 
 /// Publishes the events not seen before; 202 when any was new, 200 when all were duplicates.
@@ -292,47 +291,6 @@ fn caller_safe(error: &PublishError) -> String {
     }
 }
 
-/// Reads the raw body within the time and size limits.
-async fn read_body(
-    request: &HttpRequest,
-    payload: web::Payload,
-    state: &ReceiverState,
-) -> Result<BytesMut, ReceiverError> {
-    tokio::time::timeout(
-        state.body_timeout,
-        read_limited(request, payload, state.max_body_bytes),
-    )
-    .await
-    .unwrap_or(Err(ReceiverError::BodyTimeout(state.body_timeout)))
-}
-
-/// Reads the raw body, refusing anything over `limit` (early, by Content-Length, when given).
-async fn read_limited(
-    request: &HttpRequest,
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<BytesMut, ReceiverError> {
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|length| length > limit) {
-        return Err(ReceiverError::TooLarge { limit });
-    }
-
-    let mut body = BytesMut::with_capacity(declared.unwrap_or(4096).min(limit));
-    while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|e| ReceiverError::Malformed(format!("body could not be read: {e}")))?;
-        if body.len() + chunk.len() > limit {
-            return Err(ReceiverError::TooLarge { limit });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,30 +313,6 @@ mod tests {
 
         for (answer, expected) in cases {
             assert_eq!(result_class(&answer), expected);
-        }
-    }
-
-    #[test]
-    fn framing_by_content_type() {
-        let cases = [
-            (None, Ok(Framing::Single)),
-            (Some("application/json"), Ok(Framing::Single)),
-            (
-                Some("application/cloudevents+json; charset=utf-8"),
-                Ok(Framing::Single),
-            ),
-            (
-                Some("Application/CloudEvents-Batch+JSON"),
-                Ok(Framing::Batch),
-            ),
-            (Some("text/plain"), Err("text/plain")),
-        ];
-        for (content_type, expected) in cases {
-            let got = framing(content_type).map_err(|e| match e {
-                ReceiverError::UnsupportedMediaType(t) => t,
-                other => other.to_string(),
-            });
-            assert_eq!(got, expected.map_err(String::from), "{content_type:?}");
         }
     }
 }

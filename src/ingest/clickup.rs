@@ -141,6 +141,10 @@ pub fn normalise(
     received_at: DateTime<Utc>,
 ) -> Result<Vec<Envelope>, ClickUpPayloadError> {
     let delivery: Delivery = object(body)?;
+    // The fields are read as raw text and travel to the queue as received, so the whole body
+    // must be JSON every reader takes: no lone surrogate, no number beyond a double.
+    serde_json::from_slice::<serde_json::Value>(body)
+        .map_err(|e| ClickUpPayloadError::Malformed(not_json(e)))?;
 
     let event_name: String = typed(
         delivery

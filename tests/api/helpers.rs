@@ -403,7 +403,7 @@ impl TestApp {
 
 /// Registers a webhook for every event at the router, through the sandbox API as ClickUp
 /// users do; returns its id and secret.
-async fn register_webhook(
+pub async fn register_webhook(
     sandbox: &Sandbox,
     team_id: u64,
     token: &str,
@@ -428,7 +428,7 @@ async fn register_webhook(
     )
 }
 
-async fn start_iam(
+pub async fn start_iam(
     mut users: Vec<IamSandboxUser>,
     url: &str,
     push: bool,
