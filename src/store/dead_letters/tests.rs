@@ -129,7 +129,7 @@ fn audit(action: &str) -> crate::store::AuditEntry {
     }
 }
 
-/// FIXME(#7) resolved: a message's failures go with its outcome (unless it failed for good,
+/// A message's failures go with its outcome (unless it failed for good,
 /// when the dead-letter recorder still reads them) or with its dead letter.
 #[tokio::test]
 async fn failures_are_deleted_with_the_outcome_or_the_dead_letter() {
