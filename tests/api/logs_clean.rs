@@ -367,6 +367,8 @@ async fn delete_queues(prefix: &str) {
         confirm_timeout_ms: 3000,
         prefetch: 1,
         delivery_limit: 5,
+        // The run's default tiers, so their queues are deleted too.
+        retry_tiers: Default::default(),
     });
     bus.delete_topology().await.unwrap();
 }
