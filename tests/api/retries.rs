@@ -47,32 +47,50 @@ async fn a_leaver_clickup_fails_for_two_attempts_goes_through_the_tiers_and_is_r
         503,
     );
     let leaver = leaver("term-tiers-1");
-    let first_tier = app
-        .bus
-        .names()
-        .retry_queue(app.settings.bus.retry_tiers.tiers()[0]);
+    let tiers = app.settings.bus.retry_tiers.tiers();
+    let tier_queues: Vec<String> = tiers
+        .iter()
+        .map(|t| app.bus.names().retry_queue(*t))
+        .collect();
+    let first_tier = tier_queues[0].clone();
 
     app.post_iam(&serde_json::to_vec(&leaver).unwrap()).await;
-    let mut waited_in_first_tier = false;
-    for _ in 0..200 {
-        if app.bus.queue_depth(&first_tier).await.unwrap() == 1 {
-            waited_in_first_tier = true;
-            break;
+    let mut seen_in_tiers = Vec::new();
+    for (attempt, queue) in tier_queues.iter().enumerate() {
+        for _ in 0..400 {
+            if app.bus.queue_depth(queue).await.unwrap() == 1 {
+                let failure = app
+                    .store
+                    .message_failure(&key(&leaver), Lane::Deprovision.name())
+                    .await
+                    .unwrap()
+                    .expect("a waiting retry has its failures on record");
+                assert_eq!(failure.error_code, "clickup_server_error");
+                seen_in_tiers.push((queue.clone(), failure.attempts));
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        tokio::time::sleep(Duration::from_millis(25)).await;
+        assert_eq!(
+            seen_in_tiers.len(),
+            attempt + 1,
+            "the copy never sat in {queue}"
+        );
     }
     let processed = app.wait_processed(&leaver).await;
 
-    assert!(waited_in_first_tier, "the copy never sat in {first_tier}");
+    assert_eq!(
+        seen_in_tiers,
+        vec![(tier_queues[0].clone(), 1), (tier_queues[1].clone(), 2)],
+        "one failed attempt before each tier"
+    );
     assert_eq!(processed.outcome, "removed_member");
     let failure = app
         .store
         .message_failure(&key(&leaver), Lane::Deprovision.name())
         .await
-        .unwrap()
-        .expect("the failed attempts are on record");
-    assert_eq!(failure.attempts, attempts_failing as i64);
-    assert_eq!(failure.error_code, "clickup_server_error");
+        .unwrap();
+    assert_eq!(failure, None, "pruned with the outcome");
     let removals = state.count_calls(
         "DELETE",
         &format!("/api/v2/team/{}/user/{mark}", app.team_id),
