@@ -55,10 +55,8 @@ pub(super) async fn repair(
 
         let (removals, mut actions): (Vec<Action>, Vec<Action>) =
             actions.into_iter().partition(Action::is_removal);
-        // FIXME(#7): `brake release` re-plans a held person against the record, which holds
-        // no share added by hand, so such a removal is only done by a later drift `apply`,
-        // which counts the same people against the limit again; keeping the held drift
-        // actions and applying them on release would fix it.
+        // A release of this hold repairs the person's drift again (`release`), so a share
+        // added by hand, which the record does not hold, is removed then.
         match &verdict {
             Verdict::Hold { reason } if !removals.is_empty() && !ended(person) => {
                 ctx.brake
@@ -86,7 +84,7 @@ pub(super) async fn repair(
     Ok(())
 }
 
-fn cause(run_id: &str, person: &Examined, now: DateTime<Utc>) -> Cause {
+pub(super) fn cause(run_id: &str, person: &Examined, now: DateTime<Utc>) -> Cause {
     let iam_id = person.record.iam_id.clone();
     Cause {
         event_id: format!("{CAUSE}:{iam_id}:{}", now.timestamp_millis()),
@@ -97,12 +95,13 @@ fn cause(run_id: &str, person: &Examined, now: DateTime<Utc>) -> Cause {
         kind: CAUSE,
         ends_at: person.identity.end_at.map(|end| end.timestamp_millis()),
         ending: ending(&person.identity, now),
+        actor: None,
     }
 }
 
 /// Closes the open grants ClickUp no longer shows as recorded (gone, or at another level),
 /// each with a `reconcile.record_corrected` audit row.
-async fn correct_record(
+pub(super) async fn correct_record(
     ctx: &DriftContext,
     cause: &Cause,
     items: &[DriftItem],
