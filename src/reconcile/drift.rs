@@ -29,14 +29,12 @@ use crate::{
 mod compare;
 mod fix;
 mod observe;
-mod release;
 mod render;
 
 pub use compare::{
     compare, fixes, Compared, DriftItem, DriftKind, Observed, ObservedAccount, Scope,
 };
-pub use fix::CAUSE;
-pub use release::{correlation_id as release_correlation_id, release};
+pub use fix::{correlation_id as release_correlation_id, release, CAUSE};
 pub use render::{to_json, write_text};
 
 use observe::Workspace;
