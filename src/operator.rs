@@ -162,7 +162,8 @@ pub async fn brake_status(store: &StoreSettings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `brake release`: applies every held removal against today's rules.
+/// `brake release`: applies every held removal against today's rules (a drift hold against
+/// what ClickUp shows now, `reconcile::drift::release`).
 pub async fn release_brake(settings: Settings, by: &str) -> anyhow::Result<()> {
     let store = Store::open(&settings.store).await?;
     let loaded = worker::load_rules(&settings.rules)?;

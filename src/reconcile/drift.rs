@@ -5,7 +5,8 @@
 //! Read-only without `apply`: the only write is one `reconcile.drift` audit row with the
 //! counts (and the `drift_items` gauge). With `apply`, repairs are recorded as the worker
 //! records them (grant and audit rows, cause `reconcile`), removals pass the mass-removal
-//! brake for the whole run, and ClickUp is read again to report what remains.
+//! brake for the whole run, and ClickUp is read again to report what remains. Releasing a
+//! drift hold repairs the held person's drift again (`release`).
 
 use std::{collections::BTreeMap, sync::Arc};
 
@@ -33,6 +34,7 @@ mod render;
 pub use compare::{
     compare, fixes, Compared, DriftItem, DriftKind, Observed, ObservedAccount, Scope,
 };
+pub use fix::{correlation_id as release_correlation_id, release, CAUSE};
 pub use render::{to_json, write_text};
 
 use observe::Workspace;
@@ -140,12 +142,17 @@ impl DriftContext {
 
     /// The context of a provision worker: the same store, client, rules and brake.
     pub fn from_provisioner(provisioner: Provisioner) -> Self {
+        DriftContext::of(&provisioner)
+    }
+
+    /// The context of a provision worker still in use (a brake release).
+    pub fn of(provisioner: &Provisioner) -> Self {
         DriftContext {
-            store: provisioner.store,
-            clickup: provisioner.clickup,
+            store: provisioner.store.clone(),
+            clickup: provisioner.clickup.clone(),
             team_id: provisioner.team_id,
-            rules: provisioner.rules,
-            brake: provisioner.brake,
+            rules: provisioner.rules.clone(),
+            brake: provisioner.brake.clone(),
         }
     }
 

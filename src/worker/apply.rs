@@ -33,6 +33,9 @@ pub struct Cause {
     /// Why all of the person's access ends, when it does (`terminated`, `disabled`,
     /// `deleted`, `contract ended`): the reason every grant this plan closes records.
     pub ending: Option<&'static str>,
+    /// Who the audit rows name as actor: the person who asked for the change (the releaser of
+    /// a drift hold), else the router.
+    pub actor: Option<String>,
 }
 
 /// Why applying stopped.

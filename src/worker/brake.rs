@@ -42,6 +42,14 @@ pub struct Held {
     pub held_at: i64,
 }
 
+impl Held {
+    /// The cause kind of the plan that was held (`event`, `rules-reload`, `reconcile` for a
+    /// drift repair): `Brake::hold` records the cause as `<kind>: <reason>`.
+    pub fn kind(&self) -> &str {
+        self.cause.split_once(':').map_or("", |(kind, _)| kind)
+    }
+}
+
 impl Brake {
     /// Decides for one more person, counting people already affected in the window.
     pub async fn check(
@@ -176,28 +184,40 @@ impl Brake {
             .collect())
     }
 
-    /// Marks one hold released (after its person was reconciled without the brake).
-    pub async fn mark_released(&self, store: &Store, id: i64, by: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE held_removals SET released_at = ?2, released_by = ?3 WHERE id = ?1")
-            .bind(id)
-            .bind(Utc::now().timestamp_millis())
-            .bind(by)
-            .execute(store.pool())
-            .await?;
-        Ok(())
+    /// Marks one hold released (after its person was reconciled without the brake); a hold
+    /// already released keeps its first release. Returns whether this call released it.
+    pub async fn mark_released(
+        &self,
+        store: &Store,
+        id: i64,
+        by: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE held_removals SET released_at = ?2, released_by = ?3
+             WHERE id = ?1 AND released_at IS NULL",
+        )
+        .bind(id)
+        .bind(Utc::now().timestamp_millis())
+        .bind(by)
+        .execute(store.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 }
 
-/// Other people whose access rules took away since `since` (epoch ms).
+/// Other people whose access rules took away since `since` (epoch ms). Removals a person
+/// released (a drift hold's, whose rows name the releaser as actor) are not counted, as those
+/// of a rules hold's release (cause `brake-release`) are not.
 async fn recent_people(store: &Store, since: i64, except: &str) -> Result<usize, StoreError> {
     let query = format!(
         "SELECT COUNT(DISTINCT subject) FROM audit
-         WHERE at >= ?1 AND action IN ({RULE_REMOVALS}) AND subject IS NOT ?2
+         WHERE at >= ?1 AND action IN ({RULE_REMOVALS}) AND subject IS NOT ?2 AND actor = ?3
            AND json_extract(detail, '$.cause') IN ('event', 'rules-reload', 'reconcile')"
     );
     let row = sqlx::query(&query)
         .bind(since)
         .bind(format!("user:{except}"))
+        .bind(ROUTER_ACTOR)
         .fetch_one(store.pool())
         .await?;
     Ok(row.get::<i64, _>(0) as usize)
@@ -263,6 +283,60 @@ mod tests {
             let verdict = brake.check(&store, "next", Utc::now()).await.unwrap();
 
             assert_eq!(matches!(verdict, Verdict::Hold { .. }), held, "{earlier:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn removals_a_person_released_are_not_counted_again() {
+        let brake = Brake {
+            settings: BrakeSettings {
+                max_people: 3,
+                max_percent: 0.0,
+                window: Duration::from_secs(600),
+            },
+        };
+        let cases = [
+            (ROUTER_ACTOR, "reconcile", true),
+            ("ops@example.com", "reconcile", false),
+            (ROUTER_ACTOR, "brake-release", false),
+        ];
+
+        for (actor, cause, held) in cases {
+            let (store, _dir) = store().await;
+            for person in 0..3 {
+                let mut row = removal(person, "clickup.unshare", cause);
+                row.actor = actor.into();
+                store.append_audit(&row).await.unwrap();
+            }
+
+            let verdict = brake.check(&store, "next", Utc::now()).await.unwrap();
+
+            assert_eq!(
+                matches!(verdict, Verdict::Hold { .. }),
+                held,
+                "{actor} {cause}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_hold_knows_the_cause_kind_it_was_recorded_with() {
+        let cases = [
+            ("reconcile: a drift repair would remove access", "reconcile"),
+            ("rules-reload: a rules reload would remove", "rules-reload"),
+            ("no kind", ""),
+        ];
+
+        for (cause, kind) in cases {
+            let hold = Held {
+                id: 1,
+                iam_id: "p".into(),
+                actions: Vec::new(),
+                cause: cause.into(),
+                held_at: 0,
+            };
+
+            assert_eq!(hold.kind(), kind, "{cause}");
         }
     }
 

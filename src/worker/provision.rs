@@ -149,6 +149,7 @@ impl Provisioner {
             kind,
             ends_at: identity.end_at.map(|end| end.timestamp_millis()),
             ending: None,
+            actor: None,
         };
         self.reconcile(&cause, &identity, now, brake).await
     }
@@ -193,6 +194,7 @@ impl Provisioner {
             kind: "event",
             ends_at: identity.end_at.map(|end| end.timestamp_millis()),
             ending: None,
+            actor: None,
         };
         let done = self
             .reconcile(&cause, &identity, Utc::now(), BrakeMode::Check)

@@ -17,6 +17,7 @@ use super::{
 };
 use crate::{
     clickup::answers,
+    reconcile::drift::{self, DriftContext},
     rules::Identity,
     store::{AuditEntry, StoreError},
     worker::deprovision::ROUTER_ACTOR,
@@ -268,35 +269,40 @@ pub async fn reload_rules(
     Ok((affected.len(), held))
 }
 
-/// Reconciles every held person without the brake and marks the holds released.
+/// Reconciles every held person without the brake and marks the holds released: a hold from
+/// the rules re-plans the person against the record, a hold from a drift repair repairs the
+/// person's drift again (ClickUp read anew, the held removals applied).
 pub async fn release_brake(
     provisioner: &Provisioner,
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
     let held = provisioner.brake.held(&provisioner.store).await?;
+    let drift = DriftContext::of(provisioner);
     let mut released = 0;
     for hold in held {
-        match provisioner
-            .reconcile_stored(&hold.iam_id, "brake-release", now, BrakeMode::Bypass)
-            .await
-        {
+        let done = match hold.kind() {
+            drift::CAUSE => drift::release(&drift, &hold, by, now).await,
+            _ => provisioner
+                .reconcile_stored(&hold.iam_id, "brake-release", now, BrakeMode::Bypass)
+                .await
+                .map(|done| done.applied),
+        };
+        match done {
             // Refused actions are audited and stay visible there; keeping the hold would keep
             // the brake engaged for everyone.
             Err(e) if !e.is_transient() => {
                 warn!(error = %e, "a released removal was partly refused by ClickUp");
-                provisioner
+                released += provisioner
                     .brake
                     .mark_released(&provisioner.store, hold.id, by)
-                    .await?;
-                released += 1;
+                    .await? as usize;
             }
             Ok(_) => {
-                provisioner
+                released += provisioner
                     .brake
                     .mark_released(&provisioner.store, hold.id, by)
-                    .await?;
-                released += 1;
+                    .await? as usize;
             }
             Err(e) => warn!(error = %e, "a held removal could not be applied; it stays held"),
         }

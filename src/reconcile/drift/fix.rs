@@ -2,20 +2,28 @@
 //! ClickUp shows a grant gone or changed (so a re-given share opens a new grant row instead of
 //! claiming access held all along), then each person's repairs are applied, removals only when
 //! the brake lets the run through.
+//!
+//! A drift hold is released by repairing the held person's drift again, alone (`release`): a
+//! hold from the rules is released by re-planning against the record, which never holds a
+//! share added by hand. ClickUp is read anew, compared with the desired access now, and the
+//! repair applied through the same applier (cause `reconcile`, actor the releaser). What
+//! ClickUp no longer shows is not removed again: a second release, or one repeated after a
+//! crash before the hold was marked released, removes nothing twice.
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::{
     compare::{apply_order, fixes, DriftItem, DriftKind},
-    DriftContext, DriftError, DriftReport, Examined, Failed, Held,
+    observe::Workspace,
+    DriftContext, DriftError, DriftReport, Examined, Failed, Held, Scope,
 };
 use crate::{
     rules::Action,
     store::{AuditEntry, GrantChange, GrantEnd},
     worker::{
-        apply::{Applier, Cause},
-        brake::Verdict,
+        apply::{Applier, ApplyError, Cause},
+        brake::{self, Verdict},
         deprovision::ROUTER_ACTOR,
         provision::{display_name, ending},
     },
@@ -55,10 +63,8 @@ pub(super) async fn repair(
 
         let (removals, mut actions): (Vec<Action>, Vec<Action>) =
             actions.into_iter().partition(Action::is_removal);
-        // FIXME(#7): `brake release` re-plans a held person against the record, which holds
-        // no share added by hand, so such a removal is only done by a later drift `apply`,
-        // which counts the same people against the limit again; keeping the held drift
-        // actions and applying them on release would fix it.
+        // A release of this hold repairs the person's drift again (`release`), so a share
+        // added by hand, which the record does not hold, is removed then.
         match &verdict {
             Verdict::Hold { reason } if !removals.is_empty() && !ended(person) => {
                 ctx.brake
@@ -97,6 +103,7 @@ fn cause(run_id: &str, person: &Examined, now: DateTime<Utc>) -> Cause {
         kind: CAUSE,
         ends_at: person.identity.end_at.map(|end| end.timestamp_millis()),
         ending: ending(&person.identity, now),
+        actor: None,
     }
 }
 
@@ -151,4 +158,69 @@ async fn correct_record(
         ctx.store.change_grant(&change, &audit).await?;
     }
     Ok(())
+}
+
+/// The correlation id of a released drift hold's audit rows.
+pub fn correlation_id(iam_id: &str) -> String {
+    format!("brake-release:{iam_id}")
+}
+
+/// Repairs the drift of the person `hold` names, with the removals it held (every removal,
+/// when the IAM has ended the person); returns how many actions were applied. Removals that
+/// appeared since the hold are left to the next drift run, under the brake.
+pub async fn release(
+    ctx: &DriftContext,
+    hold: &brake::Held,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, ApplyError> {
+    let Some(record) = ctx.store.identity(&hold.iam_id).await? else {
+        return Err(ApplyError::Refused(format!(
+            "no identity {} on record",
+            hold.iam_id
+        )));
+    };
+
+    let workspace = Workspace::read(&ctx.clickup, ctx.team_id).await?;
+    let named = Scope {
+        groups: ctx.rules.named_groups(),
+        objects: ctx.rules.named_objects(),
+    };
+    let examined = ctx.examine(record, &workspace, &named, now).await;
+    let person = match examined.map_err(from_drift)? {
+        Ok(person) => person,
+        Err(skipped) => return Err(ApplyError::Refused(skipped.reason)),
+    };
+
+    let mut cause = cause(&correlation_id(&hold.iam_id), &person, now);
+    cause.actor = Some(by.to_owned());
+    correct_record(ctx, &cause, &person.compared.items)
+        .await
+        .map_err(from_drift)?;
+
+    let ended = ending(&person.identity, now).is_some();
+    let released = |action: &Action| ended || hold.actions.contains(&action.describe());
+    let actions: Vec<Action> = fixes(&person.compared.items)
+        .into_iter()
+        .filter(|action| !action.is_removal() || released(action))
+        .collect();
+    if actions.is_empty() {
+        return Ok(0);
+    }
+
+    let applier = Applier {
+        clickup: &ctx.clickup,
+        store: &ctx.store,
+        team_id: ctx.team_id,
+    };
+    applier.apply(&cause, &actions).await
+}
+
+/// A drift failure as the applier's, so a release tells transient from permanent alike.
+fn from_drift(error: DriftError) -> ApplyError {
+    match error {
+        DriftError::ClickUp(e) => ApplyError::ClickUp(e),
+        DriftError::Store(e) => ApplyError::Store(e),
+        DriftError::Setup(reason) => ApplyError::Refused(reason),
+    }
 }

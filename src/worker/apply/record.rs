@@ -29,7 +29,7 @@ impl Applier<'_> {
         detail["rule"] = json!(rule);
         detail["clickup_user_id"] = json!(user_id);
         let audit = AuditEntry {
-            actor: ROUTER_ACTOR.into(),
+            actor: cause.actor.as_deref().unwrap_or(ROUTER_ACTOR).into(),
             action: action.into(),
             subject: Some(format!("user:{}", cause.iam_id)),
             object: Some(object),
@@ -47,7 +47,7 @@ impl Applier<'_> {
             return;
         }
         let audit = AuditEntry {
-            actor: ROUTER_ACTOR.into(),
+            actor: cause.actor.as_deref().unwrap_or(ROUTER_ACTOR).into(),
             action: "plan.action_failed".into(),
             subject: Some(format!("user:{}", cause.iam_id)),
             object: None,
