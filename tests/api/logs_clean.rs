@@ -367,6 +367,7 @@ async fn delete_queues(prefix: &str) {
         confirm_timeout_ms: 3000,
         prefetch: 1,
         delivery_limit: 5,
+        retry_tiers: Default::default(),
     });
     bus.delete_topology().await.unwrap();
 }
