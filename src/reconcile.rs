@@ -3,11 +3,11 @@
 //! ClickUp suspends a webhook without telling anyone and drops a delivery for good after five
 //! failed tries. Each part here compares ClickUp with what the router knows and acts on the
 //! difference: `webhooks` brings back failing or suspended webhooks, `tasks` publishes the
-//! task changes no webhook delivered (one synthesized event per task version, deduplicated
-//! by the receipts, handled by the task lane), `drift` compares every identity's desired
-//! access with what ClickUp shows and, with `--apply`, repairs it under the brake. Each part
-//! answers with its own report; a pass is the parts run in order, each one's failure kept
-//! apart from the others'.
+//! task changes no webhook delivered (each task version newer than the one the task lane saw,
+//! `versions`, as one synthesized event deduplicated by the receipts, handled by the task
+//! lane), `drift` compares every identity's desired access with what ClickUp shows and, with
+//! `--apply`, repairs it under the brake. Each part answers with its own report; a pass is
+//! the parts run in order, each one's failure kept apart from the others'.
 //!
 //! `clickup-iam-router reconcile [--apply] [--only PART]` runs one pass from the command line
 //! ([`execute`]); the worker runs the scheduled parts every `RECONCILE_INTERVAL`.
@@ -18,6 +18,7 @@
 pub mod cursor;
 pub mod drift;
 pub mod tasks;
+pub mod versions;
 pub mod webhooks;
 
 use std::{fmt, path::Path, sync::Arc, time::Duration};
@@ -49,8 +50,7 @@ pub struct Context {
 /// The parts of a reconciliation, in the order a pass runs them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Part {
-    /// Task changes no webhook delivered (first, so a webhook brought back cannot move a
-    /// List's cursor past what it missed before this pass has read it).
+    /// Task changes no webhook delivered (the task versions the task lane has not seen).
     Tasks,
     /// Failing or suspended webhooks brought back; missing ones reported.
     Webhooks,

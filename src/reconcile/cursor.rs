@@ -1,8 +1,9 @@
-//! The "last event seen" on each watched List: a time in ms in the store's `settings`
-//! (`reconcile.list:<id>`), as the audit-log poller keeps its cursor. The task lane moves it
-//! with every ClickUp event it processes for the List (the history item's time), and each
-//! reconcile pass to the newest `date_updated` it read; it only ever moves forward, whoever
-//! writes, so a pass and the lane racing cannot move it back.
+//! Each watched List's reconcile cursor: a time in ms in the store's `settings`
+//! (`reconcile.list:<id>`), the newest `date_updated` a reconcile pass read on the List, so
+//! the next pass reads what changed since. Only passes move it (the task lane records the
+//! task versions it saw instead, `reconcile::versions`): a change ClickUp never delivered
+//! stays after the cursor until a pass has read it, whatever was delivered after it. It only
+//! ever moves forward, so two passes racing (the CLI and the worker) cannot move it back.
 
 use serde_json::Value;
 
@@ -20,9 +21,6 @@ pub async fn get(store: &Store, list_id: &str) -> Result<Option<i64>, StoreError
 }
 
 /// Moves the List's cursor to `at`, unless it is already there or later.
-// FIXME(#7): a delivery ClickUp dropped (five failed tries) followed by one it delivered on
-// the same List moves the cursor past the dropped change, so no pass reads it; keeping the
-// task versions the lane saw and reading a window behind the cursor would fix it.
 pub async fn advance(store: &Store, list_id: &str, at: i64) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO settings (name, value) VALUES (?1, ?2)
@@ -34,17 +32,6 @@ pub async fn advance(store: &Store, list_id: &str, at: i64) -> Result<(), StoreE
     .execute(store.pool())
     .await?;
     Ok(())
-}
-
-/// The List and time of a task event on the bus (`history_item.parent_id` and `.date`), when
-/// it has both; a reconciliation event carries them as `list_id` and `date_updated`.
-pub fn seen_in(data: &Value) -> Option<(String, i64)> {
-    let item = &data["history_item"];
-    let (list, at) = match item.is_object() {
-        true => (&item["parent_id"], &item["date"]),
-        false => (&data["list_id"], &data["date_updated"]),
-    };
-    Some((id_text(list)?, millis(at)?))
 }
 
 /// A time in ms, from a JSON integer or a string of digits (ClickUp sends both).
@@ -70,30 +57,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_list_and_time_of_an_event_are_read_from_its_history_item() {
+    fn ids_and_times_are_read_from_strings_or_integers_never_floats() {
         let cases = [
+            (json!("86a1"), Some("86a1"), None),
             (
-                json!({"task_id": "t1", "history_item": {"parent_id": "901", "date": "1700000000123"}}),
-                Some(("901", 1_700_000_000_123)),
+                json!("1700000000123"),
+                Some("1700000000123"),
+                Some(1_700_000_000_123),
             ),
-            (
-                json!({"history_item": {"parent_id": 902, "date": 1700000000124_i64}}),
-                Some(("902", 1_700_000_000_124)),
-            ),
-            (
-                json!({"reconciled": true, "list_id": "903", "date_updated": "5"}),
-                Some(("903", 5)),
-            ),
-            (json!({"history_item": {"parent_id": "901"}}), None),
-            (
-                json!({"history_item": {"parent_id": 1.5, "date": "1"}}),
-                None,
-            ),
-            (json!({"event": "listCreated"}), None),
+            (json!(901_u64), Some("901"), Some(901)),
+            (json!(""), None, None),
+            (json!(1.5), None, None),
+            (json!(-3), None, Some(-3)),
+            (json!(null), None, None),
         ];
-        for (data, expected) in cases {
-            let expected = expected.map(|(list, at)| (list.to_owned(), at));
-            assert_eq!(seen_in(&data), expected, "{data}");
+        for (value, id, time) in cases {
+            assert_eq!(id_text(&value).as_deref(), id, "{value}");
+            assert_eq!(millis(&value), time, "{value}");
         }
+    }
+
+    #[tokio::test]
+    async fn a_cursor_only_moves_forward() {
+        let (store, _dir) = crate::store::temp_store().await;
+        assert_eq!(get(&store, "901").await.unwrap(), None);
+
+        for (at, expected) in [(100, 100), (1_000, 1_000), (999, 1_000), (1_000, 1_000)] {
+            advance(&store, "901", at).await.unwrap();
+            assert_eq!(get(&store, "901").await.unwrap(), Some(expected), "{at}");
+        }
+        assert_eq!(
+            get(&store, "902").await.unwrap(),
+            None,
+            "one cursor per List"
+        );
     }
 }

@@ -1,21 +1,23 @@
 //! Missed task changes: every watched List (the Lists the router's webhooks watch, the
 //! access-request intake List, the Lists the assignment rules name) is read for tasks updated
 //! after its cursor (`GET /v2/list/{id}/task?date_updated_gt=`, closed tasks and subtasks
-//! included, every page), and each changed task is published once per version as a
-//! `clickup.reconcile.taskChanged` event on the ClickUp lane, which the task lane handles
-//! like a `taskCreated` or `taskUpdated` without a history item.
+//! included, every page). A task whose `date_updated` is newer than the version the router
+//! has seen of it (`reconcile::versions`), or that it never saw, is a missed change: it is
+//! published once per version as a `clickup.reconcile.taskChanged` event on the ClickUp lane,
+//! which the task lane handles like a `taskCreated` or `taskUpdated` without a history item.
 //!
 //! Invariants: the event id is the task id and its `date_updated`, claimed in the receipts
 //! before the publish as the receivers do, so a second pass (or the CLI racing the worker)
-//! publishes nothing new; a List's cursor moves to the newest `date_updated` read only after
-//! every change up to it was published.
+//! publishes nothing new; a List's cursor moves, only here, to the newest `date_updated`
+//! read, and only after every missed change up to it was published, so a change whose
+//! delivery ClickUp dropped is read by a pass whatever ClickUp delivered after it.
 
 use std::collections::BTreeSet;
 
 use chrono::{TimeZone, Utc};
 use serde_json::{json, value::RawValue, Value};
 
-use super::{cursor, Context, ReconcileError, Report as PartReport};
+use super::{cursor, versions, Context, ReconcileError, Report as PartReport};
 use crate::{
     clickup::webhooks::Webhook,
     ingest::envelope::Envelope,
@@ -39,6 +41,9 @@ const CLAIM_LEASE: std::time::Duration = std::time::Duration::from_secs(10);
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Report {
     pub lists: u64,
+    /// Tasks read whose version the router had seen (delivered, or reconciled before).
+    pub seen: u64,
+    /// Tasks read whose version the router had not seen: the missed changes.
     pub changed: u64,
     pub published: u64,
     /// Changes published before (by an earlier pass or another process).
@@ -51,6 +56,7 @@ impl PartReport for Report {
     fn counts(&self) -> Vec<(&'static str, u64)> {
         vec![
             ("lists", self.lists),
+            ("seen", self.seen),
             ("changed", self.changed),
             ("published", self.published),
             ("already_published", self.already_published),
@@ -63,7 +69,7 @@ impl PartReport for Report {
     }
 }
 
-/// One task version the webhooks may have missed.
+/// One task version read after a List's cursor, which the webhooks may have missed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Change {
     pub task_id: String,
@@ -166,7 +172,8 @@ pub async fn run(context: &Context) -> Result<Report, ReconcileError> {
     Ok(report)
 }
 
-/// Publishes the List's changes since its cursor, then moves the cursor to the newest.
+/// Publishes the List's changes since its cursor that the router has not seen, then moves
+/// the cursor to the newest `date_updated` read and forgets the versions up to it.
 async fn catch_up(
     context: &Context,
     list_id: &str,
@@ -180,9 +187,14 @@ async fn catch_up(
         .clickup
         .list_tasks_updated_after(list_id, since)
         .await?;
-    let changes = changed_since(list_id, &tasks, since);
+    let read = changed_since(list_id, &tasks, since);
 
-    for change in &changes {
+    for change in &read {
+        let seen = versions::seen(&context.store, &change.task_id).await?;
+        if !versions::publishes(change.date_updated, seen) {
+            report.seen += 1;
+            continue;
+        }
         report.changed += 1;
         match publish(context, change).await? {
             true => {
@@ -193,8 +205,9 @@ async fn catch_up(
         }
     }
 
-    if let Some(newest) = changes.iter().map(|c| c.date_updated).max() {
+    if let Some(newest) = read.iter().map(|c| c.date_updated).max() {
         cursor::advance(&context.store, list_id, newest).await?;
+        versions::forget_up_to(&context.store, list_id, newest).await?;
     }
     Ok(())
 }

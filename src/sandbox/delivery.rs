@@ -159,5 +159,17 @@ pub(crate) async fn deliver(
     Ok(response.status().as_u16())
 }
 
+/// A delivery ClickUp gave up after its retries: nothing reaches the receiver, and the
+/// webhook counts the failure.
+pub(crate) fn give_up(state: &SandboxState, webhook_id: &str) -> anyhow::Result<u16> {
+    state.with(|ws| {
+        let webhook = ws.webhooks.iter_mut().find(|w| w.id == webhook_id);
+        if let Some(webhook) = webhook {
+            record_outcome(webhook, None);
+        }
+    });
+    bail!("lost: ClickUp gave the delivery up after its retries")
+}
+
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,7 @@
 //! Asynchronous webhook delivery: the outbox that task changes queue deliveries in, the one
 //! background task per sandbox that attempts them through `delivery::deliver`, and the log
-//! of attempted deliveries that tests read.
+//! of attempted deliveries that tests read. A test can have the next deliveries lost
+//! ([`SandboxState::lose_next_deliveries`]), as ClickUp drops one for good after its retries.
 //!
 //! Invariants: deliveries are numbered from 1 in the order they are queued (always under
 //! the workspace lock, so in the order the changes happened) and attempted one at a time in
@@ -8,7 +9,7 @@
 //! delivery up to it has been attempted. Queueing never waits, so API handlers never wait
 //! for a receiver.
 
-use std::ops::Range;
+use std::{collections::BTreeSet, ops::Range};
 
 use serde_json::Value;
 use tokio::{
@@ -53,6 +54,10 @@ pub(crate) struct Outbox {
     progress: watch::Receiver<u64>,
     queued: u64,
     log: Vec<(u64, SandboxDelivery)>,
+    /// How many of the next queued deliveries are lost.
+    lose_next: u64,
+    /// The numbers of queued deliveries that are lost, until attempted.
+    lost: BTreeSet<u64>,
 }
 
 impl Default for Outbox {
@@ -66,6 +71,8 @@ impl Default for Outbox {
             progress,
             queued: 0,
             log: Vec::new(),
+            lose_next: 0,
+            lost: BTreeSet::new(),
         }
     }
 }
@@ -75,6 +82,10 @@ impl Outbox {
     pub fn queue(&mut self, mut job: Job) {
         self.queued += 1;
         job.number = self.queued;
+        if self.lose_next > 0 {
+            self.lose_next -= 1;
+            self.lost.insert(job.number);
+        }
 
         // Fails only once the worker has stopped, when nothing is delivered any more.
         if self.sender.send(job).is_err() {
@@ -107,6 +118,15 @@ impl Outbox {
             .filter(|(number, _)| numbers.contains(number))
             .map(|(_, delivery)| delivery.outcome.as_ref().map_or(0, |status| *status))
             .collect()
+    }
+}
+
+impl SandboxState {
+    /// Loses the next `n` deliveries queued (`0` cancels): the receiver never gets them and
+    /// each counts as a failed delivery of its webhook, as when ClickUp gives one up after
+    /// its retries. Their log entries and statuses say so (status 0).
+    pub fn lose_next_deliveries(&self, n: u64) {
+        self.with(|ws| ws.outbox.lose_next = n);
     }
 }
 
@@ -173,10 +193,14 @@ async fn work(
         };
         let Some(job) = job else { break };
 
-        let outcome = tokio::select! {
-            biased;
-            _ = &mut stopped => break,
-            outcome = delivery::deliver(&state, &client, &job.webhook_id, &job.body) => outcome,
+        let lost = state.with(|ws| ws.outbox.lost.remove(&job.number));
+        let outcome = match lost {
+            true => delivery::give_up(&state, &job.webhook_id),
+            false => tokio::select! {
+                biased;
+                _ = &mut stopped => break,
+                outcome = delivery::deliver(&state, &client, &job.webhook_id, &job.body) => outcome,
+            },
         };
         let outcome = outcome.map_err(|error| format!("{error:#}"));
         tracing::debug!(

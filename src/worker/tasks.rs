@@ -2,8 +2,9 @@
 //! it under two ids), the router's own echoes recorded (`clickup.echo`, with the correlation
 //! id of the router action that caused them) and left alone, access-request tasks to
 //! `approvals`, everything else to `assign`. Reconciliation's `taskChanged` events (changes
-//! no webhook delivered) go the same way without a history item. Every event processed moves
-//! its List's reconcile cursor (`reconcile::cursor`).
+//! no webhook delivered) go the same way without a history item. Every task event settled
+//! (echoes and reconciled events included) records the task version it stands for
+//! (`reconcile::versions`), so a reconcile pass publishes only the versions it did not see.
 
 use std::{sync::Arc, time::Duration};
 
@@ -18,7 +19,7 @@ use super::{
 use crate::{
     bus::{Disposition, Handler, Lane},
     ingest::envelope::Envelope,
-    reconcile::cursor,
+    reconcile::versions,
     store::{Near, Store},
 };
 
@@ -49,10 +50,12 @@ impl Handler for TaskLane {
             .await
         };
 
-        // The List's reconcile cursor: the last event seen on it.
-        if let (Disposition::Ack, Some((list_id, at))) = (&disposition, cursor::seen_in(&data)) {
-            if let Err(e) = cursor::advance(&self.store, &list_id, at).await {
-                tracing::warn!(error = %e, "the List's reconcile cursor was not moved");
+        // The task version seen, unless the event goes back to the queue: one dead-lettered
+        // is the dead letters' to replay, not reconciliation's to publish again.
+        let settled = !matches!(disposition, Disposition::Retry);
+        if let (true, Some(version)) = (settled, versions::seen_in(&data)) {
+            if let Err(e) = versions::record(&self.store, &version).await {
+                tracing::warn!(error = %e, task_id = %version.task_id, "the task version seen was not recorded");
             }
         }
         disposition

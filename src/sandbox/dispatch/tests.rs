@@ -1,5 +1,5 @@
-//! Tests of the outbox on its own: numbering in queue order, the log, and reading the
-//! statuses of a range of deliveries.
+//! Tests of the outbox on its own: numbering in queue order, the log, reading the statuses
+//! of a range of deliveries, and which deliveries are lost.
 
 use serde_json::json;
 
@@ -72,4 +72,23 @@ fn statuses_are_read_by_number_with_0_for_no_answer() {
         logged,
         [Ok(200), Err("connection refused".to_owned()), Ok(500)]
     );
+}
+
+#[test]
+fn the_next_n_deliveries_queued_are_lost_and_the_rest_are_not() {
+    let cases = [(0, vec![]), (2, vec![1, 2]), (5, vec![1, 2, 3])];
+
+    for (lose, expected) in cases {
+        let mut outbox = Outbox {
+            lose_next: lose,
+            ..Outbox::default()
+        };
+        for event in ["taskCreated", "taskStatusUpdated", "taskUpdated"] {
+            outbox.queue(job(event));
+        }
+
+        let lost: Vec<u64> = outbox.lost.iter().copied().collect();
+        assert_eq!(lost, expected, "lose {lose}");
+        assert_eq!(outbox.lose_next, lose.saturating_sub(3), "lose {lose}");
+    }
 }
