@@ -20,6 +20,7 @@ pub mod assignments;
 pub mod correlation;
 pub mod dead_letters;
 pub mod history;
+pub mod holds;
 pub mod requests;
 pub mod ui_sessions;
 
@@ -31,6 +32,7 @@ pub use dead_letters::{
     Settled,
 };
 pub use history::{Approval, AuditPage, AuditQuery, GrantRecord, MAX_AUDIT_PAGE};
+pub use holds::{Held, NewHold};
 pub use requests::{AccessRequest, Decision, RequestState};
 
 /// Store failures.

@@ -26,6 +26,7 @@ mod request_kit;
 mod requests;
 mod retries;
 mod rules;
+mod scim_brake;
 mod shutdown;
 mod sso;
 mod timeline;
