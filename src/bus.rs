@@ -13,10 +13,13 @@ use tracing::{warn, Instrument};
 use crate::ingest::envelope::Envelope;
 
 pub mod dead;
+pub mod embedded;
+pub mod engine;
 pub mod rabbitmq;
 pub mod topology;
 
 pub use dead::{DeadLetter, Death, REPLAY_HEADER};
+pub use engine::Bus;
 pub use topology::Lane;
 
 /// Why a publish was not confirmed; every variant means "not queued, the sender must retry".

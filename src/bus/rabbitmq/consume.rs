@@ -26,7 +26,6 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn, Instrument};
 
 use super::{
-    connect,
     death::death_of,
     retry::{self, Next},
     supervise::Backoff,
@@ -170,7 +169,7 @@ async fn once(
     on: Arc<dyn OnDelivery>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<Session> {
-    let link = connect(&bus.settings, &bus.names).await?;
+    let link = bus.connect().await?;
     let queue = on.queue(bus);
     let mut events = link.connection.events_listener();
     link.channel
