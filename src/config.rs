@@ -49,7 +49,8 @@ pub struct BusSettings {
           value_parser = clap::value_parser!(u64).range(1..=3000))]
     pub confirm_timeout_ms: u64,
 
-    /// Unacknowledged deliveries a worker holds per queue.
+    /// Unacknowledged deliveries a worker holds per queue (RabbitMQ; the embedded engine's
+    /// consumers hold one, as RabbitMQ's handle theirs one after the other).
     #[arg(
         long = "worker-prefetch",
         env = "WORKER_PREFETCH",

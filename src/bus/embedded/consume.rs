@@ -106,7 +106,14 @@ pub(super) async fn until_stopped(
                     continue;
                 }
                 Ok(None) => {}
-                Err(error) => warn!(error = %error, "the store did not answer; trying again"),
+                Err(error) => {
+                    warn!(error = %error, "the store did not answer; trying again");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => {}
+                        _ = tokio::time::sleep(RETRY_PAUSE) => {}
+                    }
+                    continue;
+                }
             }
             tokio::select! {
                 _ = shutdown.cancelled() => {}
