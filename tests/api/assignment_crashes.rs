@@ -91,6 +91,7 @@ async fn an_interrupted_assignment_is_carried_on_with_one_change_and_one_comment
             "{what}: {comments:?}"
         );
         assert_eq!((puts, posts), (expected_puts, expected_posts), "{what}");
+        assert_eq!(cursor(&world).await, n as i64 + 1, "{what}: one choice");
         let open = world
             .app
             .store
@@ -108,7 +109,6 @@ async fn an_interrupted_assignment_is_carried_on_with_one_change_and_one_comment
             outcome, "rule compliance-reviews, carried on after an interrupted attempt",
             "{what}"
         );
-        assert_eq!(cursor(&world).await, n as i64 + 1, "{what}: one choice");
     }
     world.app.stop().await;
 }
