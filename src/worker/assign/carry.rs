@@ -11,14 +11,12 @@
 use serde_json::{json, Value};
 use tracing::warn;
 
-use super::{assignees, AssignError, Assigner};
+use super::{assignees, choice::Cause, AssignError, Assigner};
 use crate::{
     rules::{AssignmentRule, TaskFacts},
     store::{AuditEntry, Choice, Chosen},
     worker::{deprovision::ROUTER_ACTOR, lane::Outcome},
 };
-
-use super::choice::Cause;
 
 /// How long before its choice a comment found on the task may be dated and still be taken
 /// for the choice's own: ClickUp's clock and the router's differ.
