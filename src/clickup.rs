@@ -89,7 +89,18 @@ pub struct ClickUpClient {
     base: String,
     token: Secret,
     max_attempts: u32,
+    repeats: Repeats,
     metrics: Metrics,
+}
+
+/// Which failed attempts of a call are repeated by the client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Repeats {
+    /// Every transient failure, up to `CLICKUP_MAX_ATTEMPTS`.
+    Transient,
+    /// Only a 429, which ClickUp answers without acting: a 5xx, a timeout or a lost
+    /// connection may come after ClickUp acted, and a blind repeat would act twice.
+    RateLimited,
 }
 
 impl ClickUpClient {
@@ -104,8 +115,17 @@ impl ClickUpClient {
             base: settings.clickup_api_url.trim_end_matches('/').to_string(),
             token: settings.clickup_token.clone(),
             max_attempts: settings.clickup_max_attempts.max(1),
+            repeats: Repeats::Transient,
             metrics: Metrics::new(),
         })
+    }
+
+    /// The same client, but a call whose every repetition is a second effect (a comment, an
+    /// assignee change) is not repeated after a failure that may come after ClickUp acted;
+    /// its caller looks at what ClickUp shows before it tries again. A 429 is still waited out.
+    pub fn without_repeats(mut self) -> Self {
+        self.repeats = Repeats::RateLimited;
+        self
     }
 
     /// Records calls, retries and 429s in `metrics` (the process's), instead of a registry
@@ -229,7 +249,11 @@ impl ClickUpClient {
             if matches!(error, ClickUpError::RateLimited(_)) {
                 self.metrics.clickup_rate_limited();
             }
-            if !error.is_transient() || attempt >= self.max_attempts {
+            let repeatable = match self.repeats {
+                Repeats::Transient => error.is_transient(),
+                Repeats::RateLimited => matches!(error, ClickUpError::RateLimited(_)),
+            };
+            if !repeatable || attempt >= self.max_attempts {
                 return Err(error);
             }
             self.metrics.clickup_retry(kind);

@@ -6,7 +6,8 @@
 //! task writes, comments, List statuses and Custom Fields, and the v3 ACL endpoint that
 //! shares it with users and groups. Every request passes ClickUp's token check and
 //! per-token rate limit first. Tests seed and inspect the workspace through
-//! [`SandboxState`], and [`Sandbox::deliver`] sends a signed webhook delivery.
+//! [`SandboxState`] (which also fails chosen calls, before or after acting:
+//! [`SandboxState::fail_call`]), and [`Sandbox::deliver`] sends a signed webhook delivery.
 //!
 //! Task changes, through the API (made by the token's owner) or by a user a test plays
 //! ([`Sandbox::as_user`]), fire the webhook events ClickUp sends; a background task per
@@ -59,6 +60,7 @@ pub use command::run_until_stopped;
 pub use directory::{Role, SandboxUser};
 pub use dispatch::SandboxDelivery;
 pub use fields::{CustomFieldType, SandboxCustomField, SandboxFieldOption};
+pub use gate::CallFault;
 pub use groups::SandboxGroup;
 pub use hierarchy::ListParent;
 pub use state::{RecordedCall, SandboxState};

@@ -17,6 +17,7 @@ use crate::config::StoreSettings;
 pub mod access;
 pub mod admin;
 pub mod assignments;
+pub mod choices;
 pub mod correlation;
 pub mod dead_letters;
 pub mod history;
@@ -26,6 +27,7 @@ pub mod ui_sessions;
 
 pub use access::{Grant, GrantChange, GrantEnd, GrantKind, IdentityRecord, NewGrant};
 pub use assignments::{LeaverTasks, NewAssignment, TaskAssignment};
+pub use choices::{Choice, Chosen, NewChoice};
 pub use correlation::Near;
 pub use dead_letters::{
     Claimed, DeadLetterDetail, DeadLetterRecord, LetterState, MessageFailure, NewDeadLetter,

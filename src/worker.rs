@@ -107,6 +107,7 @@ pub async fn run_until_stopped(
                 store.clone(),
                 provisioner.rules.clone(),
                 team_id,
+                router_user,
             )
             .await?,
         )),

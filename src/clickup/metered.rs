@@ -36,6 +36,7 @@ pub fn call_kind(method: &Method, path: &str, body: Option<&Value>) -> &'static 
         ("PUT", ["v2", "task", _]) if has("group_assignees") => "task_group_assign",
         ("PUT", ["v2", "task", _]) if has("assignees") => "task_assign",
         ("POST", ["v2", "task", _, "comment"]) => "task_comment",
+        ("GET", ["v2", "task", _, "comment"]) => "read_task_comments",
         ("GET", ["v2", "list", _]) => "read_list",
         ("GET", ["v2", "list", _, "task"]) => "read_list_tasks",
         ("GET", ["v2", "team", _, "webhook"]) => "read_webhooks",
@@ -129,6 +130,12 @@ mod tests {
             ),
             (Method::PUT, "/v2/task/t1", None, "other"),
             (Method::POST, "/v2/task/t1/comment", None, "task_comment"),
+            (
+                Method::GET,
+                "/v2/task/t1/comment?start=1&start_id=2",
+                None,
+                "read_task_comments",
+            ),
             (Method::GET, "/v2/list/3", None, "read_list"),
             (
                 Method::GET,

@@ -1,5 +1,6 @@
-//! Task calls the approval worker makes: read a task, set its status, change its assignees,
-//! comment, and read a List's statuses; plus `GET /v2/user` for the router's own account.
+//! Task calls the approval and assignment workers make: read a task, set its status, change
+//! its assignees, comment and read its comments, and read a List's statuses; plus `GET
+//! /v2/user` for the router's own account.
 //!
 //! Assignees always travel as the `{add, rem}` diff of integer ids: ClickUp answers 200 to a
 //! flat array and ignores it.
@@ -29,6 +30,40 @@ struct ListStatuses {
 #[derive(Deserialize)]
 struct StatusName {
     status: String,
+}
+
+/// Comments per page of `GET /v2/task/{id}/comment`.
+const COMMENTS_PAGE: usize = 25;
+
+/// A task comment: who wrote it, when, and its plain text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskComment {
+    pub id: String,
+    pub user_id: Option<u64>,
+    pub text: String,
+    /// Ms since the epoch.
+    pub date: i64,
+}
+
+impl TaskComment {
+    /// A comment object of the read (ids and dates as strings or numbers); one without an id
+    /// or a date is skipped.
+    fn read(comment: &Value) -> Option<TaskComment> {
+        let text = |value: &Value| match value {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        Some(TaskComment {
+            id: text(&comment["id"])?,
+            user_id: comment["user"]["id"].as_u64(),
+            text: comment["comment_text"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            date: text(&comment["date"])?.parse().ok()?,
+        })
+    }
 }
 
 impl ClickUpClient {
@@ -83,6 +118,36 @@ impl ClickUpClient {
             _ => Err(ClickUpError::Contract(
                 "a comment answer without an id".into(),
             )),
+        }
+    }
+
+    /// The task's comments dated at or after `since` (ms since the epoch), newest first, from
+    /// as many pages of `GET /v2/task/{id}/comment` as reach back to `since`.
+    pub async fn comments_since(
+        &self,
+        task_id: &str,
+        since: i64,
+    ) -> Result<Vec<TaskComment>, ClickUpError> {
+        let mut comments = Vec::new();
+        let mut path = format!("/v2/task/{task_id}/comment");
+        loop {
+            let page: Value = self.call(Method::GET, &path, None).await?;
+            let read: Vec<TaskComment> = page["comments"]
+                .as_array()
+                .map(|all| all.iter().filter_map(TaskComment::read).collect())
+                .unwrap_or_default();
+            let Some(oldest) = read.last().cloned() else {
+                return Ok(comments);
+            };
+            let full = read.len() >= COMMENTS_PAGE;
+            comments.extend(read.into_iter().filter(|c| c.date >= since));
+            if !full || oldest.date < since {
+                return Ok(comments);
+            }
+            path = format!(
+                "/v2/task/{task_id}/comment?start={}&start_id={}",
+                oldest.date, oldest.id
+            );
         }
     }
 

@@ -1,6 +1,7 @@
 //! The gate every request passes before routing: check the `Authorization` token, count the
-//! request against the token's rate limit, answer a scheduled failure if one is due, stamp
-//! the `X-RateLimit-*` headers, and record the call with its final status.
+//! request against the token's rate limit, answer a scheduled failure if one is due (or a
+//! fault planned for this call: refused, or done and its answer lost), stamp the
+//! `X-RateLimit-*` headers, and record the call with its final status.
 //!
 //! Requests rejected for auth carry no rate-limit headers: without a valid token there is no
 //! window to report.
@@ -18,6 +19,50 @@ use super::{
     limits::Quota,
     state::{RecordedCall, SandboxState},
 };
+
+/// How a call chosen by [`SandboxState::fail_call`] fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallFault {
+    /// Refused with this status before anything is done.
+    Refuse(u16),
+    /// Done, then answered with this status instead: the answer is lost after ClickUp acted
+    /// (a gateway timeout, or the caller gone before it read the answer).
+    LoseAnswer(u16),
+}
+
+/// A fault planned for the next call with a method on a path prefix.
+#[derive(Clone, Debug)]
+pub(crate) struct PlannedFault {
+    method: String,
+    path_prefix: String,
+    fault: CallFault,
+}
+
+impl SandboxState {
+    /// Makes the next authenticated request within the rate limit with `method` on a path
+    /// starting with `path_prefix` (as recorded: `/api/v2/task/`) fail once as `fault` says.
+    /// Planned faults are used in the order they were planned.
+    pub fn fail_call(&self, method: &str, path_prefix: &str, fault: CallFault) {
+        self.with(|ws| {
+            ws.planned_faults.push(PlannedFault {
+                method: method.to_ascii_uppercase(),
+                path_prefix: path_prefix.to_owned(),
+                fault,
+            })
+        });
+    }
+
+    /// Takes the first fault planned for this call, if any.
+    fn take_planned_fault(&self, method: &str, path: &str) -> Option<CallFault> {
+        self.with(|ws| {
+            let index = ws
+                .planned_faults
+                .iter()
+                .position(|p| p.method == method && path.starts_with(&p.path_prefix))?;
+            Some(ws.planned_faults.remove(index).fault)
+        })
+    }
+}
 
 /// What the gate decided before the request reached a handler.
 struct Verdict {
@@ -47,10 +92,22 @@ pub(crate) async fn admit(
     let path = req.path().to_owned();
 
     let verdict = screen(&state, req.headers());
-    let mut response = match verdict.rejection {
-        Some(error) => req.into_response(error.error_response()),
-        None => match next.call(req).await {
-            Ok(response) => response.map_into_boxed_body(),
+    let fault = match verdict.rejection {
+        Some(_) => None,
+        None => state.take_planned_fault(&method, &path),
+    };
+    let mut response = match (verdict.rejection, fault) {
+        (Some(error), _) => req.into_response(error.error_response()),
+        (None, Some(CallFault::Refuse(status))) => {
+            req.into_response(ApiError::injected(status).error_response())
+        }
+        (None, fault) => match next.call(req).await {
+            Ok(response) => match fault {
+                Some(CallFault::LoseAnswer(status)) => {
+                    response.into_response(ApiError::injected(status).error_response())
+                }
+                _ => response.map_into_boxed_body(),
+            },
             Err(error) => {
                 record(
                     &state,

@@ -82,6 +82,8 @@ pub(crate) struct Workspace {
     limiter: RateLimiter,
     calls: Vec<RecordedCall>,
     scheduled_failure: Option<ScheduledFailure>,
+    /// Failures planned for particular calls (`SandboxState::fail_call`), in order.
+    pub planned_faults: Vec<super::gate::PlannedFault>,
 }
 
 impl Workspace {
@@ -179,6 +181,7 @@ impl SandboxState {
             limiter: RateLimiter::new(limit, config.rate_window),
             calls: Vec::new(),
             scheduled_failure: None,
+            planned_faults: Vec::new(),
         };
         SandboxState {
             inner: Arc::new(Mutex::new(workspace)),

@@ -6,8 +6,10 @@
 //! assignment on record (the router's current choice); the router's own echoes are never
 //! acted on (the task lane skips its account's changes, and an assignee change that matches
 //! the open assignment is recognised here); every choice, fallback and refusal is audited
-//! with the rule that made it.
+//! with the rule that made it; a choice is noted before ClickUp is changed and carried on,
+//! never made again, by whatever attempt comes after an interrupted one (`carry`).
 
+mod carry;
 mod choice;
 mod leavers;
 
@@ -64,30 +66,39 @@ impl Failure for AssignError {
 /// The assignment worker, shared by the task lane and the leavers' pass.
 pub struct Assigner {
     pub clickup: ClickUpClient,
+    /// The same client for the calls whose repetition would be a second effect (assignee
+    /// changes, comments): never repeated blindly, see `carry`.
+    effects: ClickUpClient,
     pub store: Store,
     pub rules: Arc<RuleSet>,
     pub team_id: u64,
+    /// The router's own ClickUp account, the author of its comments.
+    router_user: u64,
     directory: RwLock<Directory>,
     /// The latest identity change the directory holds (epoch ms).
     seen: Mutex<i64>,
 }
 
 impl Assigner {
-    /// Loads the directory of identities on record.
+    /// Loads the directory of identities on record; `router_user` is the router's own
+    /// ClickUp account.
     pub async fn start(
         clickup: ClickUpClient,
         store: Store,
         rules: Arc<RuleSet>,
         team_id: u64,
+        router_user: u64,
     ) -> Result<Assigner, StoreError> {
         let (records, latest) = store.identities_changed_since(0).await?;
         let directory = Directory::from_records(records);
         tracing::info!(people = directory.len(), "directory loaded");
         Ok(Assigner {
+            effects: clickup.clone().without_repeats(),
             clickup,
             store,
             rules,
             team_id,
+            router_user,
             directory: RwLock::new(directory),
             seen: Mutex::new(latest),
         })
@@ -168,6 +179,10 @@ impl Assigner {
                 if ended { "unassigned" } else { "ignored" },
                 "the task is closed",
             ));
+        }
+        // A redelivery (or the next event) carries on a choice an interrupted attempt made.
+        if let Some(outcome) = self.resume(&task, &envelope.dedup_key()).await? {
+            return Ok(outcome);
         }
         let facts = TaskFacts::from_task(&event, &task);
         let Some(rule) = self.rules.assignment_for(&facts) else {

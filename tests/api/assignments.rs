@@ -9,12 +9,12 @@ use serde_json::{json, Value};
 
 use crate::helpers::{fixture_json, spawn_app_with, Options, TestApp};
 
-const COMPLIANCE: &str = "901100000950";
+pub(crate) const COMPLIANCE: &str = "901100000950";
 const REGIONAL: &str = "901100000960";
 const SECURITY: &str = "901100000970";
 
 /// A person for the directory: id suffix, name, department, location, groups.
-struct Person {
+pub(crate) struct Person {
     n: u32,
     name: &'static str,
     department: &'static str,
@@ -52,16 +52,16 @@ fn joiner(person: &Person) -> Value {
     event
 }
 
-struct World {
-    app: TestApp,
+pub(crate) struct World {
+    pub(crate) app: TestApp,
     /// ClickUp account per person number.
-    users: HashMap<u32, u64>,
+    pub(crate) users: HashMap<u32, u64>,
     /// Someone who creates tasks (not the router).
     author: u64,
 }
 
 impl World {
-    async fn start(people: &[Person]) -> World {
+    pub(crate) async fn start(people: &[Person]) -> World {
         let app = spawn_app_with(Options {
             clickup_webhook: true,
             ..Options::default()
@@ -95,7 +95,7 @@ impl World {
         World { app, users, author }
     }
 
-    async fn create(&self, list: &str, name: &str, fields: &[(&str, Value)]) -> String {
+    pub(crate) async fn create(&self, list: &str, name: &str, fields: &[(&str, Value)]) -> String {
         let (task, answered) = self
             .app
             .sandbox
@@ -146,14 +146,14 @@ impl World {
     }
 }
 
-const RISK_A: Person = Person {
+pub(crate) const RISK_A: Person = Person {
     n: 1,
     name: "Rae Risk",
     department: "Risk",
     location: "London",
     groups: &[],
 };
-const RISK_B: Person = Person {
+pub(crate) const RISK_B: Person = Person {
     n: 2,
     name: "Rob Risk",
     department: "Risk",

@@ -6,6 +6,7 @@
 
 mod admin;
 mod admin_edges;
+mod assignment_crashes;
 mod assignments;
 mod audit;
 mod broker;

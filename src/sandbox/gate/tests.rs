@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::super::{
     testing::{acl_path, call, seed_hierarchy, send, start, start_default, TEAM, TOKEN},
-    RecordedCall, SandboxConfig,
+    CallFault, RecordedCall, SandboxConfig,
 };
 
 fn unix_now() -> u64 {
@@ -125,6 +125,45 @@ async fn set_fail_next_fails_that_many_requests_then_recovers() {
     assert_eq!(third.status, 200);
     assert!(third.body["teams"].is_array());
     sandbox.stop().await;
+}
+
+#[tokio::test]
+async fn a_planned_fault_fails_its_call_once_before_or_after_acting() {
+    let cases = [
+        (CallFault::Refuse(503), false),
+        (CallFault::LoseAnswer(503), true),
+    ];
+    for (fault, acted) in cases {
+        let sandbox = start_default().await;
+        let [.., (_, task)] = seed_hierarchy(&sandbox);
+        let user = sandbox.state().users()[0].id;
+        let assign = json!({ "assignees": { "add": [user], "rem": [] } });
+        sandbox.state().fail_call("PUT", "/api/v2/task/", fault);
+
+        let read = call(&sandbox, Method::GET, &format!("/v2/task/{task}"), None).await;
+        let failed = call(
+            &sandbox,
+            Method::PUT,
+            &format!("/v2/task/{task}"),
+            Some(assign.clone()),
+        )
+        .await;
+        let assigned = sandbox.state().task(&task).unwrap().assignees;
+        let next = call(
+            &sandbox,
+            Method::PUT,
+            &format!("/v2/task/{task}"),
+            Some(assign),
+        )
+        .await;
+
+        assert_eq!(read.status, 200, "{fault:?}: another method is not failed");
+        assert_eq!(failed.status, 503, "{fault:?}");
+        assert_eq!(failed.body["ECODE"], "SANDBOX_001", "{fault:?}");
+        assert_eq!(assigned.contains(&user), acted, "{fault:?}");
+        assert_eq!(next.status, 200, "{fault:?}: once");
+        sandbox.stop().await;
+    }
 }
 
 #[tokio::test]

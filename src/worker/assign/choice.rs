@@ -1,16 +1,14 @@
 //! Making one choice: candidates from the directory (indexed conditions, then the rule's
-//! filter), the strategy's pick, or the fallback; then the ClickUp call, the comment, and the
-//! record with its audit row.
+//! filter), the strategy's pick, or the fallback, and the comment that says so; `carry`
+//! changes ClickUp and records it.
 
 use chrono::Utc;
-use serde_json::{json, Value};
 
 use super::{AssignError, Assigner};
 use crate::{
     directory::{Attribute, Condition},
     rules::{choose, AssignmentRule, Candidate, Fallback, Strategy, TaskFacts},
-    store::{AuditEntry, NewAssignment},
-    worker::{deprovision::ROUTER_ACTOR, lane::Outcome},
+    store::{Chosen, NewChoice},
 };
 
 /// Why a choice is made.
@@ -41,13 +39,14 @@ enum Pick {
 }
 
 impl Assigner {
-    pub(super) async fn assign(
+    /// Makes a choice for the task: who gets it and the comment that says so. Nothing is
+    /// changed in ClickUp or recorded yet, but the round-robin cursor has moved.
+    pub(super) async fn choose(
         &self,
-        task: &Value,
         facts: &TaskFacts,
         rule: &AssignmentRule,
         cause: &Cause,
-    ) -> Result<Outcome, AssignError> {
+    ) -> Result<NewChoice, AssignError> {
         self.refresh().await?;
         let pick = match self.candidates(facts, rule, cause) {
             Ok(candidates) if !candidates.is_empty() => self.pick(rule, candidates).await?,
@@ -57,109 +56,45 @@ impl Assigner {
             }
             Err(why) => self.fallback(rule, &why).await?,
         };
-        let task_id = facts.task_id.as_str();
 
-        let (new, text, action, outcome) = match &pick {
+        let (chosen, comment) = match pick {
             Pick::Person {
                 user_id,
                 iam_id,
                 name,
                 how,
-            } => {
-                let rem: Vec<u64> = cause
-                    .previous
-                    .into_iter()
-                    .filter(|p| p != user_id)
-                    .collect();
-                let already = super::assignees(task).contains(user_id);
-                let add: Vec<u64> = (!already).then_some(*user_id).into_iter().collect();
-                self.clickup.change_assignees(task_id, &add, &rem).await?;
-                let text = format!("Assigned to {name} by the rule \"{}\" ({how}).", rule.name);
-                let new = NewAssignment {
-                    task_id: task_id.into(),
-                    rule: rule.name.clone(),
-                    user_id: Some(*user_id as i64),
-                    group_id: None,
-                    iam_id: iam_id.clone(),
-                    event_id: cause.event_id.clone(),
-                };
-                (Some(new), text, "task.assigned", "assigned")
-            }
-            Pick::Group { id, name } => {
-                self.clickup
-                    .change_group_assignees(task_id, std::slice::from_ref(id), &[])
-                    .await?;
-                if let Some(previous) = cause.previous {
-                    self.clickup
-                        .change_assignees(task_id, &[], &[previous])
-                        .await?;
-                }
-                let text = format!(
+            } => (
+                Chosen::Person {
+                    user_id: user_id as i64,
+                    iam_id,
+                },
+                format!("Assigned to {name} by the rule \"{}\" ({how}).", rule.name),
+            ),
+            Pick::Group { id, name } => (
+                Chosen::Group { id },
+                format!(
                     "Nobody meets the rule \"{}\"; assigned to the group {name}, its fallback.",
                     rule.name
-                );
-                let new = NewAssignment {
-                    task_id: task_id.into(),
-                    rule: rule.name.clone(),
-                    user_id: None,
-                    group_id: Some(id.clone()),
-                    iam_id: None,
-                    event_id: cause.event_id.clone(),
-                };
-                (Some(new), text, "task.assigned_fallback", "fallback")
-            }
+                ),
+            ),
             Pick::Nobody { why } => {
-                // Whoever the router chose before (a leaver) does not keep the task.
-                if let Some(previous) = cause.previous {
-                    self.clickup
-                        .change_assignees(task_id, &[], &[previous])
-                        .await?;
-                }
-                let text = format!(
+                let comment = format!(
                     "Nobody could be assigned by the rule \"{}\": {why}.",
                     rule.name
                 );
-                (None, text, "task.unassigned", "nobody")
+                (Chosen::Nobody { why }, comment)
             }
         };
-        let audit = AuditEntry {
-            actor: ROUTER_ACTOR.into(),
-            action: action.into(),
-            subject: match &pick {
-                Pick::Person {
-                    iam_id: Some(id), ..
-                } => Some(format!("user:{id}")),
-                _ => None,
-            },
-            object: Some(format!("task:{task_id}")),
-            outcome: outcome.into(),
+        Ok(NewChoice {
+            task_id: facts.task_id.clone(),
+            event_id: cause.event_id.clone(),
             correlation_id: cause.correlation_id.clone(),
-            event_id: format!("{}:{action}", cause.event_id),
-            detail: json!({
-                "rule": rule.name,
-                "strategy": strategy_name(rule.strategy),
-                "clickup_user_id": match &pick { Pick::Person { user_id, .. } => Some(*user_id), _ => None },
-                "group_id": match &pick { Pick::Group { id, .. } => Some(id.clone()), _ => None },
-                "previous": cause.previous,
-                "why": match &pick { Pick::Nobody { why } => Some(why.clone()), _ => None },
-            }),
-        };
-        match new {
-            Some(new) => self.store.record_assignment(&new, &audit).await?,
-            None => {
-                self.store
-                    .end_assignment(task_id, "nobody qualifies")
-                    .await?;
-                self.store.append_audit(&audit).await?;
-            }
-        }
-
-        // The choice is on record before the comment, so a failing comment never leads to a
-        // second choice; the comment is best effort and its loss is logged.
-        if let Err(error) = self.clickup.comment(task_id, &text).await {
-            tracing::warn!(%task_id, error = %error, "the assignment comment could not be posted");
-        }
-        Ok(Outcome::new(outcome, format!("rule {}", rule.name)))
+            rule: rule.name.clone(),
+            strategy: strategy_name(rule.strategy).into(),
+            chosen,
+            previous: cause.previous.map(|p| p as i64),
+            comment,
+        })
     }
 
     /// Active people with a ClickUp account meeting the rule's conditions and filter.
