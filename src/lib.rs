@@ -22,6 +22,7 @@ pub mod operator;
 pub mod reconcile;
 pub mod rules;
 pub mod sandbox;
+pub mod scim;
 pub mod shutdown;
 pub mod sso;
 pub mod store;
