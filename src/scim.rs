@@ -4,6 +4,7 @@
 //! (`events`). The HTTP side is `http::scim`, the rows `store::scim`.
 
 pub mod error;
+pub mod events;
 pub mod filter;
 pub mod patch;
 pub mod path;

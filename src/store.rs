@@ -22,6 +22,7 @@ pub mod dead_letters;
 pub mod history;
 pub mod receipts;
 pub mod requests;
+pub mod scim;
 pub mod ui_sessions;
 
 pub use access::{Grant, GrantChange, GrantEnd, GrantKind, IdentityRecord, NewGrant};
@@ -44,6 +45,9 @@ pub enum StoreError {
     /// A row changed between reading and writing it; read again and retry.
     #[error("write conflict: {0}")]
     Conflict(String),
+    /// A stored value the code cannot read (hand-edited, or written by a newer version).
+    #[error("unreadable row: {0}")]
+    Unreadable(String),
 }
 
 /// The result of claiming a dedup key before publishing.

@@ -44,7 +44,8 @@ pub fn normalise(resource_type: ResourceType, input: &Value) -> Result<Value, Sc
                     extension.id
                 )));
             };
-            for (name, value) in attributes {
+            // Some clients serialise an extension with its own `schemas`; it is not data.
+            for (name, value) in attributes.iter().filter(|(name, _)| *name != "schemas") {
                 match find(extension.attributes, name) {
                     Some(attribute) => {
                         set(&mut out, Some(extension.id), attribute, value)?;

@@ -28,7 +28,8 @@ pub fn write(
                     schema.id
                 )));
             };
-            for (name, value) in attributes {
+            // Some clients serialise an extension with its own `schemas`; it is not data.
+            for (name, value) in attributes.iter().filter(|(name, _)| *name != "schemas") {
                 let attribute = find(schema.attributes, name).ok_or_else(|| {
                     ScimError::invalid_path(format!("{}:{name} is not an attribute", schema.id))
                 })?;

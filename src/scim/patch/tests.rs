@@ -93,6 +93,10 @@ fn user_patches_as_real_clients_send_them() {
                     json!({"department": "X", "costCenter": "C1", "employeeNumber": "9"})
             },
         ),
+        expect_user(
+            json!([{"op": "replace", "path": ENTERPRISE, "value": {"schemas": [ENTERPRISE], "division": "D"}}]),
+            |u| u[ENTERPRISE]["division"] = json!("D"),
+        ),
         expect_user(json!([{"op": "remove", "path": ENTERPRISE}]), |u| {
             u.as_object_mut().unwrap().remove(ENTERPRISE);
             u["schemas"] = json!([CORE]);
@@ -154,7 +158,7 @@ fn user_patches_as_real_clients_send_them() {
     for (index, (expected, got)) in cases.into_iter().enumerate() {
         assert_eq!(got, Ok(expected), "case {index}");
     }
-    assert_eq!(count, 25);
+    assert_eq!(count, 26);
 }
 
 #[test]

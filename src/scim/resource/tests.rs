@@ -40,7 +40,7 @@ fn input_becomes_the_canonical_stored_form() {
             json!({"schemas": [CORE], "userName": "ann", "title": "Boss"}),
         ),
         (
-            json!({"userName": "ann", ENTERPRISE: {"manager": {"value": "m1", "displayName": "Mo"}}}),
+            json!({"userName": "ann", ENTERPRISE: {"schemas": [ENTERPRISE], "manager": {"value": "m1", "displayName": "Mo"}}}),
             json!({"schemas": [CORE, ENTERPRISE], "userName": "ann", ENTERPRISE: {"manager": {"value": "m1"}}}),
         ),
         (
