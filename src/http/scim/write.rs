@@ -26,7 +26,7 @@ use crate::{
     http::{queue, ReceiverState},
     scim::{
         error::bounded,
-        events::{self, Change, Source},
+        events::{self, Change, EventError, Source},
         patch::{self, Operation},
         resource::{normalise, Projection},
         schema::ResourceType,
@@ -214,14 +214,7 @@ async fn write(
             now,
         };
         let mut envelopes =
-            events::envelopes(&state.iam_schema, &change, &source).map_err(|e| {
-                error!(error = %e, "a SCIM write could not be turned into identity events");
-                ScimError::new(
-                    500,
-                    None,
-                    "the change could not be turned into identity events",
-                )
-            })?;
+            events::envelopes(&state.iam_schema, &change, &source).map_err(refused_event)?;
 
         let meta = match (&old, &new) {
             (None, Some(new)) => Some(write.insert(resource_type, id, new, now).await),
@@ -345,4 +338,22 @@ fn change<'a>(
         (ResourceType::Group, Some(old), None) => Change::GroupDeleted { old },
         (_, None, None) => return Err(ScimError::new(500, None, "a write without a resource")),
     })
+}
+
+/// A resource that cannot become a valid identity event is the client's to fix (400, naming
+/// the attribute, never its value); an event the router built wrong is its own fault (500).
+fn refused_event(error: EventError) -> ScimError {
+    match error {
+        EventError::Invalid { attribute, detail } => {
+            ScimError::invalid_value(format!("{attribute}: {detail}"))
+        }
+        EventError::Internal(detail) => {
+            error!(detail = %detail, "a SCIM write could not be turned into identity events");
+            ScimError::new(
+                500,
+                None,
+                "the change could not be turned into identity events",
+            )
+        }
+    }
 }
