@@ -86,11 +86,11 @@ fn set(
     attribute: &'static Attribute,
     value: &Value,
 ) -> Result<(), ScimError> {
-    if matches!(
-        attribute.mutability,
-        Mutability::ReadOnly | Mutability::WriteOnly
-    ) {
-        return Ok(());
+    match attribute.mutability {
+        Mutability::ReadOnly => return Ok(()),
+        // Type-checked, then dropped: a password is accepted and never stored.
+        Mutability::WriteOnly => return value_of(attribute, value, attribute.name).map(|_| ()),
+        Mutability::ReadWrite | Mutability::Immutable => {}
     }
 
     let value = value_of(attribute, value, attribute.name)?;

@@ -146,6 +146,11 @@ fn bad_input_is_refused_naming_the_attribute_not_the_value() {
             ScimType::InvalidValue,
             "emails.value",
         ),
+        (
+            json!({"userName": "a", "password": 5}),
+            ScimType::InvalidValue,
+            "password",
+        ),
     ];
     for (input, scim_type, named) in cases {
         let error = normalise(ResourceType::User, &input).unwrap_err();
