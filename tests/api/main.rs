@@ -30,6 +30,7 @@ mod scim;
 mod scim_kit;
 mod scim_lists;
 mod scim_quirks;
+mod scim_writes;
 mod shutdown;
 mod sso;
 mod timeline;
