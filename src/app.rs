@@ -12,7 +12,7 @@ use tracing::{info, warn};
 
 use crate::{
     auth::Verifier,
-    bus::rabbitmq::RabbitMq,
+    bus::Bus,
     clickup::ClickUpClient,
     config::{
         BusSettings, ClickUpSettings, HttpSettings, IamSettings, RulesSettings, StoreSettings,
@@ -53,7 +53,7 @@ pub struct Application {
     settings: Settings,
     listener: Option<TcpListener>,
     metrics_listener: Option<TcpListener>,
-    bus: Arc<RabbitMq>,
+    bus: Arc<Bus>,
     store: Store,
     rules: Option<worker::LoadedRules>,
     metrics: Metrics,
@@ -98,10 +98,8 @@ impl Application {
         let store = Store::open(&settings.store)
             .await
             .context("opening the store")?;
-        let bus = Arc::new(RabbitMq::new(settings.bus.clone()));
-        bus.names()
-            .check_retry_queues(settings.bus.retry_tiers.tiers())
-            .map_err(|e| anyhow::anyhow!(e))?;
+        let bus = Arc::new(Bus::from_settings(&settings.bus, &store)?);
+        log_engine(&settings, &bus);
         let verifier = match &settings.http {
             Some(http) => Verifier::from_settings(&http.oidc)
                 .context("OIDC settings")?
@@ -146,7 +144,7 @@ impl Application {
             .and_then(|l| l.local_addr().ok())
     }
 
-    pub fn bus(&self) -> Arc<RabbitMq> {
+    pub fn bus(&self) -> Arc<Bus> {
         self.bus.clone()
     }
 
@@ -267,11 +265,26 @@ impl Application {
     }
 }
 
+/// Says which bus engine this process uses, and where (credentials redacted).
+fn log_engine(settings: &Settings, bus: &Bus) {
+    match &settings.bus.amqp_url {
+        Some(url) => {
+            info!(engine = bus.engine(), url = %url, prefix = %settings.bus.amqp_prefix, "bus engine")
+        }
+        None => info!(
+            engine = bus.engine(),
+            store = %settings.store.database_url,
+            prefix = %settings.bus.amqp_prefix,
+            "bus engine: queues in the store (no AMQP_URL)"
+        ),
+    }
+}
+
 fn receiver_state(
     http: &HttpSettings,
     iam: &IamSettings,
     clickup: &ClickUpSettings,
-    bus: Arc<RabbitMq>,
+    bus: Arc<Bus>,
     store: Store,
     metrics: Metrics,
 ) -> anyhow::Result<ReceiverState> {

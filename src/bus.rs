@@ -8,14 +8,18 @@ use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
+use tracing::{warn, Instrument};
 
 use crate::ingest::envelope::Envelope;
 
 pub mod dead;
+pub mod embedded;
+pub mod engine;
 pub mod rabbitmq;
 pub mod topology;
 
 pub use dead::{DeadLetter, Death, REPLAY_HEADER};
+pub use engine::Bus;
 pub use topology::Lane;
 
 /// Why a publish was not confirmed; every variant means "not queued, the sender must retry".
@@ -106,4 +110,26 @@ pub trait QueueDepths: Send + Sync {
     /// Messages in each lane's queue (by lane name) and in the dead-letter queue
     /// (`dead-letters`); a queue not read within `within` is left out.
     async fn queue_depths(&self, within: Duration) -> Vec<(&'static str, u32)>;
+}
+
+/// Runs a lane's handler on one message body, for every engine: the body decoded as an
+/// envelope, the work done as one unit for the ClickUp answers its audit rows report, in a
+/// span with the message's ids. An undecodable body is dead-lettered.
+pub(crate) async fn handle_lane_message(
+    handler: &dyn Handler,
+    body: &[u8],
+    redelivered: bool,
+) -> Disposition {
+    match serde_json::from_slice::<Envelope>(body) {
+        Ok(envelope) => {
+            let span = tracing::info_span!("delivery", message_id = %envelope.id, routing_key = %envelope.routingkey, redelivered);
+            crate::clickup::answers::collect(handler.handle(envelope, redelivered))
+                .instrument(span)
+                .await
+        }
+        Err(error) => {
+            warn!(error = %error, "undecodable message; dead-lettering");
+            Disposition::DeadLetter
+        }
+    }
 }

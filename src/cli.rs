@@ -117,14 +117,10 @@ pub struct RunArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct DemoArgs {
-    /// RabbitMQ the demo runs against; its queues get a fresh prefix and are deleted after.
-    #[arg(
-        long,
-        env = "AMQP_URL",
-        default_value = "amqp://127.0.0.1:5672/%2f",
-        hide_env_values = true
-    )]
-    pub amqp_url: crate::config::RedactedUrl,
+    /// RabbitMQ the demo runs against (its queues get a fresh prefix and are deleted after);
+    /// unset: the embedded engine, in the demo's own store, so no service is needed.
+    #[arg(long, env = "AMQP_URL", hide_env_values = true)]
+    pub amqp_url: Option<crate::config::RedactedUrl>,
 
     /// Folder of rule files the demo runs with.
     #[arg(long, env = "RULES_DIR", default_value = "rules")]

@@ -42,14 +42,10 @@ pub struct HttpSettings {
 /// Message bus settings.
 #[derive(clap::Args, Clone, Debug)]
 pub struct BusSettings {
-    /// RabbitMQ address (credentials in it are never logged).
-    #[arg(
-        long,
-        env = "AMQP_URL",
-        default_value = "amqp://127.0.0.1:5672/%2f",
-        hide_env_values = true
-    )]
-    pub amqp_url: RedactedUrl,
+    /// RabbitMQ address (credentials in it are never logged). Unset: the embedded engine,
+    /// whose queues live in the store (`DATABASE_URL`).
+    #[arg(long, env = "AMQP_URL", hide_env_values = true)]
+    pub amqp_url: Option<RedactedUrl>,
 
     /// Prefix of every exchange and queue name, so several deployments can share a broker.
     #[arg(long, env = "AMQP_PREFIX", default_value = "cir")]
@@ -60,7 +56,8 @@ pub struct BusSettings {
           value_parser = clap::value_parser!(u64).range(1..=3000))]
     pub confirm_timeout_ms: u64,
 
-    /// Unacknowledged deliveries a worker holds per queue.
+    /// Unacknowledged deliveries a worker holds per queue (RabbitMQ; the embedded engine's
+    /// consumers hold one, as RabbitMQ's handle theirs one after the other).
     #[arg(
         long = "worker-prefetch",
         env = "WORKER_PREFETCH",
@@ -76,6 +73,13 @@ pub struct BusSettings {
     /// after the last, the message is dead-lettered as `retries_exhausted`.
     #[arg(long, env = "RETRY_TIERS", default_value = "10s,1m,10m,1h")]
     pub retry_tiers: RetryTiers,
+
+    /// Embedded engine: how long a delivery stays invisible to other consumers unless its
+    /// consumer renews it (every third of it while the handler runs); a consumer that died
+    /// leaves its message to be delivered again after this.
+    #[arg(long = "embedded-visibility-timeout", env = "EMBEDDED_VISIBILITY_TIMEOUT",
+          default_value = "60s", value_parser = parse_duration)]
+    pub visibility_timeout: Duration,
 }
 
 impl BusSettings {

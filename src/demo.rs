@@ -1,4 +1,5 @@
-//! `demo`: the router end to end on real-shaped events, against the sandbox and a real broker.
+//! `demo`: the router end to end on real-shaped events, against the sandbox, on the embedded
+//! bus engine (no service needed) or the RabbitMQ broker at `AMQP_URL`.
 //!
 //! Starts the ClickUp sandbox, registers a webhook in it, starts receivers and worker on
 //! loopback with a fresh queue prefix and a temporary store, posts signed events to the real
@@ -13,7 +14,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     app::{Application, Settings},
-    bus::rabbitmq::RabbitMq,
     cli::DemoArgs,
     config::{
         BusSettings, ClickUpSettings, HttpSettings, IamApiArgs, IamSettings, RulesSettings, Secret,
@@ -95,13 +95,14 @@ async fn run_in(args: &DemoArgs, database: &Path) -> anyhow::Result<(Vec<Row>, S
         "cir-demo-{}",
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
-    let bus = BusSettings {
+    let bus_settings = BusSettings {
         amqp_url: args.amqp_url.clone(),
         amqp_prefix: prefix,
         confirm_timeout_ms: 3000,
         prefetch: 32,
         delivery_limit: 20,
         retry_tiers: Default::default(),
+        visibility_timeout: Duration::from_secs(60),
     };
     let settings = Settings {
         http: Some(HttpSettings {
@@ -116,7 +117,7 @@ async fn run_in(args: &DemoArgs, database: &Path) -> anyhow::Result<(Vec<Row>, S
             iam_timestamp_tolerance_secs: 300,
             iam_future_skew_secs: 30,
         }),
-        bus: bus.clone(),
+        bus: bus_settings,
         store: StoreSettings {
             database_url: format!("sqlite://{}", database.display())
                 .parse()
@@ -153,6 +154,7 @@ async fn run_in(args: &DemoArgs, database: &Path) -> anyhow::Result<(Vec<Row>, S
 
     let application = Application::build(settings, Some(listener)).await?;
     let store = application.store();
+    let bus = application.bus();
     let shutdown = CancellationToken::new();
     let running = tokio::spawn(application.run_until_stopped(shutdown.clone()));
 
@@ -181,10 +183,9 @@ async fn run_in(args: &DemoArgs, database: &Path) -> anyhow::Result<(Vec<Row>, S
         Err(e) => Err(e),
     };
 
-    let broker = RabbitMq::new(bus);
     shutdown.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(15), running).await;
-    if let Err(e) = broker.delete_topology().await {
+    if let Err(e) = bus.delete_topology().await {
         eprintln!("demo: could not delete its queues: {e:#}");
     }
     sandbox.stop().await;

@@ -29,6 +29,7 @@ use crate::{
     worker::{
         self,
         brake::Brake,
+        deprovision::scim::is_scim,
         people,
         provision::{current_access, has_ended},
     },
@@ -119,8 +120,12 @@ pub async fn explain_event(
     );
 
     if has_ended(&identity, now) {
+        let brake = match is_scim(event["source"].as_str().unwrap_or_default()) {
+            true => "a removal through SCIM passes the brake",
+            false => "leavers from the IAM's drivers are never held by the brake",
+        };
         println!(
-            "lifecycle: access ends (status {}, end {:?}); leavers are never held by the brake",
+            "lifecycle: access ends (status {}, end {:?}); {brake}",
             identity.status, identity.end_at
         );
         println!("plan against {against}: remove the ClickUp account (member deactivated, guest removed), close every open grant");

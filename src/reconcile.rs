@@ -26,7 +26,7 @@ use std::{fmt, path::Path, sync::Arc, time::Duration};
 use anyhow::Context as _;
 
 use crate::{
-    bus::{rabbitmq::RabbitMq, PublishError, Publisher},
+    bus::{Bus, PublishError, Publisher},
     cli::WorkerArgs,
     clickup::{ClickUpClient, ClickUpError},
     rules::RuleSet,
@@ -283,10 +283,11 @@ pub async fn execute(args: ReconcileArgs) -> anyhow::Result<()> {
         .await
         .context("opening the store")?;
 
+    let publisher = Arc::new(Bus::from_settings(&settings.bus, &store)?);
     let context = Context {
         clickup: ClickUpClient::new(&settings.clickup)?,
         store,
-        publisher: Arc::new(RabbitMq::new(settings.bus.clone())),
+        publisher,
         team_id: settings.clickup.clickup_team_id,
         webhook_ids: settings.clickup.clickup_webhook_secrets.ids(),
         rules: Arc::new(rules),

@@ -20,6 +20,7 @@ pub mod assignments;
 pub mod correlation;
 pub mod dead_letters;
 pub mod history;
+pub mod holds;
 pub mod receipts;
 pub mod requests;
 pub mod scim;
@@ -33,6 +34,7 @@ pub use dead_letters::{
     Settled,
 };
 pub use history::{Approval, AuditPage, AuditQuery, GrantRecord, MAX_AUDIT_PAGE};
+pub use holds::{Held, NewHold};
 pub use requests::{AccessRequest, Decision, RequestState};
 
 /// Store failures.

@@ -183,7 +183,12 @@ pub async fn run_until_stopped(
         scheduler::reconcile_until_stopped(context, every, shutdown.clone()).await
     };
 
-    let deprovisioner = Arc::new(Deprovisioner::new(clickup.clone(), store.clone(), team_id));
+    let deprovisioner = Arc::new(Deprovisioner::new(
+        clickup.clone(),
+        store.clone(),
+        team_id,
+        provisioner.brake.clone(),
+    ));
     let recorder = Arc::new(dead_letters::DeadLetterRecorder {
         store: store.clone(),
         metrics: clickup.metrics().clone(),

@@ -29,7 +29,10 @@ use super::{
     Consumer, DeadLetterHandler, Handler, PublishError, Publisher, QueueDepths, Republish,
     REPLAY_HEADER,
 };
-use crate::{config::BusSettings, ingest::envelope::Envelope};
+use crate::{
+    config::{BusSettings, RedactedUrl},
+    ingest::envelope::Envelope,
+};
 
 /// Longest a readiness probe waits to read the publish link.
 const READY_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -48,15 +51,18 @@ impl Link {
 
 /// The RabbitMQ engine.
 pub struct RabbitMq {
+    url: RedactedUrl,
     settings: BusSettings,
     names: Names,
     publish_link: RwLock<Option<Arc<Link>>>,
 }
 
 impl RabbitMq {
-    pub fn new(settings: BusSettings) -> Self {
+    /// The engine for the broker at `url`; the rest of `settings` (prefix, limits, tiers).
+    pub fn new(url: RedactedUrl, settings: BusSettings) -> Self {
         let names = Names::new(&settings.amqp_prefix);
         Self {
+            url,
             settings,
             names,
             publish_link: RwLock::new(None),
@@ -69,7 +75,7 @@ impl RabbitMq {
 
     /// Connects once and declares the topology, failing if the broker cannot be reached.
     pub async fn declare_topology(&self) -> anyhow::Result<()> {
-        let link = connect(&self.settings, &self.names).await?;
+        let link = self.connect().await?;
         let _ = link.connection.close(200, "topology declared".into()).await;
         Ok(())
     }
@@ -81,7 +87,7 @@ impl RabbitMq {
 
     /// Messages waiting in a queue (for the demo and tests).
     pub async fn queue_depth(&self, queue: &str) -> anyhow::Result<u32> {
-        let link = connect(&self.settings, &self.names).await?;
+        let link = self.connect().await?;
         let options = QueueDeclareOptions {
             passive: true,
             ..Default::default()
@@ -96,7 +102,7 @@ impl RabbitMq {
 
     /// Deletes every queue and exchange under the prefix (demo and test clean-up).
     pub async fn delete_topology(&self) -> anyhow::Result<()> {
-        let link = connect(&self.settings, &self.names).await?;
+        let link = self.connect().await?;
         for lane in Lane::ALL {
             link.channel
                 .queue_delete(self.names.queue(lane).into(), Default::default())
@@ -136,7 +142,8 @@ impl RabbitMq {
         if let Some(link) = slot.as_ref().filter(|l| l.is_open()) {
             return Ok(link.clone());
         }
-        let link = connect(&self.settings, &self.names)
+        let link = self
+            .connect()
             .await
             .map_err(|e| PublishError::Unavailable(format!("{e:#}")))?;
         link.channel
@@ -294,18 +301,14 @@ impl RabbitMq {
     /// Passive declares on a connection of its own (no topology declared): a queue that is
     /// missing closes the channel, so each queue gets a fresh one.
     async fn read_depths(&self) -> Vec<(&'static str, u32)> {
-        let connection = match Connection::connect(
-            self.settings.amqp_url.expose(),
-            ConnectionProperties::default(),
-        )
-        .await
-        {
-            Ok(connection) => connection,
-            Err(e) => {
-                debug!(error = %e, "queue depths not read: broker unavailable");
-                return Vec::new();
-            }
-        };
+        let connection =
+            match Connection::connect(self.url.expose(), ConnectionProperties::default()).await {
+                Ok(connection) => connection,
+                Err(e) => {
+                    debug!(error = %e, "queue depths not read: broker unavailable");
+                    return Vec::new();
+                }
+            };
         let queues = Lane::ALL
             .into_iter()
             .map(|lane| (lane.name(), self.names.queue(lane)))
@@ -345,19 +348,21 @@ fn short_string(value: &str) -> String {
     )
 }
 
-/// Connects, opens a channel and declares the whole topology.
-async fn connect(settings: &BusSettings, names: &Names) -> anyhow::Result<Link> {
-    let connection = timeout(
-        Duration::from_secs(5),
-        Connection::connect(settings.amqp_url.expose(), ConnectionProperties::default()),
-    )
-    .await
-    .map_err(|_| anyhow::anyhow!("connecting to the broker timed out"))??;
-    let channel = declare::topology(&connection, names, settings).await?;
-    Ok(Link {
-        connection,
-        channel,
-    })
+impl RabbitMq {
+    /// Connects, opens a channel and declares the whole topology.
+    async fn connect(&self) -> anyhow::Result<Link> {
+        let connection = timeout(
+            Duration::from_secs(5),
+            Connection::connect(self.url.expose(), ConnectionProperties::default()),
+        )
+        .await
+        .map_err(|_| anyhow::anyhow!("connecting to the broker timed out"))??;
+        let channel = declare::topology(&connection, &self.names, &self.settings).await?;
+        Ok(Link {
+            connection,
+            channel,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -384,14 +389,19 @@ mod tests {
     /// bound anyway, and says not ready. (Before, `/readyz` waited behind the publish.)
     #[tokio::test]
     async fn readiness_does_not_wait_behind_a_held_link() {
-        let broker = RabbitMq::new(BusSettings {
-            amqp_url: "amqp://127.0.0.1:1/%2f".parse().unwrap(),
-            amqp_prefix: "cir-unit".into(),
-            confirm_timeout_ms: 3_000,
-            prefetch: 1,
-            delivery_limit: 1,
-            retry_tiers: Default::default(),
-        });
+        let url = "amqp://127.0.0.1:1/%2f".parse().unwrap();
+        let broker = RabbitMq::new(
+            url,
+            BusSettings {
+                amqp_url: None,
+                amqp_prefix: "cir-unit".into(),
+                confirm_timeout_ms: 3_000,
+                prefetch: 1,
+                delivery_limit: 1,
+                retry_tiers: Default::default(),
+                visibility_timeout: Duration::from_secs(60),
+            },
+        );
         let held = broker.publish_link.write().await;
 
         let answer = timeout(READY_PROBE_TIMEOUT * 3, broker.check_ready()).await;

@@ -62,11 +62,22 @@ impl Lane {
 
     /// The lane a routing key lands in, as the broker's topic matching would decide.
     pub fn for_routing_key(routing_key: &str) -> Option<Lane> {
-        Lane::ALL.into_iter().find(|lane| {
-            lane.bindings()
-                .iter()
-                .any(|pattern| topic_matches(pattern, routing_key))
-        })
+        Lane::ALL.into_iter().find(|lane| lane.binds(routing_key))
+    }
+
+    /// Every lane a routing key lands in, as the topic exchange copies it (the bindings
+    /// above give at most one; an engine that routes itself still asks for all).
+    pub fn all_for_routing_key(routing_key: &str) -> Vec<Lane> {
+        Lane::ALL
+            .into_iter()
+            .filter(|lane| lane.binds(routing_key))
+            .collect()
+    }
+
+    fn binds(self, routing_key: &str) -> bool {
+        self.bindings()
+            .iter()
+            .any(|pattern| topic_matches(pattern, routing_key))
     }
 }
 
@@ -125,6 +136,26 @@ impl Names {
     }
 }
 
+/// Where a transiently failed delivery goes, whatever the engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// To tier `tier` (0-based), as retry number `retry`.
+    Delay { tier: usize, retry: u32 },
+    /// Every tier was used: to the dead letters after `retries` retries.
+    Exhausted { retries: u32 },
+}
+
+/// The next step for a delivery that has had `retries` retries, with `tiers` tiers.
+pub fn next(retries: u32, tiers: usize) -> Next {
+    match usize::try_from(retries) {
+        Ok(tier) if tier < tiers => Next::Delay {
+            tier,
+            retry: retries + 1,
+        },
+        _ => Next::Exhausted { retries },
+    }
+}
+
 /// AMQP topic matching: `*` is one word, `#` zero or more.
 fn topic_matches(pattern: &str, key: &str) -> bool {
     fn go(pattern: &[&str], key: &[&str]) -> bool {
@@ -162,6 +193,11 @@ mod tests {
         ];
         for (key, lane) in cases {
             assert_eq!(Lane::for_routing_key(key), lane, "{key}");
+            assert_eq!(
+                Lane::all_for_routing_key(key),
+                lane.into_iter().collect::<Vec<_>>(),
+                "{key}"
+            );
         }
     }
 
@@ -203,6 +239,21 @@ mod tests {
             Names::new("cir").retry_queue(Duration::from_secs(600)),
             "cir.retry.10m"
         );
+    }
+
+    #[test]
+    fn each_retry_takes_the_next_tier_until_they_are_used_up() {
+        let cases = [
+            (0, 4, Next::Delay { tier: 0, retry: 1 }),
+            (1, 4, Next::Delay { tier: 1, retry: 2 }),
+            (3, 4, Next::Delay { tier: 3, retry: 4 }),
+            (4, 4, Next::Exhausted { retries: 4 }),
+            (9, 4, Next::Exhausted { retries: 9 }),
+            (0, 0, Next::Exhausted { retries: 0 }),
+        ];
+        for (retries, tiers, expected) in cases {
+            assert_eq!(next(retries, tiers), expected, "{retries} of {tiers}");
+        }
     }
 
     #[test]

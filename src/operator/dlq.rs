@@ -8,7 +8,7 @@ use anyhow::Context;
 use chrono::{DateTime, SecondsFormat};
 
 use crate::{
-    bus::rabbitmq::RabbitMq,
+    bus::Bus,
     config::{BusSettings, StoreSettings},
     store::{DeadLetterDetail, DeadLetterRecord, LetterState, Store},
     worker::dead_letters::replay::Replayer,
@@ -112,9 +112,11 @@ pub async fn drop(store: &StoreSettings, id: i64, by: &str) -> anyhow::Result<()
 
 async fn replayer(store: &StoreSettings, bus: BusSettings) -> anyhow::Result<Replayer> {
     let store = Store::open(store).await.context("opening the store")?;
+    // Without AMQP_URL, into the embedded engine's queues in this store, for its worker.
+    let publisher = Arc::new(Bus::from_settings(&bus, &store)?);
     Ok(Replayer {
         store,
-        publisher: Arc::new(RabbitMq::new(bus)),
+        publisher,
         via: "cli",
     })
 }

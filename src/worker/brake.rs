@@ -2,8 +2,10 @@
 //! further removals are held until someone releases them.
 //!
 //! The limit is the larger of `max_people` and `max_percent` of the identities the router
-//! manages, so a large organisation is not braked by ordinary churn. Leavers never pass
-//! through the brake: an identity the IAM ends loses its access at once.
+//! manages, so a large organisation is not braked by ordinary churn. Leavers from the IAM's
+//! own drivers never pass through the brake: an identity the IAM ends loses its access at
+//! once. Removals that come through SCIM do (`worker::deprovision::scim`): a SCIM client with a
+//! wrong scope deprovisions whole populations.
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -12,13 +14,19 @@ use sqlx::Row;
 use super::apply::Cause;
 use crate::{
     rules::{Action, BrakeSettings},
-    store::{AuditEntry, Store, StoreError},
+    store::{AuditEntry, NewHold, Store, StoreError},
     worker::deprovision::ROUTER_ACTOR,
 };
+
+pub use crate::store::Held;
 
 /// Audit actions that take access away because of rules (not leavers).
 const RULE_REMOVALS: &str =
     "'clickup.unshare', 'clickup.remove_from_group', 'clickup.downgrade_share', 'grant.close'";
+
+/// Audit actions of the deprovision lane that remove an account (counted when its cause is
+/// `scim`, the kind of a removal that came through SCIM; IAM-driver leavers are `leaver`).
+const ACCOUNT_REMOVALS: &str = "'clickup.remove_member', 'clickup.remove_guest'";
 
 #[derive(Clone, Debug)]
 pub struct Brake {
@@ -30,24 +38,6 @@ pub struct Brake {
 pub enum Verdict {
     Pass,
     Hold { reason: String },
-}
-
-/// A person whose removals are held.
-#[derive(Clone, Debug)]
-pub struct Held {
-    pub id: i64,
-    pub iam_id: String,
-    pub actions: Vec<String>,
-    pub cause: String,
-    pub held_at: i64,
-}
-
-impl Held {
-    /// The cause kind of the plan that was held (`event`, `rules-reload`, `reconcile` for a
-    /// drift repair): `Brake::hold` records the cause as `<kind>: <reason>`.
-    pub fn kind(&self) -> &str {
-        self.cause.split_once(':').map_or("", |(kind, _)| kind)
-    }
 }
 
 impl Brake {
@@ -145,43 +135,13 @@ impl Brake {
         reason: &str,
     ) -> Result<(), StoreError> {
         let descriptions: Vec<String> = actions.iter().map(Action::describe).collect();
-        sqlx::query(
-            "INSERT INTO held_removals (iam_id, actions, cause, held_at) VALUES (?1, ?2, ?3, ?4)",
-        )
-        .bind(&cause.iam_id)
-        .bind(json!(descriptions).to_string())
-        .bind(format!("{}: {reason}", cause.kind))
-        .bind(Utc::now().timestamp_millis())
-        .execute(store.pool())
-        .await?;
-        let audit = AuditEntry {
-            actor: ROUTER_ACTOR.into(),
-            action: "brake.hold".into(),
-            subject: Some(format!("user:{}", cause.iam_id)),
-            object: None,
-            outcome: "held".into(),
-            correlation_id: cause.correlation_id.clone(),
-            event_id: cause.event_id.clone(),
-            detail: json!({ "reason": reason, "actions": descriptions, "cause": cause.kind }),
-        };
-        store.append_audit(&audit).await
+        let (hold, audit) = hold_of(cause, descriptions, reason, None);
+        store.hold_removals(&hold, &audit).await
     }
 
     /// Unreleased holds, oldest first.
     pub async fn held(&self, store: &Store) -> Result<Vec<Held>, StoreError> {
-        let rows = sqlx::query("SELECT id, iam_id, actions, cause, held_at FROM held_removals WHERE released_at IS NULL ORDER BY id")
-            .fetch_all(store.pool())
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|row| Held {
-                id: row.get(0),
-                iam_id: row.get(1),
-                actions: serde_json::from_str(row.get::<&str, _>(2)).unwrap_or_default(),
-                cause: row.get(3),
-                held_at: row.get(4),
-            })
-            .collect())
+        store.open_holds().await
     }
 
     /// Marks one hold released (after its person was reconciled without the brake); a hold
@@ -205,14 +165,44 @@ impl Brake {
     }
 }
 
-/// Other people whose access rules took away since `since` (epoch ms). Removals a person
-/// released (a drift hold's, whose rows name the releaser as actor) are not counted, as those
-/// of a rules hold's release (cause `brake-release`) are not.
+/// A hold of `cause`'s removals (`descriptions`), and its `brake.hold` audit row; `envelope`
+/// is the bus message held, when its release needs it.
+pub fn hold_of(
+    cause: &Cause,
+    descriptions: Vec<String>,
+    reason: &str,
+    envelope: Option<String>,
+) -> (NewHold, AuditEntry) {
+    let audit = AuditEntry {
+        actor: ROUTER_ACTOR.into(),
+        action: "brake.hold".into(),
+        subject: Some(format!("user:{}", cause.iam_id)),
+        object: None,
+        outcome: "held".into(),
+        correlation_id: cause.correlation_id.clone(),
+        event_id: cause.event_id.clone(),
+        detail: json!({ "reason": reason, "actions": descriptions, "cause": cause.kind }),
+    };
+    let hold = NewHold {
+        iam_id: cause.iam_id.clone(),
+        actions: descriptions,
+        cause: format!("{}: {reason}", cause.kind),
+        envelope,
+    };
+    (hold, audit)
+}
+
+/// Other people who lost access since `since` (epoch ms): by rules (a plan of an event, a
+/// rules reload or a drift repair) or by a removal that came through SCIM. Leavers of the
+/// IAM's drivers are not counted, nor removals a person released (a drift hold's, whose rows
+/// name the releaser as actor; a rules or SCIM hold's, cause `brake-release`).
 async fn recent_people(store: &Store, since: i64, except: &str) -> Result<usize, StoreError> {
     let query = format!(
         "SELECT COUNT(DISTINCT subject) FROM audit
-         WHERE at >= ?1 AND action IN ({RULE_REMOVALS}) AND subject IS NOT ?2 AND actor = ?3
-           AND json_extract(detail, '$.cause') IN ('event', 'rules-reload', 'reconcile')"
+         WHERE at >= ?1 AND subject IS NOT ?2 AND actor = ?3
+           AND ((action IN ({RULE_REMOVALS})
+                 AND json_extract(detail, '$.cause') IN ('event', 'rules-reload', 'reconcile'))
+             OR (action IN ({ACCOUNT_REMOVALS}) AND json_extract(detail, '$.cause') = 'scim'))"
     );
     let row = sqlx::query(&query)
         .bind(since)
@@ -224,177 +214,4 @@ async fn recent_people(store: &Store, since: i64, except: &str) -> Result<usize,
 }
 
 #[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::*;
-    use crate::config::StoreSettings;
-
-    async fn store() -> (Store, tempfile::TempDir) {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("brake.db").display());
-        let settings = StoreSettings {
-            database_url: url.parse().unwrap(),
-        };
-        (Store::open(&settings).await.unwrap(), dir)
-    }
-
-    fn removal(person: usize, action: &str, cause: &str) -> AuditEntry {
-        AuditEntry {
-            actor: ROUTER_ACTOR.into(),
-            action: action.into(),
-            subject: Some(format!("user:p{person}")),
-            object: Some("list:1".into()),
-            outcome: "applied".into(),
-            correlation_id: "c".into(),
-            event_id: format!("e{person}"),
-            detail: json!({ "cause": cause }),
-        }
-    }
-
-    #[tokio::test]
-    async fn the_brake_counts_people_whose_access_rules_took_away_within_the_window() {
-        let brake = Brake {
-            settings: BrakeSettings {
-                max_people: 3,
-                max_percent: 5.0,
-                window: Duration::from_secs(600),
-            },
-        };
-        let cases: [(&[(&str, &str)], bool); 7] = [
-            (&[], false),
-            (&[("clickup.unshare", "event"); 2], false),
-            (&[("clickup.unshare", "event"); 3], true),
-            (&[("clickup.remove_member", "leaver"); 5], false),
-            (&[("clickup.change_share", "event"); 5], false),
-            (&[("clickup.downgrade_share", "rules-reload"); 3], true),
-            (&[("clickup.unshare", "reconcile"); 3], true),
-        ];
-
-        for (earlier, held) in cases {
-            let (store, _dir) = store().await;
-            for (person, (action, cause)) in earlier.iter().enumerate() {
-                store
-                    .append_audit(&removal(person, action, cause))
-                    .await
-                    .unwrap();
-            }
-
-            let verdict = brake.check(&store, "next", Utc::now()).await.unwrap();
-
-            assert_eq!(matches!(verdict, Verdict::Hold { .. }), held, "{earlier:?}");
-        }
-    }
-
-    #[tokio::test]
-    async fn removals_a_person_released_are_not_counted_again() {
-        let brake = Brake {
-            settings: BrakeSettings {
-                max_people: 3,
-                max_percent: 0.0,
-                window: Duration::from_secs(600),
-            },
-        };
-        let cases = [
-            (ROUTER_ACTOR, "reconcile", true),
-            ("ops@example.com", "reconcile", false),
-            (ROUTER_ACTOR, "brake-release", false),
-        ];
-
-        for (actor, cause, held) in cases {
-            let (store, _dir) = store().await;
-            for person in 0..3 {
-                let mut row = removal(person, "clickup.unshare", cause);
-                row.actor = actor.into();
-                store.append_audit(&row).await.unwrap();
-            }
-
-            let verdict = brake.check(&store, "next", Utc::now()).await.unwrap();
-
-            assert_eq!(
-                matches!(verdict, Verdict::Hold { .. }),
-                held,
-                "{actor} {cause}"
-            );
-        }
-    }
-
-    #[test]
-    fn a_hold_knows_the_cause_kind_it_was_recorded_with() {
-        let cases = [
-            ("reconcile: a drift repair would remove access", "reconcile"),
-            ("rules-reload: a rules reload would remove", "rules-reload"),
-            ("no kind", ""),
-        ];
-
-        for (cause, kind) in cases {
-            let hold = Held {
-                id: 1,
-                iam_id: "p".into(),
-                actions: Vec::new(),
-                cause: cause.into(),
-                held_at: 0,
-            };
-
-            assert_eq!(hold.kind(), kind, "{cause}");
-        }
-    }
-
-    #[tokio::test]
-    async fn a_drift_repair_counts_its_people_with_those_of_the_window() {
-        let brake = Brake {
-            settings: BrakeSettings {
-                max_people: 3,
-                max_percent: 0.0,
-                window: Duration::from_secs(600),
-            },
-        };
-        let cases = [
-            (0, 0, false),
-            (0, 3, false),
-            (0, 4, true),
-            (2, 1, false),
-            (2, 2, true),
-            (5, 0, false),
-        ];
-
-        for (earlier, people, held) in cases {
-            let (store, _dir) = store().await;
-            for person in 0..earlier {
-                let row = removal(person, "clickup.unshare", "event");
-                store.append_audit(&row).await.unwrap();
-            }
-
-            let verdict = brake.check_run(&store, people, Utc::now()).await.unwrap();
-
-            let case = (earlier, people);
-            assert_eq!(matches!(verdict, Verdict::Hold { .. }), held, "{case:?}");
-        }
-    }
-
-    #[tokio::test]
-    async fn the_limit_grows_with_the_managed_identities() {
-        let (store, _dir) = store().await;
-        let brake = Brake {
-            settings: BrakeSettings {
-                max_people: 10,
-                max_percent: 5.0,
-                window: Duration::from_secs(600),
-            },
-        };
-        for n in 0..400 {
-            sqlx::query("INSERT INTO grants (iam_id, kind, object, level, rule, event_id, since) VALUES (?1, 'role', 'w', 'member', 'r', 'e', 0)")
-                .bind(format!("p{n}"))
-                .execute(store.pool())
-                .await
-                .unwrap();
-        }
-
-        assert_eq!(brake.limit(&store).await.unwrap(), 20);
-        assert!(matches!(
-            brake.check_batch(&store, 21).await.unwrap(),
-            Verdict::Hold { .. }
-        ));
-        assert_eq!(brake.check_batch(&store, 20).await.unwrap(), Verdict::Pass);
-    }
-}
+mod tests;

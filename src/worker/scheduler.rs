@@ -20,7 +20,7 @@ use crate::{
     reconcile::drift::{self, DriftContext},
     rules::Identity,
     store::{AuditEntry, StoreError},
-    worker::deprovision::ROUTER_ACTOR,
+    worker::deprovision::{scim, Deprovisioner, ROUTER_ACTOR},
 };
 
 /// How long a person whose expiry ClickUp partly refused waits before the next attempt.
@@ -269,9 +269,10 @@ pub async fn reload_rules(
     Ok((affected.len(), held))
 }
 
-/// Reconciles every held person without the brake and marks the holds released: a hold from
-/// the rules re-plans the person against the record, a hold from a drift repair repairs the
-/// person's drift again (ClickUp read anew, the held removals applied).
+/// Carries out every hold without the brake and marks the holds released: a hold from the
+/// rules re-plans the person against the record, a hold from a drift repair repairs the
+/// person's drift again (ClickUp read anew, the held removals applied), a hold of a removal
+/// that came through SCIM deprovisions the person as the deprovision lane would.
 pub async fn release_brake(
     provisioner: &Provisioner,
     by: &str,
@@ -279,10 +280,17 @@ pub async fn release_brake(
 ) -> Result<usize, StoreError> {
     let held = provisioner.brake.held(&provisioner.store).await?;
     let drift = DriftContext::of(provisioner);
+    let deprovisioner = Deprovisioner::new(
+        provisioner.clickup.clone(),
+        provisioner.store.clone(),
+        provisioner.team_id,
+        provisioner.brake.clone(),
+    );
     let mut released = 0;
     for hold in held {
         let done = match hold.kind() {
             drift::CAUSE => drift::release(&drift, &hold, by, now).await,
+            scim::CAUSE => deprovisioner.release(&hold, by).await.map(|_| 1),
             _ => provisioner
                 .reconcile_stored(&hold.iam_id, "brake-release", now, BrakeMode::Bypass)
                 .await

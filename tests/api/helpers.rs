@@ -1,10 +1,12 @@
-//! `spawn_app`: the router on port 0 with a fresh queue prefix, a fresh store and a sandbox.
+//! `spawn_app`: the router on port 0 with a fresh queue prefix, a fresh store and a sandbox,
+//! on the bus engine `TEST_BUS` names: `rabbitmq` (the default; the broker at `AMQP_URL`) or
+//! `embedded` (queues in the test's store, no broker).
 
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
 use clickup_iam_router::{
     app::{Application, Settings},
-    bus::{rabbitmq::RabbitMq, Lane},
+    bus::{Bus, Lane},
     config::{
         BusSettings, ClickUpSettings, HttpSettings, IamApiArgs, IamSettings, OidcSettings,
         RulesSettings, Secret, StoreSettings, UiSettings, WebhookSecrets,
@@ -73,7 +75,7 @@ pub struct TestApp {
     pub url: String,
     pub sandbox: Sandbox,
     pub store: Store,
-    pub bus: Arc<RabbitMq>,
+    pub bus: Arc<Bus>,
     pub proxy: Option<BrokerProxy>,
     pub team_id: u64,
     pub settings: Settings,
@@ -87,8 +89,61 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
+/// Whether the suite runs on the embedded engine (`TEST_BUS=embedded`) rather than RabbitMQ
+/// (`TEST_BUS=rabbitmq` or unset).
+pub fn embedded() -> bool {
+    match std::env::var("TEST_BUS").as_deref() {
+        Ok("embedded") => true,
+        Ok("rabbitmq") | Err(_) => false,
+        Ok(other) => panic!("TEST_BUS={other:?}: use embedded or rabbitmq"),
+    }
+}
+
+/// For tests about RabbitMQ itself: `true` (skip) under the embedded engine, saying why.
+pub fn skip_unless_rabbitmq(why: &str) -> bool {
+    if embedded() {
+        eprintln!("skipped under TEST_BUS=embedded: {why}");
+    }
+    embedded()
+}
+
+/// The test broker (RabbitMQ runs only).
 pub fn amqp_url() -> String {
     std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://127.0.0.1:5672/%2f".into())
+}
+
+/// The `AMQP_URL` the router gets: none under the embedded engine.
+pub fn bus_url() -> Option<String> {
+    (!embedded()).then(amqp_url)
+}
+
+/// Points a router process at the suite's engine: the test broker and `prefix`, or (no
+/// `AMQP_URL`) the embedded engine in its store.
+pub fn bus_env(command: &mut std::process::Command, prefix: &str) {
+    command.env("AMQP_PREFIX", prefix);
+    match bus_url() {
+        Some(url) => command.env("AMQP_URL", url),
+        None => command.env_remove("AMQP_URL"),
+    };
+}
+
+/// The bus a test reads queues through, beside a router process: the same engine, prefix
+/// and store.
+pub fn bus_for(settings: BusSettings, store: &Store) -> Bus {
+    Bus::from_settings(&settings, store).unwrap()
+}
+
+/// Bus settings as the suite's router processes get them (`RETRY_TIERS` `tiers`).
+pub fn bus_settings(prefix: &str, tiers: &str) -> BusSettings {
+    BusSettings {
+        amqp_url: bus_url().map(|url| url.parse().unwrap()),
+        amqp_prefix: prefix.to_owned(),
+        confirm_timeout_ms: 3000,
+        prefetch: 1,
+        delivery_limit: 5,
+        retry_tiers: tiers.parse().unwrap(),
+        visibility_timeout: Duration::from_secs(60),
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -113,15 +168,20 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         .await
         .unwrap();
 
-    let mut amqp = url::Url::parse(&amqp_url()).unwrap();
-    let proxy = if options.through_proxy {
-        let upstream = amqp.socket_addrs(|| Some(5672)).unwrap()[0];
-        let proxy = BrokerProxy::start(upstream).await;
-        amqp.set_host(Some("127.0.0.1")).unwrap();
-        amqp.set_port(Some(proxy.addr().port())).unwrap();
-        Some(proxy)
-    } else {
-        None
+    assert!(
+        !(options.through_proxy && embedded()),
+        "a broker proxy needs RabbitMQ: skip the test under TEST_BUS=embedded"
+    );
+    let mut amqp = bus_url().map(|url| url::Url::parse(&url).unwrap());
+    let proxy = match (&mut amqp, options.through_proxy) {
+        (Some(amqp), true) => {
+            let upstream = amqp.socket_addrs(|| Some(5672)).unwrap()[0];
+            let proxy = BrokerProxy::start(upstream).await;
+            amqp.set_host(Some("127.0.0.1")).unwrap();
+            amqp.set_port(Some(proxy.addr().port())).unwrap();
+            Some(proxy)
+        }
+        _ => None,
     };
 
     let dir = tempfile::tempdir().unwrap();
@@ -173,7 +233,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             iam_future_skew_secs: 30,
         }),
         bus: BusSettings {
-            amqp_url: amqp.as_str().parse().unwrap(),
+            amqp_url: amqp.map(|url| url.as_str().parse().unwrap()),
             amqp_prefix: format!("cir-test-{}", uuid::Uuid::new_v4().simple()),
             confirm_timeout_ms: 3000,
             prefetch: 16,
@@ -183,6 +243,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
                 .unwrap_or("1s,1s,1s,1s,1s")
                 .parse()
                 .unwrap(),
+            visibility_timeout: Duration::from_secs(60),
         },
         store: StoreSettings {
             database_url: format!("sqlite://{}", dir.path().join("t.db").display())
@@ -241,7 +302,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
 
 type Running = (
     Store,
-    Arc<RabbitMq>,
+    Arc<Bus>,
     CancellationToken,
     JoinHandle<anyhow::Result<()>>,
 );
@@ -353,7 +414,6 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Stops the router, deletes the test's queues and stops the sandbox.
     /// Stops the router and starts it again on the same store, queues and sandbox, with
     /// `change` applied to its settings; `pause` passes while it is down.
     pub async fn restart(mut self, pause: Duration, change: impl FnOnce(&mut Settings)) -> TestApp {
@@ -393,6 +453,7 @@ impl TestApp {
         }
     }
 
+    /// Stops the router, deletes the test's queues and stops the sandbox.
     pub async fn stop(self) {
         self.shutdown.cancel();
         if let Some(running) = self.running {

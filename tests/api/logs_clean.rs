@@ -14,7 +14,7 @@ use std::{
 use base64::Engine;
 use clickup_iam_router::{
     bus::rabbitmq::RabbitMq,
-    config::{BusSettings, StoreSettings},
+    config::StoreSettings,
     ingest::signature::sign_clickup,
     sandbox::{Sandbox, SandboxConfig},
     store::Store,
@@ -22,8 +22,8 @@ use clickup_iam_router::{
 use serde_json::Value;
 
 use crate::helpers::{
-    amqp_url, fixture, fixture_json, iam_headers, register_webhook, start_iam, IAM_SECRET,
-    ROUTER_CLIENT, WEBHOOK_ID, WEBHOOK_SECRET,
+    bus_settings, bus_url, fixture, fixture_json, iam_headers, register_webhook, start_iam,
+    IAM_SECRET, ROUTER_CLIENT, WEBHOOK_ID, WEBHOOK_SECRET,
 };
 
 const TOKEN: &str = "pk_logs_test_token_8d1f2c";
@@ -165,16 +165,19 @@ async fn run_router(world: &mut World, format: &str) -> String {
     );
     // Files, not pipes: a full pipe nobody reads would block the router's logging.
     let (out, err) = (dir.path().join("stdout"), dir.path().join("stderr"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_clickup-iam-router"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_clickup-iam-router"));
+    command.env_clear();
+    if let Some(url) = bus_url() {
+        command.env("AMQP_URL", url);
+    }
+    let mut child = command
         .arg("run")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .envs([
             ("RUST_LOG", "debug,clickup_iam_router=trace"),
             ("LOG_FORMAT", format),
             ("HTTP_ADDR", world.router.trim_start_matches("http://")),
-            ("AMQP_URL", &amqp_url()),
             ("AMQP_PREFIX", &prefix),
             ("DATABASE_URL", &database),
             ("CLICKUP_API_URL", &world.sandbox.base_url()),
@@ -359,16 +362,14 @@ async fn wait_processed(database: &str) {
     }
 }
 
-/// Deletes the run's queues and exchanges from the broker.
+/// Deletes the run's queues and exchanges from the broker (the embedded engine's go with
+/// the run's store).
 async fn delete_queues(prefix: &str) {
-    let bus = RabbitMq::new(BusSettings {
-        amqp_url: amqp_url().parse().unwrap(),
-        amqp_prefix: prefix.to_owned(),
-        confirm_timeout_ms: 3000,
-        prefetch: 1,
-        delivery_limit: 5,
-        // The run's default tiers, so their queues are deleted too.
-        retry_tiers: Default::default(),
-    });
+    let Some(url) = bus_url() else {
+        return;
+    };
+    // The run's default tiers, so their queues are deleted too.
+    let settings = bus_settings(prefix, "10s,1m,10m,1h");
+    let bus = RabbitMq::new(url.parse().unwrap(), settings);
     bus.delete_topology().await.unwrap();
 }

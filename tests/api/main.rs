@@ -1,6 +1,8 @@
 //! Black-box tests: the router on port 0 against a real RabbitMQ (`AMQP_URL`, default
 //! `amqp://127.0.0.1:5672/%2f`; `.ci/run` starts one, `docker-compose.yml` has one for users)
-//! and the ClickUp sandbox. Each test gets its own queue prefix and store.
+//! or, with `TEST_BUS=embedded`, the embedded engine (no broker), and the ClickUp sandbox.
+//! Each test gets its own queue prefix and store. Tests about RabbitMQ itself (a proxy that
+//! cuts the link, a queue deleted on the broker) say so and skip under the embedded engine.
 
 mod admin;
 mod admin_edges;
@@ -27,11 +29,13 @@ mod requests;
 mod retries;
 mod rules;
 mod scim;
+mod scim_brake;
 mod scim_kit;
 mod scim_lists;
 mod scim_quirks;
 mod scim_writes;
 mod shutdown;
+mod split;
 mod sso;
 mod timeline;
 mod ui;

@@ -66,7 +66,6 @@ pub(crate) async fn reconcile(app: &TestApp, args: &[&str]) -> Output {
         .arg("reconcile")
         .args(args)
         .env_clear()
-        .env("AMQP_URL", settings.bus.amqp_url.expose())
         .env("AMQP_PREFIX", &settings.bus.amqp_prefix)
         .env("DATABASE_URL", settings.store.database_url.expose())
         .env("CLICKUP_API_URL", app.sandbox.base_url())
@@ -78,6 +77,10 @@ pub(crate) async fn reconcile(app: &TestApp, args: &[&str]) -> Output {
         )
         .env("RULES_DIR", &settings.rules.rules_dir)
         .env("RUST_LOG", "error");
+    // Without AMQP_URL the command publishes into the embedded engine of the test's store.
+    if let Some(url) = &settings.bus.amqp_url {
+        command.env("AMQP_URL", url.expose());
+    }
     tokio::task::spawn_blocking(move || command.output().unwrap())
         .await
         .unwrap()

@@ -60,6 +60,19 @@ fn rules_explain_prints_the_plan_and_the_rule_for_every_iam_fixture() {
         text.contains("rule `all-staff`") && text.contains("share list:901100000310 at edit"),
         "{text}"
     );
+    let brakes = [
+        ("04-leaver-terminated.json", "never held by the brake"),
+        (
+            "11-from-scim-patch-active-false.json",
+            "through SCIM passes the brake",
+        ),
+    ];
+    for (fixture, says) in brakes {
+        let path = format!("tests/fixtures/iam/{fixture}");
+        let output = router(&["rules", "explain", "--event", &path]);
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(text.contains(says), "{fixture}: {text}");
+    }
 }
 
 #[test]

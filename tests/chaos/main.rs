@@ -6,7 +6,12 @@
 //! `cargo test --test chaos -- --nocapture` runs it alone and shows its summary line, which is
 //! also written to `<target>/tmp/chaos-report.txt`. Needs the Debian `rabbitmq-server` install
 //! (not a running broker: it starts its own node on free loopback ports).
+//!
+//! `embedded` is the same stream and count on the embedded engine (#9): one `run` process,
+//! its queues in its store, killed with SIGKILL mid-work and started again; no broker.
+//! The two tests take turns ([`SERIAL`]): each needs the machine's two cores to itself.
 
+mod embedded;
 mod node;
 mod router;
 mod tally;
@@ -18,8 +23,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use clickup_iam_router::sandbox::{Role, Sandbox, SandboxConfig, SandboxState};
-use tokio::task::block_in_place;
+use clickup_iam_router::{
+    sandbox::{Role, Sandbox, SandboxConfig, SandboxState},
+    store::Store,
+};
+use tokio::{sync::Mutex as AsyncMutex, task::block_in_place};
 
 use node::Node;
 use router::{Process, Setup};
@@ -32,8 +40,12 @@ const SEND_FOR: Duration = Duration::from_secs(70);
 /// How long the queues may take to drain after the stream.
 const DRAIN_FOR: Duration = Duration::from_secs(120);
 
+/// Held by each test for its whole run, so the two never share the cores.
+static SERIAL: AsyncMutex<()> = AsyncMutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_is_lost_or_doubled_when_the_worker_dies_and_the_broker_restarts() {
+    let _turn = SERIAL.lock().await;
     let dir = tempfile::Builder::new()
         .prefix("chaos-")
         .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
@@ -43,7 +55,7 @@ async fn nothing_is_lost_or_doubled_when_the_worker_dies_and_the_broker_restarts
     let state = sandbox.state();
     let author = state.add_member("chaos.author@example.com", "Casey Author", Role::Member);
     let setup = Setup {
-        amqp_url: node.amqp_url(),
+        amqp_url: Some(node.amqp_url()),
         prefix: format!("cir-chaos-{}", uuid::Uuid::new_v4().simple()),
         database: dir.path().join("router.db"),
         clickup_api_url: sandbox.base_url(),
@@ -61,7 +73,11 @@ async fn nothing_is_lost_or_doubled_when_the_worker_dies_and_the_broker_restarts
     let (kills, restarts, queued_at_kills) = chaos(&setup, &mut worker, &mut node).await;
     let sent = stream.await.unwrap();
 
-    let (tally, pending, dead) = drain(&node, &setup.prefix, &state, &sent).await;
+    let backlog = Backlog::Broker {
+        node: &node,
+        prefix: &setup.prefix,
+    };
+    let (tally, pending, dead) = drain(&backlog, &state, &sent).await;
     let serve_alive = serve.alive();
     let report = format!(
         "{}\nchaos: joiners={} leavers={} tasks={} worker_kills={kills} \
@@ -240,26 +256,51 @@ fn leaver_candidate(
     Some((n, user.id))
 }
 
+/// Where the router's messages wait: a RabbitMQ node's queues under the run's prefix, or the
+/// embedded engine's table in the run's store.
+enum Backlog<'a> {
+    Broker { node: &'a Node, prefix: &'a str },
+    Store(&'a Store),
+}
+
+impl Backlog<'_> {
+    /// Messages waiting or in hand (dead letters apart), and dead letters not yet recorded.
+    async fn read(&self) -> (u64, u64) {
+        match self {
+            Backlog::Broker { node, prefix } => {
+                let queues = block_in_place(|| node.queues(prefix));
+                let dead: u64 = queues
+                    .iter()
+                    .filter(|(name, _)| name.ends_with(".dead-letters"))
+                    .map(|(_, messages)| messages)
+                    .sum();
+                let all: u64 = queues.iter().map(|(_, messages)| messages).sum();
+                (all - dead, dead)
+            }
+            Backlog::Store(store) => {
+                let (pending, dead): (i64, i64) = sqlx::query_as(
+                    "SELECT COALESCE(SUM(queue NOT LIKE '%.dead-letters'), 0),
+                            COALESCE(SUM(queue LIKE '%.dead-letters'), 0)
+                     FROM bus_messages",
+                )
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+                (pending as u64, dead as u64)
+            }
+        }
+    }
+}
+
 /// Waits until the router's queues are empty and every accepted event shows its effect, or
 /// nothing changes for ten seconds, or [`DRAIN_FOR`] passes. Returns the count, the messages
 /// still queued and the dead-lettered ones.
-async fn drain(
-    node: &Node,
-    prefix: &str,
-    state: &SandboxState,
-    sent: &[Sent],
-) -> (Tally, u64, u64) {
+async fn drain(backlog: &Backlog<'_>, state: &SandboxState, sent: &[Sent]) -> (Tally, u64, u64) {
     let started = Instant::now();
     let mut last: Option<(Tally, Instant)> = None;
 
     loop {
-        let queues = block_in_place(|| node.queues(prefix));
-        let dead: u64 = queues
-            .iter()
-            .filter(|(name, _)| name.ends_with(".dead-letters"))
-            .map(|(_, messages)| messages)
-            .sum();
-        let pending = queues.iter().map(|(_, messages)| messages).sum::<u64>() - dead;
+        let (pending, dead) = backlog.read().await;
         let tally = tally::count(state, sent);
 
         let steady = match &last {

@@ -1,6 +1,7 @@
 //! The router as child processes of the real binary: `serve` (the receivers) and `worker`,
-//! configured by environment as an operator would, logs in the run's folder. The worker can
-//! be killed with SIGKILL and started again; dropping a process kills it.
+//! or `run` (both in one process), configured by environment as an operator would, logs in
+//! the run's folder, on RabbitMQ or (no `AMQP_URL`) the embedded engine in the shared store.
+//! A process can be killed with SIGKILL and started again; dropping a process kills it.
 
 use std::{
     path::{Path, PathBuf},
@@ -17,7 +18,8 @@ pub const IAM_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 /// What every router process of the run shares.
 #[derive(Clone)]
 pub struct Setup {
-    pub amqp_url: String,
+    /// The broker; `None`: the embedded engine, its queues in `database`.
+    pub amqp_url: Option<String>,
     pub prefix: String,
     pub database: PathBuf,
     pub clickup_api_url: String,
@@ -62,6 +64,25 @@ impl Setup {
         process
     }
 
+    /// Starts `run` on `addr` (log appended to `run.log`) and waits until `/readyz` answers
+    /// 200; the same address after a kill, so senders find it again.
+    pub async fn run(&self, addr: &str) -> Process {
+        let child = self
+            .command("run", "run.log")
+            .env("HTTP_ADDR", addr)
+            .env("MAX_BODY_BYTES", "65536")
+            .env("RULES_DIR", format!("{}/rules", env!("CARGO_MANIFEST_DIR")))
+            .env("SCHEDULER_TICK_MS", "1000")
+            .spawn()
+            .expect("the router binary");
+        let process = Process {
+            child,
+            addr: addr.to_owned(),
+        };
+        process.wait_answering("/readyz").await;
+        process
+    }
+
     fn command(&self, subcommand: &str, log: &str) -> Command {
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -76,7 +97,6 @@ impl Setup {
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .env("RUST_LOG", "warn")
-            .env("AMQP_URL", &self.amqp_url)
             .env("AMQP_PREFIX", &self.prefix)
             .env("WORKER_PREFETCH", "16")
             .env(
@@ -94,6 +114,13 @@ impl Setup {
             .env("IAM_WEBHOOK_SECRETS", IAM_SECRET)
             .env_remove("IAM_API_URL")
             .env_remove("OIDC_ISSUER");
+        match &self.amqp_url {
+            Some(url) => command.env("AMQP_URL", url),
+            // A killed process's deliveries come back after a short visibility timeout.
+            None => command
+                .env_remove("AMQP_URL")
+                .env("EMBEDDED_VISIBILITY_TIMEOUT", "3s"),
+        };
         command
     }
 }

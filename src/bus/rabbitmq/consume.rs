@@ -26,16 +26,12 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn, Instrument};
 
 use super::{
-    connect,
     death::death_of,
     retry::{self, Next},
     supervise::Backoff,
     RabbitMq,
 };
-use crate::{
-    bus::{DeadLetter, DeadLetterHandler, Disposition, Handler, Lane},
-    ingest::envelope::Envelope,
-};
+use crate::bus::{DeadLetter, DeadLetterHandler, Disposition, Handler, Lane};
 
 /// Pause before a delivery goes back to its queue (a dead letter the store cannot take yet,
 /// or a retry copy the broker did not confirm).
@@ -78,20 +74,8 @@ impl OnDelivery for LaneDeliveries {
     }
 
     async fn on_delivery(&self, delivery: &Delivery) -> Disposition {
-        let redelivered = delivery.redelivered;
-        match serde_json::from_slice::<Envelope>(&delivery.data) {
-            Ok(envelope) => {
-                let span = tracing::info_span!("delivery", message_id = %envelope.id, routing_key = %envelope.routingkey, redelivered);
-                // Each message is one unit of work for the ClickUp answers its rows report.
-                crate::clickup::answers::collect(self.handler.handle(envelope, redelivered))
-                    .instrument(span)
-                    .await
-            }
-            Err(error) => {
-                warn!(error = %error, "undecodable message; dead-lettering");
-                Disposition::DeadLetter
-            }
-        }
+        crate::bus::handle_lane_message(self.handler.as_ref(), &delivery.data, delivery.redelivered)
+            .await
     }
 }
 
@@ -185,7 +169,7 @@ async fn once(
     on: Arc<dyn OnDelivery>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<Session> {
-    let link = connect(&bus.settings, &bus.names).await?;
+    let link = bus.connect().await?;
     let queue = on.queue(bus);
     let mut events = link.connection.events_listener();
     link.channel

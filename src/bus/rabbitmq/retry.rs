@@ -18,6 +18,7 @@ use tokio::time::timeout;
 
 use super::death::integer;
 use crate::bus::topology::Names;
+pub(super) use crate::bus::topology::{next, Next};
 
 /// Retries a copy has had (absent: none).
 pub(super) const RETRY_HEADER: &str = "x-cir-retry";
@@ -39,26 +40,6 @@ pub(super) enum RepublishError {
     Timeout,
     #[error("the broker refused or could not route the copy")]
     Refused,
-}
-
-/// Where a transiently failed delivery goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Next {
-    /// To tier `tier` (0-based), as retry number `retry`.
-    Delay { tier: usize, retry: u32 },
-    /// Every tier was used: to the dead letters after `retries` retries.
-    Exhausted { retries: u32 },
-}
-
-/// The next step for a delivery that has had `retries` retries, with `tiers` tiers.
-pub(super) fn next(retries: u32, tiers: usize) -> Next {
-    match usize::try_from(retries) {
-        Ok(tier) if tier < tiers => Next::Delay {
-            tier,
-            retry: retries + 1,
-        },
-        _ => Next::Exhausted { retries },
-    }
 }
 
 /// Retries the delivery has had, from its header.
@@ -182,25 +163,5 @@ async fn publish(
         Ok(Err(e)) => Err(e.into()),
         Ok(Ok(Confirmation::Ack(None))) => Ok(()),
         Ok(Ok(_)) => Err(RepublishError::Refused),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn each_retry_takes_the_next_tier_until_they_are_used_up() {
-        let cases = [
-            (0, 4, Next::Delay { tier: 0, retry: 1 }),
-            (1, 4, Next::Delay { tier: 1, retry: 2 }),
-            (3, 4, Next::Delay { tier: 3, retry: 4 }),
-            (4, 4, Next::Exhausted { retries: 4 }),
-            (9, 4, Next::Exhausted { retries: 9 }),
-            (0, 0, Next::Exhausted { retries: 0 }),
-        ];
-        for (retries, tiers, expected) in cases {
-            assert_eq!(next(retries, tiers), expected, "{retries} of {tiers}");
-        }
     }
 }

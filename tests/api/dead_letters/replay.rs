@@ -14,7 +14,9 @@ use clickup_iam_router::{
 use serde_json::{json, Value};
 
 use super::{dlq_output, garbled, wait_for_dead_letters};
-use crate::helpers::{amqp_url, fixture, fixture_json, spawn_app_with, Options, TestApp};
+use crate::helpers::{
+    bus_url, fixture, fixture_json, skip_unless_rabbitmq, spawn_app_with, Options, TestApp,
+};
 
 fn user(n: u8, username: &str, role: &str) -> IamSandboxUser {
     IamSandboxUser {
@@ -92,11 +94,13 @@ fn dlq_with_bus(app: &TestApp, args: &[&str]) -> (bool, String, String) {
     let bus = &app.settings.bus;
     let limit = bus.delivery_limit.to_string();
     // The broker itself: the CLI is not the router, whose link may go through a test proxy.
-    let url = amqp_url();
+    // Without one, the CLI queues the replay in the embedded engine of the test's store.
+    let url = bus_url();
     let mut all = args.to_vec();
+    if let Some(url) = &url {
+        all.extend(["--amqp-url", url]);
+    }
     all.extend([
-        "--amqp-url",
-        &url,
         "--amqp-prefix",
         &bus.amqp_prefix,
         "--delivery-limit",
@@ -340,6 +344,9 @@ async fn the_admin_api_replays_a_letter_that_dies_again_as_a_new_one_and_drops_b
 
 #[tokio::test]
 async fn a_replay_the_broker_does_not_confirm_is_503_and_leaves_the_letter_open() {
+    if skip_unless_rabbitmq("cuts the router's broker link with a proxy") {
+        return;
+    }
     let app = spawn(true).await;
     let admin = token(&app, "ada");
     let envelope = json!({

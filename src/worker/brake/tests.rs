@@ -1,0 +1,237 @@
+use std::time::Duration;
+
+use super::*;
+use crate::config::StoreSettings;
+
+async fn store() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("brake.db").display());
+    let settings = StoreSettings {
+        database_url: url.parse().unwrap(),
+    };
+    (Store::open(&settings).await.unwrap(), dir)
+}
+
+fn removal(person: usize, action: &str, cause: &str) -> AuditEntry {
+    AuditEntry {
+        actor: ROUTER_ACTOR.into(),
+        action: action.into(),
+        subject: Some(format!("user:p{person}")),
+        object: Some("list:1".into()),
+        outcome: "applied".into(),
+        correlation_id: "c".into(),
+        event_id: format!("e{person}"),
+        detail: json!({ "cause": cause }),
+    }
+}
+
+#[tokio::test]
+async fn the_brake_counts_people_whose_access_rules_or_scim_took_away_within_the_window() {
+    let brake = Brake {
+        settings: BrakeSettings {
+            max_people: 3,
+            max_percent: 5.0,
+            window: Duration::from_secs(600),
+        },
+    };
+    let cases: [(&[(&str, &str)], bool); 14] = [
+        (&[], false),
+        (&[("clickup.unshare", "event"); 2], false),
+        (&[("clickup.unshare", "event"); 3], true),
+        (&[("clickup.remove_member", "leaver"); 5], false),
+        (&[("clickup.change_share", "event"); 5], false),
+        (&[("clickup.downgrade_share", "rules-reload"); 3], true),
+        (&[("clickup.unshare", "reconcile"); 3], true),
+        (&[("clickup.remove_member", "scim"); 3], true),
+        (&[("clickup.remove_guest", "scim"); 3], true),
+        (&[("clickup.remove_member", "scim"); 2], false),
+        (&[("deprovision", "scim"); 3], false),
+        (&[("grant.close", "scim"); 3], false),
+        (&[("clickup.remove_member", "brake-release"); 3], false),
+        (
+            &[
+                ("clickup.unshare", "event"),
+                ("clickup.remove_from_group", "rules-reload"),
+                ("clickup.remove_guest", "scim"),
+            ],
+            true,
+        ),
+    ];
+
+    for (earlier, held) in cases {
+        let (store, _dir) = store().await;
+        for (person, (action, cause)) in earlier.iter().enumerate() {
+            store
+                .append_audit(&removal(person, action, cause))
+                .await
+                .unwrap();
+        }
+
+        let verdict = brake.check(&store, "next", Utc::now()).await.unwrap();
+
+        assert_eq!(matches!(verdict, Verdict::Hold { .. }), held, "{earlier:?}");
+    }
+}
+
+#[tokio::test]
+async fn removals_a_person_released_are_not_counted_again() {
+    let brake = Brake {
+        settings: BrakeSettings {
+            max_people: 3,
+            max_percent: 0.0,
+            window: Duration::from_secs(600),
+        },
+    };
+    let cases = [
+        (ROUTER_ACTOR, "reconcile", true),
+        ("ops@example.com", "reconcile", false),
+        (ROUTER_ACTOR, "brake-release", false),
+    ];
+
+    for (actor, cause, held) in cases {
+        let (store, _dir) = store().await;
+        for person in 0..3 {
+            let mut row = removal(person, "clickup.unshare", cause);
+            row.actor = actor.into();
+            store.append_audit(&row).await.unwrap();
+        }
+
+        let verdict = brake.check(&store, "next", Utc::now()).await.unwrap();
+
+        assert_eq!(
+            matches!(verdict, Verdict::Hold { .. }),
+            held,
+            "{actor} {cause}"
+        );
+    }
+}
+
+#[test]
+fn a_hold_knows_the_cause_kind_it_was_recorded_with() {
+    let cases = [
+        ("reconcile: a drift repair would remove access", "reconcile"),
+        ("rules-reload: a rules reload would remove", "rules-reload"),
+        ("scim: removals would reach 4 people", "scim"),
+        ("no kind", ""),
+    ];
+
+    for (cause, kind) in cases {
+        let hold = Held {
+            id: 1,
+            iam_id: "p".into(),
+            actions: Vec::new(),
+            cause: cause.into(),
+            held_at: 0,
+            envelope: None,
+        };
+
+        assert_eq!(hold.kind(), kind, "{cause}");
+    }
+}
+
+#[tokio::test]
+async fn a_drift_repair_counts_its_people_with_those_of_the_window() {
+    let brake = Brake {
+        settings: BrakeSettings {
+            max_people: 3,
+            max_percent: 0.0,
+            window: Duration::from_secs(600),
+        },
+    };
+    let cases = [
+        (0, 0, false),
+        (0, 3, false),
+        (0, 4, true),
+        (2, 1, false),
+        (2, 2, true),
+        (5, 0, false),
+    ];
+
+    for (earlier, people, held) in cases {
+        let (store, _dir) = store().await;
+        for person in 0..earlier {
+            let row = removal(person, "clickup.unshare", "event");
+            store.append_audit(&row).await.unwrap();
+        }
+
+        let verdict = brake.check_run(&store, people, Utc::now()).await.unwrap();
+
+        let case = (earlier, people);
+        assert_eq!(matches!(verdict, Verdict::Hold { .. }), held, "{case:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_limit_grows_with_the_managed_identities() {
+    let (store, _dir) = store().await;
+    let brake = Brake {
+        settings: BrakeSettings {
+            max_people: 10,
+            max_percent: 5.0,
+            window: Duration::from_secs(600),
+        },
+    };
+    for n in 0..400 {
+        sqlx::query("INSERT INTO grants (iam_id, kind, object, level, rule, event_id, since) VALUES (?1, 'role', 'w', 'member', 'r', 'e', 0)")
+            .bind(format!("p{n}"))
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
+
+    assert_eq!(brake.limit(&store).await.unwrap(), 20);
+    assert!(matches!(
+        brake.check_batch(&store, 21).await.unwrap(),
+        Verdict::Hold { .. }
+    ));
+    assert_eq!(brake.check_batch(&store, 20).await.unwrap(), Verdict::Pass);
+}
+
+#[tokio::test]
+async fn a_held_message_is_recorded_once_with_its_envelope_and_audit_row() {
+    let (store, _dir) = store().await;
+    let cause = Cause {
+        iam_id: "p1".into(),
+        email: None,
+        display_name: "p1".into(),
+        event_id: "urn:scim:client:okta e1".into(),
+        correlation_id: "c1".into(),
+        kind: "scim",
+        ends_at: None,
+        ending: None,
+        actor: None,
+    };
+    let processed = crate::store::Processed {
+        lane: "deprovision".into(),
+        outcome: "held_by_brake".into(),
+        detail: "held".into(),
+    };
+    let (hold, audit) = hold_of(
+        &cause,
+        vec!["remove the ClickUp account".into()],
+        "limit 3",
+        Some("{}".into()),
+    );
+
+    let first = store
+        .record_held("k", &processed, &hold, std::slice::from_ref(&audit))
+        .await;
+    let again = store.record_held("k", &processed, &hold, &[audit]).await;
+
+    assert_eq!((first.unwrap(), again.unwrap()), (true, false));
+    let brake = Brake {
+        settings: BrakeSettings::default(),
+    };
+    let held = brake.held(&store).await.unwrap();
+    let seen: Vec<_> = held
+        .iter()
+        .map(|h| (h.iam_id.as_str(), h.kind(), h.envelope.as_deref()))
+        .collect();
+    assert_eq!(seen, [("p1", "scim", Some("{}"))]);
+    assert_eq!(held[0].actions, ["remove the ClickUp account"]);
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit WHERE action = 'brake.hold'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(rows, 1);
+}
