@@ -62,7 +62,7 @@ pub async fn queue(
 
         envelope.acceptedat = Some(Utc::now().timestamp_millis());
         let started = Instant::now();
-        if let Err(publish_error) = publisher.publish(envelope).await {
+        if let Err(publish_error) = receipts.publish(publisher, envelope).await {
             warn!(event_id = %envelope.id, error = %publish_error, "publish not confirmed");
             if let Err(e) = receipts.release(&key).await {
                 error!(error = %e, "could not release a receipt; it frees itself when its lease ends");

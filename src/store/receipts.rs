@@ -1,7 +1,7 @@
 //! Receipts (the receivers' deduplication keys) written through [`Receipts`]: on the pool, each
 //! step its own transaction (the receivers), or inside an open transaction that commits them
-//! with other rows (a SCIM write: its resource, its receipts and their `event.received` rows
-//! together, or none of them).
+//! with other rows (a SCIM write: its resource, its receipts and their `event.received` rows,
+//! and with the embedded bus engine the queued messages too, together or none of them).
 
 use std::time::Duration;
 
@@ -10,10 +10,21 @@ use chrono::Utc;
 use sqlx::{Sqlite, SqliteConnection, Transaction};
 
 use super::{insert_audit, AuditEntry, Claim, Store, StoreError};
+use crate::{
+    bus::{PublishError, Publisher},
+    ingest::envelope::Envelope,
+};
 
-/// Where a publish claims, releases and accepts its receipt.
+/// Where a publish claims, releases and accepts its receipt, and is made.
 #[async_trait]
 pub trait Receipts: Send {
+    /// Publishes `envelope`: at once with confirm on the pool; within the transaction
+    /// otherwise ([`Publisher::publish_in`]).
+    async fn publish(
+        &mut self,
+        publisher: &dyn Publisher,
+        envelope: &Envelope,
+    ) -> Result<(), PublishError>;
     /// Claims a dedup key for publishing, with a lease that frees it if the process dies.
     async fn claim(&mut self, key: &str, lease: Duration) -> Result<Claim, StoreError>;
     /// Frees a claimed key after a failed publish, so a retry can publish it.
@@ -24,6 +35,14 @@ pub trait Receipts: Send {
 
 #[async_trait]
 impl Receipts for &Store {
+    async fn publish(
+        &mut self,
+        publisher: &dyn Publisher,
+        envelope: &Envelope,
+    ) -> Result<(), PublishError> {
+        publisher.publish(envelope).await
+    }
+
     async fn claim(&mut self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
         self.claim_receipt(key, lease).await
     }
@@ -39,6 +58,14 @@ impl Receipts for &Store {
 
 #[async_trait]
 impl Receipts for Transaction<'static, Sqlite> {
+    async fn publish(
+        &mut self,
+        publisher: &dyn Publisher,
+        envelope: &Envelope,
+    ) -> Result<(), PublishError> {
+        publisher.publish_in(self, envelope).await
+    }
+
     async fn claim(&mut self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
         claim(self, key, lease).await
     }
