@@ -311,6 +311,7 @@ fn receiver_state(
         max_body_bytes: http.max_body_bytes,
         body_timeout: Duration::from_millis(http.body_timeout_ms),
         refusals: Default::default(),
+        scim: http::scim::ScimState::new(http.scim_tokens.clone()),
     })
 }
 

@@ -52,6 +52,19 @@ pub struct Republish<'a> {
 pub trait Publisher: Send + Sync {
     async fn publish(&self, envelope: &Envelope) -> Result<(), PublishError>;
 
+    /// Publishes `envelope` as part of the caller's open store transaction (a SCIM write, whose
+    /// row and events commit together): an engine that lives in the store queues it in that
+    /// transaction, so it is delivered once the caller commits and never if it rolls back;
+    /// the others publish at once with confirm, as [`Publisher::publish`].
+    async fn publish_in(
+        &self,
+        transaction: &mut sqlx::SqliteConnection,
+        envelope: &Envelope,
+    ) -> Result<(), PublishError> {
+        let _ = transaction;
+        self.publish(envelope).await
+    }
+
     /// Publishes a message again to the events exchange with the same guarantees as
     /// [`Publisher::publish`] (confirmed, mandatory, persistent).
     async fn republish(&self, message: &Republish<'_>) -> Result<(), PublishError>;

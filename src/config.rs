@@ -7,10 +7,12 @@ use std::time::Duration;
 
 mod oidc;
 mod retry;
+mod scim;
 mod secrets;
 
 pub use oidc::{OidcSettings, UiSettings};
 pub use retry::{duration_label, parse_duration, DurationError, RetryTiers};
+pub use scim::ScimTokens;
 pub use secrets::{RedactedUrl, Secret, WebhookSecrets};
 
 /// HTTP receiver settings.
@@ -27,6 +29,11 @@ pub struct HttpSettings {
     /// Largest request body accepted; larger bodies get 413.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 1_048_576)]
     pub max_body_bytes: usize,
+
+    /// SCIM clients and their bearer tokens, `CLIENT=TOKEN` pairs separated by commas; without
+    /// any, every `/scim/v2` request is answered 404.
+    #[arg(long, env = "SCIM_TOKENS", default_value = "", hide_env_values = true)]
+    pub scim_tokens: ScimTokens,
 
     #[command(flatten)]
     pub oidc: OidcSettings,

@@ -109,6 +109,7 @@ async fn run_in(args: &DemoArgs, database: &Path) -> anyhow::Result<(Vec<Row>, S
             http_addr: router_url.clone(),
             max_body_bytes: 1_048_576,
             body_timeout_ms: 10_000,
+            scim_tokens: Default::default(),
             oidc: Default::default(),
         }),
         iam: Some(IamSettings {

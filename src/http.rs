@@ -1,8 +1,10 @@
-//! The HTTP edge: webhook receivers, health endpoints and metrics on actix-web.
+//! The HTTP edge: webhook receivers, the SCIM service provider, health endpoints and metrics
+//! on actix-web.
 //!
 //! Invariants: a receiver answers 2xx only after every event of the delivery is confirmed by
-//! the broker (202) or was already accepted before (200); every refusal is JSON, a known path
-//! asked with another method included (405 with `Allow`).
+//! the broker (202) or was already accepted before (200), and a SCIM write only after its
+//! events are; every refusal is JSON (SCIM's as SCIM errors), a known path asked with another
+//! method included (405 with `Allow`).
 
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
@@ -23,9 +25,11 @@ use crate::{
 pub mod admin;
 mod error;
 mod health;
+pub mod queue;
 mod receivers;
 pub mod refusals;
 mod routing;
+pub mod scim;
 pub mod ui;
 
 pub use admin::AdminState;
@@ -48,6 +52,8 @@ pub struct ReceiverState {
     pub queue_depths: Arc<dyn QueueDepths>,
     /// The bound on refusal rows in the audit trail.
     pub refusals: refusals::RefusalBound,
+    /// The SCIM clients, and the turn SCIM writes take.
+    pub scim: scim::ScimState,
 }
 
 /// What a worker's metrics listener serves.
@@ -82,6 +88,7 @@ pub fn serve(
             })
             .service(post("/webhooks/clickup").route(web::post().to(receivers::clickup)))
             .service(post("/webhooks/iam").route(web::post().to(receivers::iam)))
+            .configure(scim::configure)
             .service(get("/healthz", health::live))
             .service(get("/readyz", health::ready))
             .service(get("/metrics", health::metrics))

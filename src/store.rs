@@ -22,7 +22,9 @@ pub mod correlation;
 pub mod dead_letters;
 pub mod history;
 pub mod holds;
+pub mod receipts;
 pub mod requests;
+pub mod scim;
 pub mod ui_sessions;
 
 pub use access::{Grant, GrantChange, GrantEnd, GrantKind, IdentityRecord, NewGrant};
@@ -47,6 +49,9 @@ pub enum StoreError {
     /// A row changed between reading and writing it; read again and retry.
     #[error("write conflict: {0}")]
     Conflict(String),
+    /// A stored value the code cannot read (hand-edited, or written by a newer version).
+    #[error("unreadable row: {0}")]
+    Unreadable(String),
 }
 
 /// The result of claiming a dedup key before publishing.
@@ -131,33 +136,8 @@ impl Store {
 
     /// Claims a dedup key for publishing, with a lease that frees it if this process dies.
     pub async fn claim_receipt(&self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
-        let now = Utc::now().timestamp_millis();
-        let until = now + lease.as_millis() as i64;
-
-        let claimed = sqlx::query(
-            "INSERT INTO receipts (dedup_key, state, locked_until) VALUES (?1, 'pending', ?2)
-             ON CONFLICT (dedup_key) DO UPDATE SET locked_until = ?2
-             WHERE receipts.state = 'pending' AND receipts.locked_until < ?3
-             RETURNING dedup_key",
-        )
-        .bind(key)
-        .bind(until)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
-        if claimed.is_some() {
-            return Ok(Claim::New);
-        }
-
-        let state: Option<String> =
-            sqlx::query_scalar("SELECT state FROM receipts WHERE dedup_key = ?1")
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(match state.as_deref() {
-            Some("accepted") => Claim::Accepted,
-            _ => Claim::InFlight,
-        })
+        let mut connection = self.pool.acquire().await?;
+        receipts::claim(&mut connection, key, lease).await
     }
 
     /// Marks a claimed key accepted: call only after the broker confirmed.
@@ -174,11 +154,8 @@ impl Store {
 
     /// Frees a claimed key after a failed publish, so a retry can publish it.
     pub async fn release_receipt(&self, key: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM receipts WHERE dedup_key = ?1 AND state = 'pending'")
-            .bind(key)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        let mut connection = self.pool.acquire().await?;
+        receipts::release(&mut connection, key).await
     }
 
     /// Forgets accepted receipts older than `age` (senders stop retrying long before).

@@ -16,7 +16,7 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use chrono::Utc;
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 use tokio::{sync::Notify, time::timeout};
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
@@ -91,15 +91,21 @@ impl Embedded {
         Ok(())
     }
 
-    /// Queues a message in every lane its routing key binds to, within the confirm timeout.
-    async fn queue_bounded(&self, message: queue::NewMessage<'_>) -> Result<(), PublishError> {
-        let queues: Vec<String> = Lane::all_for_routing_key(message.routing_key)
+    /// The queues of every lane `routing_key` binds to (none: unroutable).
+    fn queues_for(&self, routing_key: &str) -> Result<Vec<String>, PublishError> {
+        let queues: Vec<String> = Lane::all_for_routing_key(routing_key)
             .into_iter()
             .map(|lane| self.names.queue(lane))
             .collect();
-        if queues.is_empty() {
-            return Err(PublishError::Unroutable(message.routing_key.to_owned()));
+        match queues.is_empty() {
+            true => Err(PublishError::Unroutable(routing_key.to_owned())),
+            false => Ok(queues),
         }
+    }
+
+    /// Queues a message in every lane its routing key binds to, within the confirm timeout.
+    async fn queue_bounded(&self, message: queue::NewMessage<'_>) -> Result<(), PublishError> {
+        let queues = self.queues_for(message.routing_key)?;
 
         let inserted = timeout(
             self.settings.confirm_timeout(),
@@ -143,6 +149,27 @@ impl Publisher for Embedded {
             replay: None,
         })
         .await
+    }
+
+    /// Queued in the caller's transaction; the consumers find it by polling once the caller
+    /// committed (waking them now would find nothing yet).
+    async fn publish_in(
+        &self,
+        transaction: &mut SqliteConnection,
+        envelope: &Envelope,
+    ) -> Result<(), PublishError> {
+        let queues = self.queues_for(&envelope.routingkey)?;
+        let body = envelope.to_bytes();
+        let message = queue::NewMessage {
+            body: &body,
+            routing_key: &envelope.routingkey,
+            message_id: &envelope.id,
+            correlation_id: &envelope.correlationid,
+            replay: None,
+        };
+        queue::insert_in(transaction, &queues, &message, now())
+            .await
+            .map_err(|e| PublishError::Unavailable(e.to_string()))
     }
 
     async fn republish(&self, message: &Republish<'_>) -> Result<(), PublishError> {

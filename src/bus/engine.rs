@@ -121,6 +121,14 @@ impl Publisher for Bus {
         self.publisher().publish(envelope).await
     }
 
+    async fn publish_in(
+        &self,
+        transaction: &mut sqlx::SqliteConnection,
+        envelope: &Envelope,
+    ) -> Result<(), PublishError> {
+        self.publisher().publish_in(transaction, envelope).await
+    }
+
     async fn republish(&self, message: &Republish<'_>) -> Result<(), PublishError> {
         self.publisher().republish(message).await
     }

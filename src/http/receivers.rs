@@ -1,37 +1,28 @@
 //! `POST /webhooks/clickup` and `POST /webhooks/iam`: read, verify, normalise, queue.
 //!
 //! Steps in order: read the raw body within the size limit; verify the signature over those
-//! exact bytes; parse and validate; claim each event's dedup key; publish with confirm; mark
-//! accepted. A failed publish releases its key so the sender's retry is not mistaken for a
-//! duplicate.
-
-use std::time::{Duration, Instant};
+//! exact bytes; parse and validate; then `http::queue`: claim each event's dedup key, publish
+//! with confirm, mark accepted.
 
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use bytes::BytesMut;
 use chrono::Utc;
 use serde_json::json;
-use tracing::{debug, error, info_span, warn, Instrument};
+use tracing::{info_span, warn, Instrument};
 
 use super::{
+    queue::{self, QueueError},
     refusals::{self, Sender},
     ReceiverError, ReceiverState,
 };
-use crate::bus::PublishError;
-use crate::{
-    ingest::{
-        clickup::{self, ClickUpPayloadError},
-        envelope::Envelope,
-        iam::{self, IamPayloadError},
-        signature::{self, StandardHeaders},
-    },
-    store::{correlation::received, Claim},
+use crate::ingest::{
+    clickup::{self, ClickUpPayloadError},
+    envelope::Envelope,
+    iam::{self, IamPayloadError},
+    signature::{self, StandardHeaders},
 };
 
-mod request;
-
-/// How long a claimed key stays locked while its publish is in flight.
-const CLAIM_LEASE: Duration = Duration::from_secs(10);
+pub(super) mod request;
 
 pub async fn clickup(
     request: HttpRequest,
@@ -224,71 +215,27 @@ async fn queue(
     state: &ReceiverState,
     mut envelopes: Vec<Envelope>,
 ) -> Result<HttpResponse, ReceiverError> {
-    let mut accepted = Vec::new();
-    let mut duplicates = Vec::new();
+    let queued = queue::queue(
+        &mut &state.store,
+        state.publisher.as_ref(),
+        &state.metrics,
+        &mut envelopes,
+    )
+    .await
+    .map_err(|e| match e {
+        QueueError::InFlight => ReceiverError::InFlight,
+        e => ReceiverError::Unavailable(e.to_string()),
+    })?;
 
-    for envelope in &mut envelopes {
-        let key = envelope.dedup_key();
-        let claim = state
-            .store
-            .claim_receipt(&key, CLAIM_LEASE)
-            .await
-            .map_err(|e| {
-                error!(error = %e, "receipt store unavailable");
-                ReceiverError::Unavailable("the receipt store is unavailable".into())
-            })?;
-        match claim {
-            Claim::Accepted => {
-                duplicates.push(envelope.id.clone());
-                continue;
-            }
-            Claim::InFlight => return Err(ReceiverError::InFlight),
-            Claim::New => {}
-        }
-
-        envelope.acceptedat = Some(Utc::now().timestamp_millis());
-        let started = Instant::now();
-        let published = state.publisher.publish(envelope).await;
-        if published.is_ok() {
-            state.metrics.confirmed(started.elapsed());
-        }
-        if let Err(publish_error) = published {
-            warn!(event_id = %envelope.id, error = %publish_error, "publish not confirmed");
-            if let Err(e) = state.store.release_receipt(&key).await {
-                error!(error = %e, "could not release a receipt; it frees itself when its lease ends");
-            }
-            return Err(ReceiverError::Unavailable(caller_safe(&publish_error)));
-        }
-        if let Err(e) = state
-            .store
-            .accept_receipt_with(&key, &received(envelope, "receiver"))
-            .await
-        {
-            // The event is queued; a redelivery is caught by the worker's own deduplication.
-            error!(error = %e, "could not mark a queued event accepted");
-        }
-        debug!(event_id = %envelope.id, routing_key = %envelope.routingkey, "event queued");
-        accepted.push(envelope.id.clone());
+    if queued.accepted.is_empty() {
+        return Ok(HttpResponse::Ok()
+            .json(json!({ "status": "duplicate", "duplicates": queued.duplicates })));
     }
-
-    if accepted.is_empty() {
-        return Ok(
-            HttpResponse::Ok().json(json!({ "status": "duplicate", "duplicates": duplicates }))
-        );
-    }
-    Ok(HttpResponse::Accepted()
-        .json(json!({ "status": "accepted", "accepted": accepted, "duplicates": duplicates })))
-}
-
-/// What the sender is told about a failed publish: no broker internals (queue names, vhost).
-fn caller_safe(error: &PublishError) -> String {
-    match error {
-        PublishError::Unavailable(_) | PublishError::ConfirmTimeout => {
-            "the broker did not confirm the event in time; retry later".into()
-        }
-        PublishError::Nacked => "the broker refused the event; retry later".into(),
-        PublishError::Unroutable(key) => format!("no queue takes routing key {key}; retry later"),
-    }
+    Ok(HttpResponse::Accepted().json(json!({
+        "status": "accepted",
+        "accepted": queued.accepted,
+        "duplicates": queued.duplicates,
+    })))
 }
 
 #[cfg(test)]

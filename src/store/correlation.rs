@@ -99,23 +99,8 @@ impl Store {
         key: &str,
         received: &AuditEntry,
     ) -> Result<(), StoreError> {
-        let now = Utc::now().timestamp_millis();
         let mut tx = self.pool.begin().await?;
-
-        let marked = sqlx::query(
-            "UPDATE receipts SET state = 'accepted', accepted_at = ?2
-             WHERE dedup_key = ?1 AND state = 'pending'",
-        )
-        .bind(key)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        // Only the request that turned the claim into an acceptance records it.
-        if marked == 1 {
-            insert_audit(&mut tx, now, received).await?;
-        }
-
+        super::receipts::accept(&mut tx, key, received).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -59,6 +59,8 @@ pub struct Options {
     pub ui: bool,
     /// `RETRY_TIERS` (five tiers of one second when `None`).
     pub retry_tiers: Option<&'static str>,
+    /// `SCIM_TOKENS` (SCIM off when `None`).
+    pub scim_tokens: Option<String>,
 }
 
 /// The IAM stand-in's client and the router's service account in it.
@@ -214,6 +216,12 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             http_addr: url.clone(),
             max_body_bytes: 64 * 1024,
             body_timeout_ms: 1_000,
+            scim_tokens: options
+                .scim_tokens
+                .as_deref()
+                .unwrap_or_default()
+                .parse()
+                .unwrap(),
             oidc: match (&iam, options.admin_api || options.ui) {
                 (Some(iam), true) => admin_api(iam),
                 _ => OidcSettings::default(),

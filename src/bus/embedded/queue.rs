@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use sqlx::{Row, SqlitePool};
+use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use crate::{bus::Death, store::StoreError};
 
@@ -59,6 +59,18 @@ pub(super) async fn insert(
     now: i64,
 ) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
+    insert_in(&mut tx, queues, message, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`insert`] within the caller's transaction (visible once the caller commits).
+pub(super) async fn insert_in(
+    tx: &mut SqliteConnection,
+    queues: &[String],
+    message: &NewMessage<'_>,
+    now: i64,
+) -> Result<(), StoreError> {
     for queue in queues {
         sqlx::query(
             "INSERT INTO bus_messages (queue, routing_key, message_id, correlation_id, body,
@@ -75,7 +87,6 @@ pub(super) async fn insert(
         .execute(&mut *tx)
         .await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 

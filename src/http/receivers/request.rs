@@ -47,7 +47,7 @@ pub fn check_headers(request: &HttpRequest, single: &[&'static str]) -> Result<(
 }
 
 /// The media type of a Content-Type header, lower-cased, without parameters.
-fn essence(content_type: Option<&str>) -> String {
+pub fn essence(content_type: Option<&str>) -> String {
     content_type
         .unwrap_or("application/json")
         .split(';')

@@ -1,0 +1,393 @@
+//! SCIM resources (#8): Users and Groups as canonical JSON rows, a Group's members in their
+//! own rows so that a User's read-only `groups` is computed when read. Reads use the pool;
+//! writes go through a [`ScimWrite`]: one `BEGIN IMMEDIATE` transaction that also takes the
+//! receipts of the write's events, committed with them or not at all.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use sqlx::{Row, Sqlite, SqliteConnection, Transaction};
+
+use super::{receipts::Receipts, Store, StoreError};
+use crate::scim::{resource::Meta, schema::ResourceType};
+
+/// One stored resource.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScimRecord {
+    pub resource_type: ResourceType,
+    pub id: String,
+    /// The canonical resource: its stored attributes, `id`, a User's `groups` as
+    /// `{value, display}`, a Group's `members` as given.
+    pub resource: Value,
+    pub meta: Meta,
+}
+
+impl Store {
+    /// The resource `id` of `resource_type`, if there is one.
+    pub async fn scim_resource(
+        &self,
+        resource_type: ResourceType,
+        id: &str,
+    ) -> Result<Option<ScimRecord>, StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        load(&mut connection, resource_type, Some(id))
+            .await
+            .map(|mut records| records.pop())
+    }
+
+    /// Every resource of `resource_type`, oldest first (created, then id). Filters are
+    /// evaluated over these in Rust: fine for the directory sizes the router serves.
+    pub async fn scim_resources(
+        &self,
+        resource_type: ResourceType,
+    ) -> Result<Vec<ScimRecord>, StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        load(&mut connection, resource_type, None).await
+    }
+
+    /// Starts a write; nothing is visible to others until [`ScimWrite::commit`].
+    pub async fn scim_write(&self) -> Result<ScimWrite, StoreError> {
+        Ok(ScimWrite {
+            tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+        })
+    }
+}
+
+/// An open SCIM write (the store's write lock is held until commit or drop).
+pub struct ScimWrite {
+    tx: Transaction<'static, Sqlite>,
+}
+
+impl ScimWrite {
+    pub async fn resource(
+        &mut self,
+        resource_type: ResourceType,
+        id: &str,
+    ) -> Result<Option<ScimRecord>, StoreError> {
+        load(&mut self.tx, resource_type, Some(id))
+            .await
+            .map(|mut records| records.pop())
+    }
+
+    /// The id of the User whose userName is `user_name` whatever its case.
+    pub async fn user_name_holder(
+        &mut self,
+        user_name: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM scim_resources WHERE user_name = ?1")
+                .bind(user_name.to_lowercase())
+                .fetch_optional(&mut *self.tx)
+                .await?,
+        )
+    }
+
+    /// The type of each of `ids` that names a resource.
+    pub async fn resource_types(
+        &mut self,
+        ids: &[&str],
+    ) -> Result<HashMap<String, ResourceType>, StoreError> {
+        let mut found = HashMap::new();
+        for id in ids {
+            let kind: Option<String> =
+                sqlx::query_scalar("SELECT resource_type FROM scim_resources WHERE id = ?1")
+                    .bind(id)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+            if let Some(kind) = kind {
+                found.insert((*id).to_owned(), resource_type(&kind));
+            }
+        }
+        Ok(found)
+    }
+
+    /// Stores a new resource (the canonical form; `id`, `groups`, `meta` are not kept).
+    pub async fn insert(
+        &mut self,
+        resource_type: ResourceType,
+        id: &str,
+        resource: &Value,
+        at: DateTime<Utc>,
+    ) -> Result<Meta, StoreError> {
+        let row = Columns::of(resource_type, resource);
+        let at_ms = at.timestamp_millis();
+
+        sqlx::query(
+            "INSERT INTO scim_resources (id, resource_type, body, user_name, display_name,
+             external_id, version, created, last_modified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7)",
+        )
+        .bind(id)
+        .bind(resource_type.name())
+        .bind(&row.body)
+        .bind(&row.user_name)
+        .bind(&row.display_name)
+        .bind(&row.external_id)
+        .bind(at_ms)
+        .execute(&mut *self.tx)
+        .await?;
+        self.set_members(id, &row.members).await?;
+
+        Ok(Meta {
+            created: at,
+            last_modified: at,
+            version: 1,
+        })
+    }
+
+    /// Replaces `old` by `resource`; refused when it changed since it was read.
+    pub async fn update(
+        &mut self,
+        old: &ScimRecord,
+        resource: &Value,
+        at: DateTime<Utc>,
+    ) -> Result<Meta, StoreError> {
+        let row = Columns::of(old.resource_type, resource);
+
+        let updated = sqlx::query(
+            "UPDATE scim_resources SET body = ?3, user_name = ?4, display_name = ?5,
+             external_id = ?6, version = version + 1, last_modified = ?7
+             WHERE id = ?1 AND version = ?2",
+        )
+        .bind(&old.id)
+        .bind(old.meta.version)
+        .bind(&row.body)
+        .bind(&row.user_name)
+        .bind(&row.display_name)
+        .bind(&row.external_id)
+        .bind(at.timestamp_millis())
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected();
+        if updated != 1 {
+            return Err(StoreError::Conflict(format!(
+                "SCIM resource {} changed meanwhile",
+                old.id
+            )));
+        }
+        if old.resource_type == ResourceType::Group {
+            self.set_members(&old.id, &row.members).await?;
+        }
+
+        Ok(Meta {
+            created: old.meta.created,
+            last_modified: at,
+            version: old.meta.version + 1,
+        })
+    }
+
+    /// Deletes `old`, taking it out of every Group it was a member of (those Groups get a new
+    /// version).
+    pub async fn delete(&mut self, old: &ScimRecord, at: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE scim_resources SET version = version + 1, last_modified = ?2
+             WHERE id IN (SELECT group_id FROM scim_group_members WHERE member_id = ?1)",
+        )
+        .bind(&old.id)
+        .bind(at.timestamp_millis())
+        .execute(&mut *self.tx)
+        .await?;
+        for statement in [
+            "DELETE FROM scim_group_members WHERE member_id = ?1 OR group_id = ?1",
+            "DELETE FROM scim_resources WHERE id = ?1",
+        ] {
+            sqlx::query(statement)
+                .bind(&old.id)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn set_members(
+        &mut self,
+        group_id: &str,
+        members: &[(String, String)],
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM scim_group_members WHERE group_id = ?1")
+            .bind(group_id)
+            .execute(&mut *self.tx)
+            .await?;
+        for (position, (member_id, member)) in members.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO scim_group_members (group_id, position, member_id, member)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )
+            .bind(group_id)
+            .bind(position as i64)
+            .bind(member_id)
+            .bind(member)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Where the write's events claim and accept their receipts: this transaction.
+    pub fn receipts(&mut self) -> &mut (dyn Receipts + 'static) {
+        &mut self.tx
+    }
+
+    /// Makes the write and its receipts visible, all at once.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        Ok(self.tx.commit().await?)
+    }
+}
+
+/// What a resource's row holds.
+struct Columns {
+    body: String,
+    user_name: Option<String>,
+    display_name: Option<String>,
+    external_id: Option<String>,
+    /// A Group's members: id and the value's JSON, in order.
+    members: Vec<(String, String)>,
+}
+
+impl Columns {
+    fn of(resource_type: ResourceType, resource: &Value) -> Self {
+        let text = |name: &str| {
+            resource
+                .get(name)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        let members = resource
+            .get("members")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|member| {
+                let id = member.get("value")?.as_str()?;
+                Some((id.to_owned(), member.to_string()))
+            })
+            .collect();
+
+        let mut body = resource.clone();
+        if let Some(body) = body.as_object_mut() {
+            for owned in ["id", "meta", "groups", "members"] {
+                body.remove(owned);
+            }
+        }
+        Self {
+            body: body.to_string(),
+            user_name: match resource_type {
+                ResourceType::User => Some(text("userName").unwrap_or_default().to_lowercase()),
+                ResourceType::Group => None,
+            },
+            display_name: text("displayName"),
+            external_id: text("externalId"),
+            members,
+        }
+    }
+}
+
+fn resource_type(name: &str) -> ResourceType {
+    match name {
+        "Group" => ResourceType::Group,
+        _ => ResourceType::User,
+    }
+}
+
+fn time(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// The resources of `resource_type` (or the one `id`), with their groups or members.
+async fn load(
+    connection: &mut SqliteConnection,
+    resource_type: ResourceType,
+    id: Option<&str>,
+) -> Result<Vec<ScimRecord>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, body, version, created, last_modified FROM scim_resources
+         WHERE resource_type = ?1 AND (?2 IS NULL OR id = ?2) ORDER BY created, id",
+    )
+    .bind(resource_type.name())
+    .bind(id)
+    .fetch_all(&mut *connection)
+    .await?;
+
+    let mut records = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id: String = row.get(0);
+        let body: String = row.get(1);
+        let mut resource: Value = serde_json::from_str(&body)
+            .map_err(|e| StoreError::Unreadable(format!("SCIM resource {id}: {e}")))?;
+        resource["id"] = json!(id);
+        records.push(ScimRecord {
+            resource_type,
+            id,
+            resource,
+            meta: Meta {
+                version: row.get(2),
+                created: time(row.get(3)),
+                last_modified: time(row.get(4)),
+            },
+        });
+    }
+    if records.is_empty() {
+        return Ok(records);
+    }
+
+    let (attribute, mut linked) = match resource_type {
+        ResourceType::User => ("groups", groups_of(connection, id).await?),
+        ResourceType::Group => ("members", members_of(connection, id).await?),
+    };
+    for record in &mut records {
+        if let Some(values) = linked.remove(&record.id) {
+            record.resource[attribute] = Value::Array(values);
+        }
+    }
+    Ok(records)
+}
+
+/// The `{value, display}` of the Groups each User (or the one `member`) is a direct member of.
+async fn groups_of(
+    connection: &mut SqliteConnection,
+    member: Option<&str>,
+) -> Result<HashMap<String, Vec<Value>>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT m.member_id, m.group_id, g.display_name FROM scim_group_members m
+         JOIN scim_resources g ON g.id = m.group_id
+         WHERE ?1 IS NULL OR m.member_id = ?1 ORDER BY g.created, g.id",
+    )
+    .bind(member)
+    .fetch_all(connection)
+    .await?;
+
+    let mut groups: HashMap<String, Vec<Value>> = HashMap::new();
+    for row in rows {
+        let mut group = json!({ "value": row.get::<String, _>(1) });
+        if let Some(display) = row.get::<Option<String>, _>(2) {
+            group["display"] = json!(display);
+        }
+        groups.entry(row.get(0)).or_default().push(group);
+    }
+    Ok(groups)
+}
+
+/// The members of each Group (or the one `group`), in order.
+async fn members_of(
+    connection: &mut SqliteConnection,
+    group: Option<&str>,
+) -> Result<HashMap<String, Vec<Value>>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT group_id, member FROM scim_group_members
+         WHERE ?1 IS NULL OR group_id = ?1 ORDER BY group_id, position",
+    )
+    .bind(group)
+    .fetch_all(connection)
+    .await?;
+
+    let mut members: HashMap<String, Vec<Value>> = HashMap::new();
+    for row in rows {
+        let group_id: String = row.get(0);
+        let member: String = row.get(1);
+        let member = serde_json::from_str(&member).map_err(|e| {
+            StoreError::Unreadable(format!("a member of SCIM group {group_id}: {e}"))
+        })?;
+        members.entry(group_id).or_default().push(member);
+    }
+    Ok(members)
+}
