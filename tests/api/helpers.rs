@@ -267,6 +267,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             scheduler_tick_ms: 100,
             reconcile_interval: clickup_iam_router::reconcile::Interval(options.reconcile_every),
             iam_api: iam.as_ref().map(iam_api).unwrap_or_default(),
+            ..RulesSettings::default()
         },
         run_worker: !options.without_worker,
         ui: match options.ui {
