@@ -20,6 +20,8 @@ mod hostile_clickup;
 mod hostile_iam;
 mod hostile_kit;
 mod iam;
+mod instances;
+mod instances_kit;
 mod lifecycle;
 mod logs_clean;
 mod metrics;
