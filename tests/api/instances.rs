@@ -153,34 +153,6 @@ async fn two_receivers_and_two_workers_do_everything_once_and_hand_the_scheduler
     tokio::time::sleep(Duration::from_secs(3)).await;
     watch.stop();
 
-    // The lease: one holder at a time, taken over only after it ended, never by worker-3.
-    let leases = lease_rows(&store).await;
-    let holders: Vec<String> = leases.iter().map(|l| holder_name(&l.holder)).collect();
-    assert_eq!(holders, [killed.clone(), survivor.clone()], "{leases:?}");
-    let takeover = &leases[1];
-    assert_eq!(takeover.previous.as_deref(), Some(first[0].holder.as_str()));
-    assert!(
-        takeover.at >= takeover.previous_end.unwrap(),
-        "taken over before the lease ended: {takeover:?}"
-    );
-    assert_eq!(watch.overlaps(), 0, "two holders at once");
-    assert_eq!(watch.holders(), [killed, survivor.clone()]);
-    let ended_at: Vec<i64> = sqlx::query_scalar(
-        "SELECT ended_at FROM grants WHERE iam_id IN ($1, $2, $3, $4) AND ended_at IS NOT NULL",
-    )
-    .bind(iam_id(30))
-    .bind(iam_id(31))
-    .bind(iam_id(32))
-    .bind(iam_id(33))
-    .fetch_all(store.pool())
-    .await
-    .unwrap();
-    assert!(!ended_at.is_empty());
-    assert!(
-        ended_at.iter().all(|&at| at >= takeover.at),
-        "the contract ends were applied by {survivor}, after it took the lease over"
-    );
-
     // Every effect once, in the sandbox's own records.
     let (invites, removals) = membership_changes(&state);
     for &n in &people {
@@ -221,6 +193,35 @@ async fn two_receivers_and_two_workers_do_everything_once_and_hand_the_scheduler
             .await
             .unwrap();
     assert!(audit_log_rows > 0, "the audit-log poller ran");
+
+    // The lease: one holder at a time, taken over only after it ended, never by worker-3.
+    let leases = lease_rows(&store).await;
+    let holders: Vec<String> = leases.iter().map(|l| holder_name(&l.holder)).collect();
+    assert_eq!(holders, [killed.clone(), survivor.clone()], "{leases:?}");
+    let takeover = &leases[1];
+    assert_eq!(takeover.previous.as_deref(), Some(first[0].holder.as_str()));
+    assert!(
+        takeover.at >= takeover.previous_end.unwrap(),
+        "taken over before the lease ended: {takeover:?}"
+    );
+    assert_eq!(watch.overlaps(), 0, "two holders at once");
+    assert_eq!(watch.holders(), [killed, survivor.clone()]);
+    let ended_at: Vec<i64> = sqlx::query_scalar(
+        "SELECT ended_at FROM grants WHERE iam_id IN ($1, $2, $3, $4) AND ended_at IS NOT NULL",
+    )
+    .bind(iam_id(30))
+    .bind(iam_id(31))
+    .bind(iam_id(32))
+    .bind(iam_id(33))
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert!(!ended_at.is_empty());
+    assert!(
+        ended_at.iter().all(|&at| at >= takeover.at),
+        "the contract ends were applied by {survivor}, after it took the lease over"
+    );
+
     drop(workers);
     drop(receivers);
     sandbox.stop().await;

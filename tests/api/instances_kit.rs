@@ -163,7 +163,8 @@ impl Process {
 
     async fn wait_answering(&self, path: &str) {
         let url = format!("http://{}{path}", self.addr);
-        let deadline = Instant::now() + Duration::from_secs(60);
+        // Generous: five debug binaries start at once on a machine the suite keeps busy.
+        let deadline = Instant::now() + Duration::from_secs(120);
         while Instant::now() < deadline {
             if let Ok(response) = reqwest::get(&url).await {
                 if response.status().is_success() {
