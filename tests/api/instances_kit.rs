@@ -331,6 +331,15 @@ pub fn contractor(n: u32, end: chrono::DateTime<chrono::Utc>) -> Value {
     event
 }
 
+/// Person `n` moving to Customer Success (a partial snapshot, later than the joiner).
+pub fn mover(n: u32) -> Value {
+    about(
+        fixture_json("iam/03-mover-dept-title-role.json"),
+        "mover",
+        n,
+    )
+}
+
 /// Person `n` terminated.
 pub fn leaver(n: u32) -> Value {
     about(fixture_json("iam/04-leaver-terminated.json"), "leaver", n)

@@ -22,6 +22,7 @@ mod hostile_kit;
 mod iam;
 mod instances;
 mod instances_kit;
+mod instances_races;
 mod lifecycle;
 mod logs_clean;
 mod metrics;
