@@ -8,7 +8,6 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -19,11 +18,12 @@ use clickup_iam_router::{
     store::Store,
 };
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
 
-use crate::instances_kit::{
-    contractor, email, iam_id, joiner, lease_held, leaver, task_created, Cluster, Delivery,
-    Process, COMPLIANCE_LIST,
+use crate::{
+    instances_kit::{
+        contractor, email, iam_id, joiner, leaver, task_created, Cluster, Delivery, COMPLIANCE_LIST,
+    },
+    instances_watch::Watch,
 };
 
 /// The reminder List of the shipped rules.
@@ -367,74 +367,4 @@ async fn repeated_audit(store: &Store) -> Vec<String> {
         .filter(|(_, times)| *times > 1)
         .map(|(key, times)| format!("{key} x{times}"))
         .collect()
-}
-
-/// Samples every worker's `scheduler_lease_held` gauge ten times a second: how often more
-/// than one held it, and who held it, in order.
-struct Watch {
-    workers: Arc<Mutex<Vec<(String, String)>>>,
-    overlaps: Arc<Mutex<usize>>,
-    holders: Arc<Mutex<Vec<String>>>,
-    stop: CancellationToken,
-}
-
-impl Watch {
-    fn start(workers: &[Process]) -> Self {
-        let watch = Self {
-            workers: Arc::default(),
-            overlaps: Arc::default(),
-            holders: Arc::default(),
-            stop: CancellationToken::new(),
-        };
-        watch.follow(workers);
-        let (list, overlaps, holders) = (
-            watch.workers.clone(),
-            watch.overlaps.clone(),
-            watch.holders.clone(),
-        );
-        let stop = watch.stop.clone();
-        tokio::spawn(async move {
-            let http = reqwest::Client::new();
-            while !stop.is_cancelled() {
-                let workers = list.lock().unwrap().clone();
-                let mut holding = Vec::new();
-                for (name, addr) in workers {
-                    if lease_held(&http, &addr).await == Some(true) {
-                        holding.push(name);
-                    }
-                }
-                if holding.len() > 1 {
-                    *overlaps.lock().unwrap() += 1;
-                }
-                if let [one] = holding.as_slice() {
-                    let mut seen = holders.lock().unwrap();
-                    if seen.last() != Some(one) {
-                        seen.push(one.clone());
-                    }
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        });
-        watch
-    }
-
-    /// Watches these workers from now on.
-    fn follow(&self, workers: &[Process]) {
-        *self.workers.lock().unwrap() = workers
-            .iter()
-            .map(|w| (w.name.clone(), w.addr.clone()))
-            .collect();
-    }
-
-    fn overlaps(&self) -> usize {
-        *self.overlaps.lock().unwrap()
-    }
-
-    fn holders(&self) -> Vec<String> {
-        self.holders.lock().unwrap().clone()
-    }
-
-    fn stop(&self) {
-        self.stop.cancel();
-    }
 }

@@ -23,6 +23,7 @@ mod iam;
 mod instances;
 mod instances_kit;
 mod instances_races;
+mod instances_watch;
 mod lifecycle;
 mod logs_clean;
 mod metrics;
