@@ -33,6 +33,7 @@ mod scim;
 mod scim_brake;
 mod scim_kit;
 mod scim_lists;
+mod scim_parity;
 mod scim_quirks;
 mod scim_writes;
 mod shutdown;
