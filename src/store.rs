@@ -22,6 +22,7 @@ pub mod correlation;
 pub mod dead_letters;
 pub mod history;
 pub mod holds;
+pub mod person_locks;
 pub mod receipts;
 pub mod requests;
 pub mod scim;
@@ -37,6 +38,7 @@ pub use dead_letters::{
 };
 pub use history::{Approval, AuditPage, AuditQuery, GrantRecord, MAX_AUDIT_PAGE};
 pub use holds::{Held, NewHold};
+pub use person_locks::PersonLock;
 pub use requests::{AccessRequest, Decision, RequestState};
 
 /// Store failures.

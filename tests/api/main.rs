@@ -23,6 +23,7 @@ mod iam;
 mod lifecycle;
 mod logs_clean;
 mod metrics;
+mod person_races;
 mod proxy;
 mod reconcile;
 mod request_kit;
