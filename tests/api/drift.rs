@@ -88,7 +88,7 @@ async fn audit_actions(app: &TestApp, run_id: &str) -> Vec<(String, String)> {
 /// Every grant row of the object, oldest first: `(level, end reason, still open)`.
 async fn grant_rows(app: &TestApp, object: &str) -> Vec<(String, Option<String>, bool)> {
     let rows = sqlx::query(
-        "SELECT level, end_reason, ended_at IS NULL FROM grants WHERE iam_id = ?1 AND object = ?2 ORDER BY id",
+        "SELECT level, end_reason, ended_at IS NULL FROM grants WHERE iam_id = $1 AND object = $2 ORDER BY id",
     )
     .bind(JANE)
     .bind(object)
