@@ -4,6 +4,12 @@
 //!
 //! Pages are keyset pages: `after` is the last row's key of the previous page, so a page
 //! never repeats or skips a row written meanwhile.
+//!
+//! FIXME(#9): on PostgreSQL keys (identity columns, `rowid`) are taken at insert, not at
+//! commit, so a row whose transaction commits after a later-numbered one was read can fall
+//! behind a page already served (SQLite's one writer commits in key order); reading pages
+//! only up to the oldest key still in flight (`pg_snapshot_xmin` against a per-row xid) or a
+//! commit-ordered key would fix it. The audit search (`store::history`) pages the same way.
 
 use serde::Serialize;
 use sqlx::Row;
