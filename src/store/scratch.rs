@@ -77,11 +77,13 @@ impl Drop for ScratchDatabase {
     }
 }
 
-/// What keeps a test's store alive: its SQLite file's folder or its PostgreSQL database.
+/// A test's store: its URL, and what keeps it alive (its SQLite file's folder or its
+/// PostgreSQL database).
 #[cfg(test)]
-pub(crate) enum TestStore {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres(#[allow(dead_code)] ScratchDatabase),
+pub(crate) struct TestStore {
+    url: String,
+    _dir: Option<tempfile::TempDir>,
+    _database: Option<ScratchDatabase>,
 }
 
 #[cfg(test)]
@@ -93,8 +95,8 @@ impl TestStore {
                 let database = ScratchDatabase::create(&admin_url)
                     .await
                     .expect("a scratch database in the TEST_POSTGRES_URL cluster");
-                let store = open_at(database.url()).await;
-                (store, TestStore::Postgres(database))
+                let url = database.url().to_owned();
+                Self::opened(url, None, Some(database)).await
             }
             None => Self::open_sqlite().await,
         }
@@ -104,21 +106,31 @@ impl TestStore {
     /// engine's tests: it runs on SQLite only).
     pub(crate) async fn open_sqlite() -> (super::Store, TestStore) {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let store = open_at(&format!(
-            "sqlite://{}",
-            dir.path().join("test.db").display()
-        ))
-        .await;
-        (store, TestStore::Sqlite(dir))
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        Self::opened(url, Some(dir), None).await
     }
-}
 
-#[cfg(test)]
-async fn open_at(url: &str) -> super::Store {
-    let settings = crate::config::StoreSettings {
-        database_url: url.parse().expect("a database URL"),
-    };
-    super::Store::open(&settings)
-        .await
-        .expect("a fresh store opens")
+    /// The store's `DATABASE_URL`.
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    async fn opened(
+        url: String,
+        dir: Option<tempfile::TempDir>,
+        database: Option<ScratchDatabase>,
+    ) -> (super::Store, TestStore) {
+        let settings = crate::config::StoreSettings {
+            database_url: url.parse().expect("a database URL"),
+        };
+        let store = super::Store::open(&settings)
+            .await
+            .expect("a fresh store opens");
+        let kept = TestStore {
+            url,
+            _dir: dir,
+            _database: database,
+        };
+        (store, kept)
+    }
 }

@@ -117,6 +117,24 @@ async fn audit_rows_cannot_be_changed_or_deleted() {
     assert_eq!(store.audit_by_correlation("corr-1").await.unwrap().len(), 1);
 }
 
+#[tokio::test]
+async fn a_store_opened_read_only_reads_but_refuses_writes() {
+    let (store, kept) = store().await;
+    store.append_audit(&entry("written")).await.unwrap();
+    let settings = StoreSettings {
+        database_url: kept.url().parse().unwrap(),
+    };
+
+    let reader = Store::open_read_only(&settings).await.unwrap();
+
+    assert_eq!(
+        reader.audit_by_correlation("corr-1").await.unwrap().len(),
+        1
+    );
+    assert!(reader.append_audit(&entry("refused")).await.is_err());
+    assert_eq!(store.audit_by_correlation("corr-1").await.unwrap().len(), 1);
+}
+
 /// SCIM writes decide against what they read (userName taken, If-Match), so one waits for
 /// the other: SQLite's write lock, PostgreSQL's advisory lock.
 #[tokio::test]
