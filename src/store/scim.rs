@@ -1,7 +1,8 @@
 //! SCIM resources (#8): Users and Groups as canonical JSON rows, a Group's members in their
 //! own rows so that a User's read-only `groups` is computed when read. Reads use the pool;
-//! writes go through a [`ScimWrite`]: one `BEGIN IMMEDIATE` transaction that also takes the
-//! receipts of the write's events, committed with them or not at all.
+//! writes go through a [`ScimWrite`]: one transaction at a time (`BEGIN IMMEDIATE` on SQLite,
+//! an advisory lock on PostgreSQL) that also takes the receipts of the write's events,
+//! committed with them or not at all.
 
 use std::collections::HashMap;
 
