@@ -155,7 +155,7 @@ async fn scim_outcomes(app: &TestApp) -> Vec<String> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let keys: Vec<String> = sqlx::query_scalar(
-            "SELECT event_id FROM audit WHERE action = 'event.received' AND actor = ?1 ORDER BY seq",
+            "SELECT event_id FROM audit WHERE action = 'event.received' AND actor = $1 ORDER BY seq",
         )
         .bind(format!("iam:urn:scim:client:{CLIENT}"))
         .fetch_all(app.store.pool())
