@@ -91,7 +91,8 @@ impl BusSettings {
 /// Store settings.
 #[derive(clap::Args, Clone, Debug)]
 pub struct StoreSettings {
-    /// SQLite database (`sqlite://PATH`); created when missing.
+    /// The store: a SQLite file (`sqlite://PATH`, created when missing) or a PostgreSQL
+    /// database (`postgres://USER:PASSWORD@HOST:PORT/DB`, which needs `AMQP_URL`).
     #[arg(
         long,
         env = "DATABASE_URL",

@@ -112,7 +112,7 @@ pub(crate) async fn sandbox_get(app: &TestApp, path: &str) -> Value {
 
 pub(crate) async fn audit_rows(app: &TestApp, action: &str) -> Vec<(String, Value)> {
     let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT outcome, detail FROM audit WHERE action = ?1 ORDER BY seq")
+        sqlx::query_as("SELECT outcome, detail FROM audit WHERE action = $1 ORDER BY seq")
             .bind(action)
             .fetch_all(app.store.pool())
             .await
