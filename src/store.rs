@@ -217,19 +217,7 @@ impl Store {
                 .await?;
         }
 
-        let inserted = sqlx::query(
-            "INSERT INTO processed (message_key, lane, outcome, detail, handled_at) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (message_key) DO NOTHING",
-        )
-        .bind(key)
-        .bind(&processed.lane)
-        .bind(&processed.outcome)
-        .bind(&processed.detail)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
+        let inserted = insert_processed(&mut tx, key, processed, now).await?;
         if inserted {
             for entry in audit {
                 insert_audit(&mut tx, now, entry).await?;
@@ -280,6 +268,27 @@ pub(crate) async fn temp_store() -> (Store, scratch::TestStore) {
 #[cfg(test)]
 pub(crate) async fn temp_sqlite_store() -> (Store, scratch::TestStore) {
     scratch::TestStore::open_sqlite().await
+}
+
+/// Records `key` as handled unless it is already; true when this call recorded it.
+async fn insert_processed(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    key: &str,
+    processed: &Processed,
+    at: i64,
+) -> Result<bool, StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO processed (message_key, lane, outcome, detail, handled_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (message_key) DO NOTHING",
+    )
+    .bind(key)
+    .bind(&processed.lane)
+    .bind(&processed.outcome)
+    .bind(&processed.detail)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
 }
 
 async fn insert_audit(

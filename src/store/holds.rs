@@ -5,7 +5,7 @@
 use chrono::Utc;
 use sqlx::Row;
 
-use super::{insert_audit, AuditEntry, Processed, Store, StoreError};
+use super::{insert_audit, insert_processed, AuditEntry, Processed, Store, StoreError};
 
 /// One hold to record.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,19 +71,7 @@ impl Store {
             .bind(key)
             .execute(&mut *tx)
             .await?;
-        let inserted = sqlx::query(
-            "INSERT INTO processed (message_key, lane, outcome, detail, handled_at) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (message_key) DO NOTHING",
-        )
-        .bind(key)
-        .bind(&processed.lane)
-        .bind(&processed.outcome)
-        .bind(&processed.detail)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
+        let inserted = insert_processed(&mut tx, key, processed, now).await?;
         if inserted {
             insert_hold(&mut tx, now, hold).await?;
             for entry in audit {
