@@ -17,7 +17,7 @@ use crate::ingest::{
 
 mod profile;
 
-pub use profile::user_of;
+pub use profile::{chosen_email, user_of};
 
 /// Who wrote, and the write's own id.
 pub struct Source<'a> {

@@ -24,6 +24,7 @@ pub fn normalise(resource_type: ResourceType, input: &Value) -> Result<Value, Sc
     let Value::Object(members) = input else {
         return Err(ScimError::invalid_syntax("the body must be a JSON object"));
     };
+    check_schemas(resource_type, members)?;
 
     let mut out = Map::new();
     let mut unknown = Vec::new();
@@ -76,6 +77,56 @@ pub fn normalise(resource_type: ResourceType, input: &Value) -> Result<Value, Sc
     settle(resource_type, &mut out);
     check(resource_type, &out)?;
     Ok(out)
+}
+
+/// Refuses a `schemas` that names a schema this server does not serve for `resource_type`
+/// (`invalidValue`, naming the first such URI, cut) or leaves out the core one
+/// (`invalidSyntax`). URIs compare whatever their case. A body without `schemas` is taken as
+/// the core schema's: several provisioning clients leave it out.
+fn check_schemas(
+    resource_type: ResourceType,
+    members: &Map<String, Value>,
+) -> Result<(), ScimError> {
+    let Some((_, schemas)) = members
+        .iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case("schemas"))
+    else {
+        return Ok(());
+    };
+    let uris: Option<Vec<&str>> = schemas
+        .as_array()
+        .map(|items| items.iter().map(Value::as_str).collect())
+        .unwrap_or(None);
+    let Some(uris) = uris else {
+        return Err(ScimError::invalid_syntax(
+            "schemas must be a list of schema URIs",
+        ));
+    };
+
+    let served = |uri: &str| {
+        uri.eq_ignore_ascii_case(resource_type.core().id)
+            || resource_type
+                .extensions()
+                .iter()
+                .any(|extension| uri.eq_ignore_ascii_case(extension.id))
+    };
+    if let Some(unknown) = uris.iter().find(|uri| !served(uri)) {
+        return Err(ScimError::invalid_value(format!(
+            "schemas: {} is not a schema of {} here",
+            bounded(unknown),
+            resource_type.endpoint()
+        )));
+    }
+    if !uris
+        .iter()
+        .any(|uri| uri.eq_ignore_ascii_case(resource_type.core().id))
+    {
+        return Err(ScimError::invalid_syntax(format!(
+            "schemas must include {}",
+            resource_type.core().id
+        )));
+    }
+    Ok(())
 }
 
 /// Sets `attribute` (of the extension `extension`, or top-level) from client input, unless

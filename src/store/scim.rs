@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use sqlx::{Any, AnyConnection, Row, Transaction};
 
 use super::{receipts::Receipts, Backend, Store, StoreError};
-use crate::scim::{resource::Meta, schema::ResourceType};
+use crate::scim::{events::chosen_email, resource::Meta, schema::ResourceType};
 
 /// One stored resource.
 #[derive(Clone, Debug, PartialEq)]
@@ -99,6 +99,17 @@ impl ScimWrite {
         )
     }
 
+    /// The id of the User whose chosen e-mail address (see [`chosen_email`]) is `email`
+    /// whatever its case.
+    pub async fn email_holder(&mut self, email: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM scim_resources WHERE email = $1 ORDER BY created, id LIMIT 1",
+        )
+        .bind(email.to_lowercase())
+        .fetch_optional(&mut *self.tx)
+        .await?)
+    }
+
     /// The type of each of `ids` that names a resource.
     pub async fn resource_types(
         &mut self,
@@ -131,7 +142,8 @@ impl ScimWrite {
 
         sqlx::query(
             "INSERT INTO scim_resources (id, resource_type, body, user_name, display_name,
-             external_id, version, created, last_modified) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7)",
+             external_id, email, version, created, last_modified)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8)",
         )
         .bind(id)
         .bind(resource_type.name())
@@ -139,6 +151,7 @@ impl ScimWrite {
         .bind(&row.user_name)
         .bind(&row.display_name)
         .bind(&row.external_id)
+        .bind(&row.email)
         .bind(at_ms)
         .execute(&mut *self.tx)
         .await?;
@@ -162,7 +175,7 @@ impl ScimWrite {
 
         let updated = sqlx::query(
             "UPDATE scim_resources SET body = $3, user_name = $4, display_name = $5,
-             external_id = $6, version = version + 1, last_modified = $7
+             external_id = $6, email = $7, version = version + 1, last_modified = $8
              WHERE id = $1 AND version = $2",
         )
         .bind(&old.id)
@@ -171,6 +184,7 @@ impl ScimWrite {
         .bind(&row.user_name)
         .bind(&row.display_name)
         .bind(&row.external_id)
+        .bind(&row.email)
         .bind(at.timestamp_millis())
         .execute(&mut *self.tx)
         .await?
@@ -256,6 +270,8 @@ struct Columns {
     user_name: Option<String>,
     display_name: Option<String>,
     external_id: Option<String>,
+    /// A User's chosen e-mail address, lowercased.
+    email: Option<String>,
     /// A Group's members: id and the value's JSON, in order.
     members: Vec<(String, String)>,
 }
@@ -293,6 +309,10 @@ impl Columns {
             },
             display_name: text("displayName"),
             external_id: text("externalId"),
+            email: match resource_type {
+                ResourceType::User => chosen_email(resource).map(|email| email.to_lowercase()),
+                ResourceType::Group => None,
+            },
             members,
         }
     }

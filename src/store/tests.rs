@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use super::*;
 
 use super::temp_store as store;
+use crate::scim::schema::ResourceType;
 
 fn entry(action: &str) -> AuditEntry {
     AuditEntry {
@@ -151,6 +152,67 @@ async fn a_scim_write_waits_until_the_one_in_progress_ends() {
 
     let second = tokio::time::timeout(Duration::from_secs(5), second).await;
     assert!(matches!(second, Ok(Ok(Ok(())))), "{second:?}");
+}
+
+/// The migration that added `scim_resources.email` fills it for rows written before, by the
+/// same rule the writes use (`scim::events::chosen_email`, lowercased): its backfill run over
+/// rows whose column was emptied gives back what the writes stored.
+#[tokio::test]
+async fn the_email_backfill_picks_what_the_writes_pick() {
+    let (store, _dir) = store().await;
+    let users = [
+        serde_json::json!({"userName": "a"}),
+        serde_json::json!({"userName": "b", "emails": [{"value": " B@X "}]}),
+        serde_json::json!({"userName": "c", "emails": [{"value": "h@x", "type": "home"},
+                                                       {"value": "W@x", "type": "work"}]}),
+        serde_json::json!({"userName": "d", "emails": [{"value": "w@x", "type": "work"},
+                                                       {"value": "P@x", "primary": true}]}),
+        serde_json::json!({"userName": "e", "emails": [{"primary": true}, {"value": "x@x"}]}),
+    ];
+    let mut write = store.scim_write().await.unwrap();
+    for (n, user) in users.iter().enumerate() {
+        write
+            .insert(
+                ResourceType::User,
+                &format!("u{n}"),
+                user,
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+    }
+    write.commit().await.unwrap();
+    let emails = || async {
+        let rows: Vec<(String, Option<String>)> =
+            sqlx::query_as("SELECT id, email FROM scim_resources ORDER BY id")
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+        rows
+    };
+    let written = emails().await;
+
+    sqlx::query("UPDATE scim_resources SET email = NULL")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let migration = match store.backend {
+        Backend::Sqlite => include_str!("../../migrations/sqlite/20261206000004_scim_email.sql"),
+        Backend::Postgres => {
+            include_str!("../../migrations/postgres/20261206000004_scim_email.sql")
+        }
+    };
+    let start = migration.find("UPDATE scim_resources").unwrap();
+    let end = start + migration[start..].find(';').unwrap();
+    sqlx::query(&migration[start..end])
+        .execute(store.pool())
+        .await
+        .unwrap();
+
+    assert_eq!(emails().await, written);
+    let expected = [None, Some("b@x"), Some("w@x"), Some("p@x"), None];
+    let stored: Vec<Option<&str>> = written.iter().map(|(_, e)| e.as_deref()).collect();
+    assert_eq!(stored, expected);
 }
 
 #[tokio::test]

@@ -40,6 +40,7 @@ mod scim_kit;
 mod scim_lists;
 mod scim_parity;
 mod scim_quirks;
+mod scim_refusals;
 mod scim_writes;
 mod shutdown;
 mod split;

@@ -127,17 +127,29 @@ impl Scim {
 
 /// The routing keys of the events the SCIM client's writes published, oldest first.
 pub async fn published(app: &TestApp) -> Vec<String> {
-    let rows: Vec<String> = sqlx::query_scalar(
-        "SELECT detail FROM audit WHERE action = 'event.received' AND actor = $1 ORDER BY seq",
+    published_with_subjects(app)
+        .await
+        .into_iter()
+        .map(|(routing_key, _)| routing_key)
+        .collect()
+}
+
+/// The routing key and subject (`user:<iam id>`) of each event the SCIM client's writes
+/// published, oldest first.
+pub async fn published_with_subjects(app: &TestApp) -> Vec<(String, String)> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT detail, subject FROM audit WHERE action = 'event.received' AND actor = $1
+         ORDER BY seq",
     )
     .bind(format!("iam:urn:scim:client:{CLIENT}"))
     .fetch_all(app.store.pool())
     .await
     .unwrap();
     rows.iter()
-        .map(|detail| {
+        .map(|(detail, subject)| {
             let detail: Value = serde_json::from_str(detail).unwrap();
-            detail["routing_key"].as_str().unwrap().to_owned()
+            let routing_key = detail["routing_key"].as_str().unwrap().to_owned();
+            (routing_key, subject.clone())
         })
         .collect()
 }

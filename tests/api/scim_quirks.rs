@@ -90,7 +90,7 @@ async fn client_patch_shapes_on_users() {
         let user = scim
             .user(
                 json!({"userName": format!("user{index}@acme.com"), "active": true,
-                         "emails": [{"value": "old@acme.com", "type": "work", "primary": true}]}),
+                         "emails": [{"value": format!("old{index}@acme.com"), "type": "work", "primary": true}]}),
             )
             .await;
         let path = format!("/Users/{}", user["id"].as_str().unwrap());
@@ -131,22 +131,23 @@ async fn client_member_shapes_on_groups() {
         (
             "Entra: remove members by a value list",
             json!([{"op": "Remove", "path": "members", "value": [{"value": ann}]}]),
-            json!([{"value": bob}]),
+            json!([{"value": bob, "type": "User"}]),
         ),
         (
             "Okta: remove a member by value filter",
             json!([{"op": "remove", "path": format!("members[value eq \"{bob}\"]")}]),
-            json!([{"value": ann}]),
+            json!([{"value": ann, "type": "User"}]),
         ),
         (
             "Entra: add members, one already there",
             json!([{"op": "Add", "path": "members", "value": [{"value": bob}, {"value": cy}]}]),
-            json!([{"value": ann}, {"value": bob}, {"value": cy}]),
+            json!([{"value": ann, "type": "User"}, {"value": bob, "type": "User"},
+                   {"value": cy, "type": "User"}]),
         ),
         (
             "Okta: replace the member list and the name without a path",
             json!([{"op": "replace", "value": {"displayName": "Renamed", "members": [{"value": cy, "display": "Cy"}]}}]),
-            json!([{"value": cy, "display": "Cy"}]),
+            json!([{"value": cy, "display": "Cy", "type": "User"}]),
         ),
     ];
     for (index, (client, operations, members)) in cases.into_iter().enumerate() {

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::{
     helpers::{skip_unless_rabbitmq, Options},
-    scim_kit::{published, spawn_scim, Scim, PATCH_OP},
+    scim_kit::{published, published_with_subjects, spawn_scim, Scim, PATCH_OP},
 };
 
 /// Each refused write is answered before anything is published: no event, nothing queued,
@@ -202,7 +202,7 @@ async fn a_users_groups_are_the_groups_it_is_a_member_of() {
     );
     assert_eq!(
         sales["members"],
-        json!([{"value": ann_id}, {"value": bob_id, "display": "Bob"}])
+        json!([{"value": ann_id, "type": "User"}, {"value": bob_id, "display": "Bob", "type": "User"}])
     );
 
     let removed = scim
@@ -213,7 +213,7 @@ async fn a_users_groups_are_the_groups_it_is_a_member_of() {
         .await;
     assert_eq!(
         removed.body["members"],
-        json!([{"value": bob_id, "display": "Bob"}])
+        json!([{"value": bob_id, "display": "Bob", "type": "User"}])
     );
     assert!(scim
         .get(&format!("/Users/{ann_id}"))
@@ -236,5 +236,43 @@ async fn a_users_groups_are_the_groups_it_is_a_member_of() {
         2
     );
     assert!(events.contains(&"iam.membership.removed".to_owned()));
+    app.stop().await;
+}
+
+/// A Group given as a member by bare id, or typed "User", is stored as the Group it is: its
+/// membership announces only the Users, never a person whose IAM id is the Group's.
+#[tokio::test]
+async fn a_nested_group_sent_as_a_user_is_a_group_and_no_person() {
+    let app = spawn_scim(Options::default()).await;
+    let scim = Scim::new(&app);
+    let ann = scim.user(json!({"userName": "ann@example.com"})).await;
+    let ann_id = ann["id"].as_str().unwrap();
+    let inner = scim.group(json!({"displayName": "Inner"})).await;
+    let inner_id = inner["id"].as_str().unwrap();
+    let other = scim.group(json!({"displayName": "Other"})).await;
+    let other_id = other["id"].as_str().unwrap();
+    let before = published_with_subjects(&app).await.len();
+
+    let outer = scim
+        .group(json!({"displayName": "Outer", "members": [{"value": ann_id}, {"value": inner_id}]}))
+        .await;
+    let outer_path = format!("/Groups/{}", outer["id"].as_str().unwrap());
+    let patched = scim
+        .patch(
+            &outer_path,
+            json!([{"op": "add", "path": "members", "value": [{"value": other_id, "type": "User"}]}]),
+        )
+        .await;
+
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    let expected = json!([{"value": ann_id, "type": "User"}, {"value": inner_id, "type": "Group"},
+                          {"value": other_id, "type": "Group"}]);
+    assert_eq!(patched.body["members"], expected);
+    assert_eq!(scim.get(&outer_path).await.body["members"], expected);
+    let events = published_with_subjects(&app).await;
+    assert_eq!(
+        events[before..],
+        [("iam.membership.added".to_owned(), format!("user:{ann_id}"))]
+    );
     app.stop().await;
 }

@@ -1,11 +1,14 @@
 //! Writes: POST (201 with `Location`), PUT, PATCH (200 with the resource), DELETE (204).
 //!
 //! Each write is one store transaction that SCIM writes take in turns (`ScimWrite`): read the resource
-//! (404), `If-Match` (412), compute and check the new one (400, 409 for a userName taken
-//! whatever its case) before anything is published; `scim::events` turns the change into
+//! (404), `If-Match` (412), compute and check the new one (400; 409 for a userName or a chosen
+//! e-mail address another User has, whatever its case; members typed as stored) before
+//! anything is published; `scim::events` turns the change into
 //! identity envelopes; the row is written; the envelopes go through `http::queue` with their
 //! receipts in the same transaction; then it commits and answers. A failed publish answers
 //! 503 and the rollback leaves the store as it was, so the client's retry is clean.
+
+use std::collections::HashMap;
 
 use actix_web::{
     http::{header, StatusCode},
@@ -26,7 +29,7 @@ use crate::{
     http::{queue, ReceiverState},
     scim::{
         error::bounded,
-        events::{self, Change, EventError, Source},
+        events::{self, chosen_email, Change, EventError, Source},
         patch::{self, Operation},
         resource::{normalise, Projection},
         schema::ResourceType,
@@ -197,8 +200,8 @@ async fn write(
         if let Some(old) = &old {
             check_if_match(request, &old.meta)?;
         }
-        let new = new_resource(resource_type, id, old.as_ref(), edit)?;
-        if let Some(new) = &new {
+        let mut new = new_resource(resource_type, id, old.as_ref(), edit)?;
+        if let Some(new) = &mut new {
             check_references(&mut write, resource_type, id, new).await?;
         }
 
@@ -281,13 +284,16 @@ fn new_resource(
     Ok(Some(new))
 }
 
-/// A userName taken by another User (whatever its case) is 409; a Group's members must be
-/// Users or Groups of this service, and not the Group itself.
+/// A userName, or a chosen e-mail address, taken by another User (whatever its case) is 409
+/// (ClickUp knows people by e-mail: two Users would share one account); a Group's members must be
+/// Users or Groups of this service, and not the Group itself. Each member's `type` becomes
+/// the type stored for its id, whatever the client sent: a Group sent as a bare id (or as a
+/// "User") is a nested Group, never a person whose IAM id is the Group's.
 async fn check_references(
     write: &mut ScimWrite,
     resource_type: ResourceType,
     id: &str,
-    new: &Value,
+    new: &mut Value,
 ) -> Result<(), ScimError> {
     if let Some(user_name) = new.get("userName").and_then(Value::as_str) {
         let holder = write
@@ -300,26 +306,52 @@ async fn check_references(
             ));
         }
     }
+    if let Some(email) = chosen_email(new).filter(|_| resource_type == ResourceType::User) {
+        let holder = write.email_holder(&email).await.map_err(unavailable)?;
+        if holder.is_some_and(|holder| holder != id) {
+            return Err(ScimError::conflict(
+                "emails: the User's e-mail address (primary, else work, else first) is another User's",
+            ));
+        }
+    }
 
-    let members: Vec<&str> = new
+    let members: Vec<String> = new
         .get("members")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .filter_map(|member| member.get("value").and_then(Value::as_str))
+        .map(str::to_owned)
         .collect();
-    if resource_type == ResourceType::Group && members.contains(&id) {
+    if resource_type == ResourceType::Group && members.iter().any(|member| member == id) {
         return Err(ScimError::invalid_value(
             "members: a Group cannot be its own member",
         ));
     }
-    let known = write.resource_types(&members).await.map_err(unavailable)?;
-    match members.iter().find(|member| !known.contains_key(**member)) {
-        Some(unknown) => Err(ScimError::invalid_value(format!(
+    let ids: Vec<&str> = members.iter().map(String::as_str).collect();
+    let known = write.resource_types(&ids).await.map_err(unavailable)?;
+    if let Some(unknown) = ids.iter().find(|member| !known.contains_key(**member)) {
+        return Err(ScimError::invalid_value(format!(
             "members: {} is not the id of a User or Group",
             bounded(unknown)
-        ))),
-        None => Ok(()),
+        )));
+    }
+
+    typed_members(new, &known);
+    Ok(())
+}
+
+/// Sets each member's `type` to the stored type of its id (`known` holds every member's).
+fn typed_members(resource: &mut Value, known: &HashMap<String, ResourceType>) {
+    let members = resource.get_mut("members").and_then(Value::as_array_mut);
+    for member in members.into_iter().flatten() {
+        let kind = member
+            .get("value")
+            .and_then(Value::as_str)
+            .and_then(|value| known.get(value));
+        if let (Some(kind), Some(fields)) = (kind, member.as_object_mut()) {
+            fields.insert("type".into(), json!(kind.name()));
+        }
     }
 }
 

@@ -52,7 +52,7 @@ pub fn user_of(resource: &Value) -> Result<ScimUser, EventError> {
     let name = &resource["name"];
 
     let emails = emails(resource);
-    let email = pick(&resource["emails"]).and_then(|chosen| text(chosen, "value"));
+    let email = chosen_email(resource);
     let display_name = text(resource, "displayName")
         .or_else(|| text(name, "formatted"))
         .or_else(|| {
@@ -133,6 +133,12 @@ pub fn user_of(resource: &Value) -> Result<ScimUser, EventError> {
         active,
         json: user,
     })
+}
+
+/// The e-mail address a User is known by (`data.user.email`, and ClickUp's key for the
+/// person): the primary one, else the `work` one, else the first, as given.
+pub fn chosen_email(resource: &Value) -> Option<String> {
+    pick(&resource["emails"]).and_then(|chosen| text(chosen, "value"))
 }
 
 /// The profile keys (and `username`) that differ between two `data.user` values, sorted.
@@ -279,4 +285,35 @@ fn roles(value: &Value) -> Value {
         })
         .collect();
     Value::from(roles)
+}
+
+#[cfg(test)]
+mod chosen_email_tests {
+    use serde_json::json;
+
+    use super::chosen_email;
+
+    #[test]
+    fn the_primary_else_the_work_else_the_first_address_is_chosen() {
+        let cases = [
+            (json!({}), None),
+            (json!({"emails": []}), None),
+            (json!({"emails": [{"value": " a@x "}]}), Some("a@x")),
+            (
+                json!({"emails": [{"value": "h@x", "type": "home"}, {"value": "w@x", "type": "work"}]}),
+                Some("w@x"),
+            ),
+            (
+                json!({"emails": [{"value": "w@x", "type": "work"}, {"value": "P@x", "primary": true}]}),
+                Some("P@x"),
+            ),
+            (
+                json!({"emails": [{"primary": true}, {"value": "a@x"}]}),
+                None,
+            ),
+        ];
+        for (resource, chosen) in cases {
+            assert_eq!(chosen_email(&resource).as_deref(), chosen, "{resource}");
+        }
+    }
 }

@@ -281,3 +281,69 @@ fn exclusions_drop_what_was_named_but_never_the_id() {
     );
     assert!(Projection::new(vec!["a".into()], vec!["b".into()]).is_err());
 }
+
+#[test]
+fn schemas_name_only_what_is_served() {
+    let long = format!("urn:example:{}", "x".repeat(100));
+    let refused = [
+        (
+            ResourceType::User,
+            json!([CORE, long]),
+            ScimType::InvalidValue,
+            &long[..64],
+        ),
+        (
+            ResourceType::User,
+            json!([CORE, GROUP]),
+            ScimType::InvalidValue,
+            GROUP,
+        ),
+        (
+            ResourceType::Group,
+            json!([GROUP, ENTERPRISE]),
+            ScimType::InvalidValue,
+            ENTERPRISE,
+        ),
+        (
+            ResourceType::User,
+            json!([ENTERPRISE]),
+            ScimType::InvalidSyntax,
+            CORE,
+        ),
+        (ResourceType::User, json!([]), ScimType::InvalidSyntax, CORE),
+        (
+            ResourceType::User,
+            json!(CORE),
+            ScimType::InvalidSyntax,
+            "list",
+        ),
+        (
+            ResourceType::User,
+            json!([CORE, 5]),
+            ScimType::InvalidSyntax,
+            "list",
+        ),
+    ];
+    for (resource_type, schemas, scim_type, named) in refused {
+        let input = json!({"schemas": schemas, "userName": "a", "displayName": "G"});
+        let error = normalise(resource_type, &input).unwrap_err();
+        assert_eq!(error.scim_type, Some(scim_type), "{input}");
+        assert!(error.detail.contains(named), "{input}: {}", error.detail);
+        assert!(!error.detail.contains(&long[..66]), "{}", error.detail);
+    }
+
+    let served = [
+        (ResourceType::User, json!({"userName": "a"})),
+        (
+            ResourceType::User,
+            json!({"SCHEMAS": [CORE.to_uppercase(), ENTERPRISE], "userName": "a"}),
+        ),
+        (
+            ResourceType::Group,
+            json!({"schemas": [GROUP], "displayName": "G"}),
+        ),
+    ];
+    for (resource_type, input) in served {
+        assert!(normalise(resource_type, &input).is_ok(), "{input}");
+    }
+}
