@@ -3,7 +3,7 @@
 //! resource claiming a schema the server does not serve. Each refusal publishes nothing and
 //! keeps the store as it was.
 
-use clickup_iam_router::bus::Lane;
+use clickup_iam_router::{bus::Lane, scim::schema::ResourceType};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -154,5 +154,46 @@ async fn a_resource_claiming_a_schema_not_served_is_refused() {
     let served = json!({"schemas": [CORE.to_uppercase(), ENTERPRISE], "userName": "bob",
                         ENTERPRISE: {"department": "Sales"}});
     assert_eq!(scim.post("/Users", &served).await.status, 201);
+    app.stop().await;
+}
+
+/// Users that shared an address before the check existed (written straight to the store
+/// here) can still be changed and disabled; only giving one the address again is refused.
+#[tokio::test]
+async fn users_sharing_an_address_from_before_can_still_be_disabled() {
+    let app = spawn_scim(Options {
+        without_worker: true,
+        ..Options::default()
+    })
+    .await;
+    let scim = Scim::new(&app);
+    let mut write = app.store.scim_write().await.unwrap();
+    for id in ["old-1", "old-2"] {
+        let user = json!({"schemas": [CORE], "userName": id,
+                          "emails": [{"value": "Shared@example.com"}]});
+        write
+            .insert(ResourceType::User, id, &user, chrono::Utc::now())
+            .await
+            .unwrap();
+    }
+    write.commit().await.unwrap();
+
+    let disabled = scim
+        .patch(
+            "/Users/old-2",
+            json!([{"op": "replace", "path": "active", "value": false}]),
+        )
+        .await;
+    assert_eq!(disabled.status, 200, "{}", disabled.body);
+    assert_eq!(published(&app).await, ["iam.user.disabled"]);
+
+    let other =
+        json!([{"op": "replace", "path": "emails", "value": [{"value": "own@example.com"}]}]);
+    assert_eq!(scim.patch("/Users/old-2", other).await.status, 200);
+    let back =
+        json!([{"op": "replace", "path": "emails", "value": [{"value": "shared@example.com"}]}]);
+    scim.patch("/Users/old-2", back)
+        .await
+        .assert_error(409, Some("uniqueness"));
     app.stop().await;
 }

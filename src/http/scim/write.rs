@@ -202,7 +202,8 @@ async fn write(
         }
         let mut new = new_resource(resource_type, id, old.as_ref(), edit)?;
         if let Some(new) = &mut new {
-            check_references(&mut write, resource_type, id, new).await?;
+            let before = old.as_ref().map(|old| &old.resource);
+            check_references(&mut write, resource_type, id, before, new).await?;
         }
 
         let now = Utc::now();
@@ -284,15 +285,19 @@ fn new_resource(
     Ok(Some(new))
 }
 
-/// A userName, or a chosen e-mail address, taken by another User (whatever its case) is 409
-/// (ClickUp knows people by e-mail: two Users would share one account); a Group's members must be
-/// Users or Groups of this service, and not the Group itself. Each member's `type` becomes
+/// A userName taken by another User (whatever its case) is 409, and so is a chosen e-mail
+/// address the write gives a User when another User has it (ClickUp knows people by e-mail:
+/// two Users would share one account); a User keeping the address it had is not refused, so
+/// Users that shared one before the check existed can still be changed and disabled. A
+/// Group's members must be Users or Groups of this service, and not the Group itself. Each
+/// member's `type` becomes
 /// the type stored for its id, whatever the client sent: a Group sent as a bare id (or as a
 /// "User") is a nested Group, never a person whose IAM id is the Group's.
 async fn check_references(
     write: &mut ScimWrite,
     resource_type: ResourceType,
     id: &str,
+    old: Option<&Value>,
     new: &mut Value,
 ) -> Result<(), ScimError> {
     if let Some(user_name) = new.get("userName").and_then(Value::as_str) {
@@ -306,7 +311,12 @@ async fn check_references(
             ));
         }
     }
-    if let Some(email) = chosen_email(new).filter(|_| resource_type == ResourceType::User) {
+    let kept = |email: &String| {
+        old.and_then(chosen_email)
+            .is_some_and(|had| had.to_lowercase() == email.to_lowercase())
+    };
+    let given = chosen_email(new).filter(|email| !kept(email));
+    if let Some(email) = given.filter(|_| resource_type == ResourceType::User) {
         let holder = write.email_holder(&email).await.map_err(unavailable)?;
         if holder.is_some_and(|holder| holder != id) {
             return Err(ScimError::conflict(
