@@ -119,6 +119,9 @@ fn selections(c: &mut Criterion) {
     group_bench.finish();
 }
 
+/// One kind of choice, made again on each call.
+type Choose<'a> = Box<dyn FnMut() -> usize + 'a>;
+
 /// Single choices timed one by one: the tail criterion's mean hides.
 const TIMED: usize = 20_000;
 
@@ -150,8 +153,11 @@ fn tails(_: &mut Criterion) {
         Condition::new(Attribute::Location, "Location 07"),
     ];
     let group = [Condition::new(Attribute::Group, "GROUP-13")];
-    let rows: [(&str, Box<dyn FnMut() -> usize + '_>); 4] = [
-        ("department", Box::new(|| directory.select(&department).len())),
+    let rows: [(&str, Choose); 4] = [
+        (
+            "department",
+            Box::new(|| directory.select(&department).len()),
+        ),
         (
             "department_and_location",
             Box::new(|| directory.select(&department_and_location).len()),

@@ -19,12 +19,14 @@ const CONNECTIONS: usize = 64;
 pub struct Fixed {
     pub rate: u64,
     pub outcome: Outcome,
+    pub rss_at_start_mib: f64,
     pub peak_rss_mib: f64,
     pub queued_after: u64,
 }
 
 pub async fn run(bench: &Bench, setup: &Setup) -> Fixed {
     let run = setup.start("run").await;
+    let rss_at_start_mib = run.rss_mib();
     let template = Arc::new(ClickUpTemplate::priority());
     let make: MakeCall =
         Arc::new(move || template.call(&format!("86b{}", uuid::Uuid::new_v4().simple())));
@@ -39,10 +41,11 @@ pub async fn run(bench: &Bench, setup: &Setup) -> Fixed {
     )
     .await;
     let peak_rss_mib = run.peak_rss_mib();
-    let queued_after = bench.queued(&setup.prefix);
+    let queued_after = bench.queued(&setup.prefix).await;
     let fixed = Fixed {
         rate: bench.rate,
         outcome,
+        rss_at_start_mib,
         peak_rss_mib,
         queued_after,
     };
@@ -50,12 +53,12 @@ pub async fn run(bench: &Bench, setup: &Setup) -> Fixed {
     fixed
 }
 
-pub const HEADER: &str = "| rate/s | for | accepted | other/errors | p50 ms | p99 ms | p99.9 ms | max ms | peak RSS of run | queued after |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+pub const HEADER: &str = "| rate/s | for | accepted | other/errors | p50 ms | p99 ms | p99.9 ms | max ms | RSS of run when ready | peak RSS of run | queued after |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
 
 pub fn row(fixed: &Fixed, bench: &Bench) -> String {
     let o = &fixed.outcome;
     format!(
-        "| {} | {} s | {} | {}/{} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} MiB | {} |",
+        "| {} | {} s | {} | {}/{} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} MiB | {:.1} MiB | {} |",
         fixed.rate,
         bench.fixed_for.as_secs(),
         o.ok,
@@ -65,6 +68,7 @@ pub fn row(fixed: &Fixed, bench: &Bench) -> String {
         o.quantile_ms(0.99),
         o.quantile_ms(0.999),
         o.quantile_ms(1.0),
+        fixed.rss_at_start_mib,
         fixed.peak_rss_mib,
         fixed.queued_after,
     )

@@ -78,9 +78,15 @@ pub async fn run(bench: &Bench, setup: &Setup, engine: &'static str) -> Vec<Leve
             load::closed_loop(&serve.addr, concurrency, warmup, measure, 202, make.clone()).await;
         raw::purge(&target).await;
         let raw = raw::publish_loop(&target, &message, concurrency, warmup, measure).await;
-        let ceiling =
-            load::closed_loop(&ceiling_addr, concurrency, warmup, measure, 202, make.clone())
-                .await;
+        let ceiling = load::closed_loop(
+            &ceiling_addr,
+            concurrency,
+            warmup,
+            measure,
+            202,
+            make.clone(),
+        )
+        .await;
         let level = Level {
             engine,
             concurrency,

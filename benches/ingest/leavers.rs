@@ -53,7 +53,7 @@ pub async fn run(bench: &Bench, setup: &Setup, backlog: usize, run_no: u32) -> L
             (format!("be{run_no:04}{n:026}"), email, user)
         })
         .collect();
-    let queued_at_start = bench.queued(&setup.prefix);
+    let queued_at_start = bench.queued(&setup.prefix).await;
     let worker = setup.start("worker").await;
 
     let started = Instant::now();
@@ -76,7 +76,7 @@ pub async fn run(bench: &Bench, setup: &Setup, backlog: usize, run_no: u32) -> L
     }
 
     let removed = removals(bench, &accepted).await;
-    let queued_at_end = bench.queued(&setup.prefix);
+    let queued_at_end = bench.queued(&setup.prefix).await;
     drop(worker);
     drop(serve);
     let mut result = LeaverRun {
@@ -105,14 +105,13 @@ async fn removals(bench: &Bench, accepted: &HashMap<u64, Instant>) -> HashMap<u6
     loop {
         let mut removed = HashMap::new();
         for call in bench.sandbox.state().calls() {
-            let user = call.path.strip_prefix(&prefix).and_then(|id| id.parse().ok());
-            match user {
-                Some(user) if call.method == "DELETE" && call.status == 200 => {
-                    if accepted.contains_key(&user) {
-                        removed.entry(user).or_insert(call.answered);
-                    }
-                }
-                _ => {}
+            let user = call
+                .path
+                .strip_prefix(&prefix)
+                .and_then(|id| id.parse().ok());
+            let removal = call.method == "DELETE" && call.status == 200;
+            if let Some(user) = user.filter(|user| removal && accepted.contains_key(user)) {
+                removed.entry(user).or_insert(call.answered);
             }
         }
         if removed.len() == accepted.len() || Instant::now() > deadline {
@@ -133,10 +132,16 @@ async fn join_the_risk_function(bench: &Bench, addr: &str) {
         .map(|(id, email)| deliveries::joiner(id, email, "Risk"))
         .collect();
     let statuses = send_all(addr, calls, 3).await;
-    assert!(statuses.iter().all(|s| *s == 202 || *s == 200), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 202 || *s == 200),
+        "{statuses:?}"
+    );
     let state = bench.sandbox.state();
     let deadline = Instant::now() + Duration::from_secs(60);
-    while people.iter().any(|(_, email)| state.find_by_email(email).is_none()) {
+    while people
+        .iter()
+        .any(|(_, email)| state.find_by_email(email).is_none())
+    {
         assert!(Instant::now() < deadline, "the risk function never joined");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -77,7 +77,9 @@ type Sender = http1::SendRequest<Full<Bytes>>;
 
 /// A keep-alive connection to `addr`.
 pub async fn connect(addr: &str) -> Sender {
-    let stream = TcpStream::connect(addr).await.expect("connect to the server");
+    let stream = TcpStream::connect(addr)
+        .await
+        .expect("connect to the server");
     stream.set_nodelay(true).unwrap();
     let (sender, connection) = http1::handshake(TokioIo::new(stream))
         .await

@@ -8,6 +8,9 @@
 //! 2. and 4. `fixed`: p50/p99 at a fixed rate, and `run`'s peak RSS (`fixed`);
 //! 3. `leavers`: leaver latency idle and behind a backlog of assignment events (`leavers`).
 //!
+//! `before` and `embedded-before` run part 1 with the binary `BENCH_BEFORE_BIN` names (an
+//! earlier build), for before-and-after figures of a change in one run.
+//!
 //! Settings (environment): `BENCH_PARTS` (default `ingest,embedded,fixed,leavers`),
 //! `BENCH_LEVELS` (`1,4,16,64`), `BENCH_SECS` per level (`10`, after 2 s of warm-up),
 //! `BENCH_RATE` (`1000`) and `BENCH_FIXED_SECS` (`60`), `BENCH_LEAVERS` (`200`),
@@ -32,10 +35,11 @@ mod router;
 use std::{fmt::Write as _, time::Duration};
 
 use clickup_iam_router::{
-    bus::rabbitmq::RabbitMq,
+    bus::{rabbitmq::RabbitMq, topology::Names, Lane},
     config::BusSettings,
     sandbox::{Role, Sandbox, SandboxConfig},
 };
+use lapin::{options::QueueDeclareOptions, types::FieldTable, Connection, ConnectionProperties};
 use tokio::task::block_in_place;
 
 use node::Node;
@@ -71,14 +75,33 @@ impl Bench {
             clickup_token: self.token.clone(),
             team_id: self.team_id,
             dir: self.dir.path().to_owned(),
+            binary: env!("CARGO_BIN_EXE_clickup-iam-router").into(),
         }
     }
 
-    /// Messages queued or unacknowledged under `prefix` on the node, dead letters apart.
-    pub fn queued(&self, prefix: &str) -> u64 {
-        let queues = block_in_place(|| self.node.queues(prefix));
-        let live = queues.iter().filter(|(name, _)| !name.ends_with("dead-letters"));
-        live.map(|(_, messages)| messages).sum()
+    /// Messages ready in the lanes' queues under `prefix`, read from the broker at once
+    /// (a passive declare; `rabbitmqctl list_queues` reports statistics seconds old).
+    pub async fn queued(&self, prefix: &str) -> u64 {
+        let names = Names::new(prefix);
+        let connection =
+            Connection::connect(&self.node.amqp_url(), ConnectionProperties::default())
+                .await
+                .expect("connect to the bench node");
+        let channel = connection.create_channel().await.unwrap();
+        let passive = QueueDeclareOptions {
+            passive: true,
+            ..QueueDeclareOptions::default()
+        };
+        let mut ready = 0;
+        for lane in Lane::ALL {
+            let queue = channel
+                .queue_declare(names.queue(lane).into(), passive, FieldTable::default())
+                .await
+                .expect("the lane's queue");
+            ready += u64::from(queue.message_count());
+        }
+        let _ = connection.close(200, "counted".into()).await;
+        ready
     }
 }
 
@@ -126,15 +149,35 @@ fn main() {
 async fn run() -> String {
     let parts: String = setting("BENCH_PARTS", "ingest,embedded,fixed,leavers".to_owned());
     let levels: String = setting("BENCH_LEVELS", "1,4,16,64".to_owned());
-    let bench = start(levels.split(',').map(|l| l.trim().parse().unwrap()).collect()).await;
+    let bench = start(
+        levels
+            .split(',')
+            .map(|l| l.trim().parse().unwrap())
+            .collect(),
+    )
+    .await;
     let mut report = String::new();
 
     for part in parts.split(',').map(str::trim) {
         let before = load_note();
         let text = match part {
-            "ingest" | "embedded" => {
-                let setup = bench.setup(part, part == "ingest");
-                let engine = if part == "ingest" { "rabbitmq" } else { "embedded" };
+            "ingest" | "embedded" | "before" | "embedded-before" => {
+                let rabbitmq = matches!(part, "ingest" | "before");
+                let mut setup = bench.setup(part, rabbitmq);
+                if part.ends_with("before") {
+                    let binary: String = setting("BENCH_BEFORE_BIN", String::new());
+                    assert!(
+                        !binary.is_empty(),
+                        "BENCH_BEFORE_BIN names the binary to compare"
+                    );
+                    setup.binary = binary.into();
+                }
+                let engine = match part {
+                    "ingest" => "rabbitmq",
+                    "before" => "rabbitmq, before",
+                    "embedded" => "embedded",
+                    _ => "embedded, before",
+                };
                 let levels = ingest::run(&bench, &setup, engine).await;
                 let rows: Vec<String> = levels.iter().map(ingest::row).collect();
                 format!("{}\n{}", ingest::HEADER, rows.join("\n"))
@@ -180,9 +223,10 @@ async fn start(levels: Vec<usize>) -> Bench {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let sandbox = Sandbox::start(listener, config.clone()).await.unwrap();
     sandbox.state().seed_examples().unwrap();
-    let author = sandbox
-        .state()
-        .add_member("bench.author@example.com", "Bench Author", Role::Member);
+    let author =
+        sandbox
+            .state()
+            .add_member("bench.author@example.com", "Bench Author", Role::Member);
 
     let raw_prefix = format!("bench-raw-{}", uuid::Uuid::new_v4().simple());
     let settings = BusSettings {

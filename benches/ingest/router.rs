@@ -25,6 +25,8 @@ pub struct Setup {
     pub clickup_token: String,
     pub team_id: u64,
     pub dir: PathBuf,
+    /// The router binary: this build's, or another build's to compare with.
+    pub binary: PathBuf,
 }
 
 /// One running router process and the address it answers on.
@@ -45,7 +47,11 @@ impl Setup {
         };
         let child = command.spawn().expect("the router binary");
         let process = Process { child, addr };
-        let probe = if role == "worker" { "/metrics" } else { "/readyz" };
+        let probe = if role == "worker" {
+            "/metrics"
+        } else {
+            "/readyz"
+        };
         process.wait_answering(probe).await;
         process
     }
@@ -56,7 +62,7 @@ impl Setup {
             .append(true)
             .open(self.dir.join(format!("{role}.log")))
             .unwrap();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_clickup-iam-router"));
+        let mut command = Command::new(&self.binary);
         command
             .arg(role)
             .current_dir(&self.dir)
@@ -97,13 +103,22 @@ impl Process {
 
     /// The process's peak resident set so far (`VmHWM`), in MiB.
     pub fn peak_rss_mib(&self) -> f64 {
+        self.status_mib("VmHWM:")
+    }
+
+    /// The process's resident set now (`VmRSS`), in MiB.
+    pub fn rss_mib(&self) -> f64 {
+        self.status_mib("VmRSS:")
+    }
+
+    fn status_mib(&self, field: &str) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
             .expect("the process's status");
         let kib: f64 = status
             .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .find_map(|line| line.strip_prefix(field))
             .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmHWM in /proc status");
+            .unwrap_or_else(|| panic!("{field} in /proc status"));
         kib / 1024.0
     }
 

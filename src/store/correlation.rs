@@ -99,6 +99,7 @@ impl Store {
         key: &str,
         received: &AuditEntry,
     ) -> Result<(), StoreError> {
+        let _turn = self.receipt_turn().await;
         let mut tx = self.pool.begin().await?;
         super::receipts::accept(&mut tx, key, received).await?;
         tx.commit().await?;
