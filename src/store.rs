@@ -4,7 +4,7 @@
 //! `accepted` only after a broker confirm; a processed row and its audit rows are written in
 //! one transaction; audit rows are never updated or deleted (triggers refuse it).
 
-use std::{str::FromStr, sync::Arc, time::Duration};
+use std::{str::FromStr, time::Duration};
 
 use chrono::Utc;
 use sqlx::{
@@ -104,8 +104,6 @@ pub struct Processed {
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
-    /// The receipts' writes take turns here (see [`Store::receipt_turn`]).
-    receipt_turns: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Store {
@@ -121,7 +119,7 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self::with_pool(pool))
+        Ok(Self { pool })
     }
 
     /// Opens an existing database read-only, without migrating it (for dry runs).
@@ -133,30 +131,11 @@ impl Store {
             .max_connections(1)
             .connect_with(options)
             .await?;
-        Ok(Self::with_pool(pool))
-    }
-
-    fn with_pool(pool: SqlitePool) -> Self {
-        Self {
-            pool,
-            receipt_turns: Arc::default(),
-        }
-    }
-
-    /// The turn of one receipt write (claim, accept, release) among the process's requests.
-    /// SQLite has one write lock; requests that all tried for it would each be put to sleep
-    /// by its busy handler for 1 to 100 ms per try, long after the lock was free again (the
-    /// ingest profile, issue #10: at 16 concurrent deliveries the receivers spent most of
-    /// their time in those sleeps). Waiting here instead wakes the next request as soon as
-    /// the previous write has committed. Other processes and the workers' writes still
-    /// meet the busy handler.
-    async fn receipt_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.receipt_turns.lock().await
+        Ok(Self { pool })
     }
 
     /// Claims a dedup key for publishing, with a lease that frees it if this process dies.
     pub async fn claim_receipt(&self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
-        let _turn = self.receipt_turn().await;
         let mut connection = self.pool.acquire().await?;
         receipts::claim(&mut connection, key, lease).await
     }
@@ -175,7 +154,6 @@ impl Store {
 
     /// Frees a claimed key after a failed publish, so a retry can publish it.
     pub async fn release_receipt(&self, key: &str) -> Result<(), StoreError> {
-        let _turn = self.receipt_turn().await;
         let mut connection = self.pool.acquire().await?;
         receipts::release(&mut connection, key).await
     }

@@ -9,7 +9,8 @@
 //! 3. `leavers`: leaver latency idle and behind a backlog of assignment events (`leavers`).
 //!
 //! `before` and `embedded-before` run part 1 with the binary `BENCH_BEFORE_BIN` names (an
-//! earlier build), for before-and-after figures of a change in one run.
+//! earlier build), for before-and-after figures of a change in one run; `BENCH_ROUTER_BIN`
+//! replaces this build's binary everywhere else.
 //!
 //! Settings (environment): `BENCH_PARTS` (default `ingest,embedded,fixed,leavers`),
 //! `BENCH_LEVELS` (`1,4,16,64`), `BENCH_SECS` per level (`10`, after 2 s of warm-up),
@@ -75,7 +76,11 @@ impl Bench {
             clickup_token: self.token.clone(),
             team_id: self.team_id,
             dir: self.dir.path().to_owned(),
-            binary: env!("CARGO_BIN_EXE_clickup-iam-router").into(),
+            binary: setting(
+                "BENCH_ROUTER_BIN",
+                env!("CARGO_BIN_EXE_clickup-iam-router").to_owned(),
+            )
+            .into(),
         }
     }
 

@@ -206,39 +206,3 @@ async fn no_table_has_two_indexes_on_the_same_columns() {
     }
     assert!(seen.len() > 10, "indexes read: {}", seen.len());
 }
-
-#[tokio::test]
-async fn concurrent_receipt_writes_take_turns_and_each_key_is_claimed_once() {
-    let (store, _dir) = store().await;
-    let lease = Duration::from_secs(10);
-
-    let mut writes = Vec::new();
-    for n in 0..64 {
-        let store = store.clone();
-        writes.push(tokio::spawn(async move {
-            let key = format!("key-{}", n % 16);
-            let claim = store.claim_receipt(&key, lease).await.unwrap();
-            if claim == Claim::New {
-                let received = AuditEntry {
-                    event_id: key.clone(),
-                    ..entry("event.received")
-                };
-                store.accept_receipt_with(&key, &received).await.unwrap();
-            }
-            claim
-        }));
-    }
-    let mut claims = Vec::new();
-    for write in writes {
-        claims.push(write.await.unwrap());
-    }
-
-    assert_eq!(claims.iter().filter(|c| **c == Claim::New).count(), 16);
-    for n in 0..16 {
-        let key = format!("key-{n}");
-        assert_eq!(
-            store.claim_receipt(&key, lease).await.unwrap(),
-            Claim::Accepted
-        );
-    }
-}
