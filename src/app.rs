@@ -98,6 +98,7 @@ impl Application {
         let store = Store::open(&settings.store)
             .await
             .context("opening the store")?;
+        info!(backend = store.backend().name(), url = %settings.store.database_url, "store");
         let bus = Arc::new(Bus::from_settings(&settings.bus, &store)?);
         log_engine(&settings, &bus);
         let verifier = match &settings.http {

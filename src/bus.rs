@@ -58,7 +58,7 @@ pub trait Publisher: Send + Sync {
     /// the others publish at once with confirm, as [`Publisher::publish`].
     async fn publish_in(
         &self,
-        transaction: &mut sqlx::SqliteConnection,
+        transaction: &mut sqlx::AnyConnection,
         envelope: &Envelope,
     ) -> Result<(), PublishError> {
         let _ = transaction;

@@ -7,6 +7,7 @@ use crate::config::{
 };
 
 mod operator;
+pub mod refusal;
 
 pub use operator::{
     AuditCommand, BrakeCommand, DirectoryCommand, DlqCommand, ExportArgs, RulesCommand, SearchArgs,

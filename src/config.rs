@@ -91,7 +91,8 @@ impl BusSettings {
 /// Store settings.
 #[derive(clap::Args, Clone, Debug)]
 pub struct StoreSettings {
-    /// SQLite database (`sqlite://PATH`); created when missing.
+    /// The store: a SQLite file (`sqlite://PATH`, created when missing) or a PostgreSQL
+    /// database (`postgres://USER:PASSWORD@HOST:PORT/DB`, which needs `AMQP_URL`).
     #[arg(
         long,
         env = "DATABASE_URL",
@@ -192,6 +193,11 @@ pub struct RulesSettings {
     #[arg(long, env = "SCHEDULER_TICK_MS", default_value_t = 5_000)]
     pub scheduler_tick_ms: u64,
 
+    /// How long a worker's hold on the periodic duties lasts without a renewal (renewed every
+    /// third of it): when a worker dies, another takes the duties over after at most this.
+    #[arg(long, env = "SCHEDULER_LEASE", default_value = "30s", value_parser = parse_lease)]
+    pub scheduler_lease: Duration,
+
     /// How often the worker reconciles webhooks and missed task changes (`5m`, `300s`, `1h`);
     /// `0` or `off` turns it off.
     #[arg(long, env = "RECONCILE_INTERVAL", default_value = "5m")]
@@ -206,6 +212,7 @@ impl Default for RulesSettings {
         Self {
             rules_dir: "rules".into(),
             scheduler_tick_ms: 5_000,
+            scheduler_lease: Duration::from_secs(30),
             reconcile_interval: crate::reconcile::Interval(Some(Duration::from_secs(300))),
             iam_api: IamApiArgs::default(),
         }
@@ -284,3 +291,22 @@ impl IamApiArgs {
         }))
     }
 }
+
+/// Shortest scheduler lease: renewed every third of it, a shorter one would renew too often
+/// for a store that answers in milliseconds but may pause for a second.
+const MIN_SCHEDULER_LEASE: Duration = Duration::from_secs(3);
+
+/// Reads `SCHEDULER_LEASE`: a duration of at least [`MIN_SCHEDULER_LEASE`].
+fn parse_lease(text: &str) -> Result<Duration, String> {
+    let lease = parse_duration(text).map_err(|e| e.to_string())?;
+    match lease < MIN_SCHEDULER_LEASE {
+        true => Err(format!(
+            "{text:?} is shorter than {}s, the shortest scheduler lease",
+            MIN_SCHEDULER_LEASE.as_secs()
+        )),
+        false => Ok(lease),
+    }
+}
+
+#[cfg(test)]
+mod compose_tests;

@@ -146,6 +146,7 @@ async fn run_in(args: &DemoArgs, database: &Path) -> anyhow::Result<(Vec<Row>, S
                 iam_api_password: Secret::new(IAM_SERVICE.1),
                 iam_api_timeout_ms: 5_000,
             },
+            ..RulesSettings::default()
         },
         run_worker: true,
         metrics_listen: None,

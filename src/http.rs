@@ -105,7 +105,8 @@ pub fn serve(
     Ok(server)
 }
 
-/// Serves `GET /metrics` alone (a worker without receivers); stops with `shutdown`.
+/// Serves `GET /metrics` and `GET /healthz` (a worker without receivers, and its container's
+/// health check); stops with `shutdown`.
 pub fn serve_metrics(
     listener: TcpListener,
     state: Arc<MetricsState>,
@@ -116,6 +117,7 @@ pub fn serve_metrics(
         App::new()
             .app_data(state.clone())
             .service(get("/metrics", health::worker_metrics))
+            .service(get("/healthz", health::live))
             .default_service(web::to(routing::not_found))
     })
     .workers(1)

@@ -52,6 +52,8 @@ struct Inner {
     brake_held_people: IntGaugeVec,
     grants_open: IntGaugeVec,
     identities: IntGaugeVec,
+    /// 1 while this worker holds the scheduler's lease (runs the periodic duties), else 0.
+    scheduler_lease_held: IntGaugeVec,
 }
 
 impl Default for Metrics {
@@ -143,6 +145,12 @@ impl Metrics {
             ),
             grants_open: gauge_vec(&registry, "grants_open", "Open grants on record.", &[]),
             identities: gauge_vec(&registry, "identities", "Identities on record.", &[]),
+            scheduler_lease_held: gauge_vec(
+                &registry,
+                "scheduler_lease_held",
+                "1 while this worker holds the scheduler's lease and runs the periodic duties, else 0.",
+                &[],
+            ),
             registry,
         };
         Self(Arc::new(inner))
@@ -198,6 +206,14 @@ impl Metrics {
     /// `reactivated`, `missing`, `failed`, `published`.
     pub fn reconciled(&self, part: &'static str, result: &'static str) {
         self.0.reconciled.with_label_values(&[part, result]).inc();
+    }
+
+    /// Whether this worker holds the scheduler's lease now.
+    pub fn scheduler_lease_held(&self, held: bool) {
+        self.0
+            .scheduler_lease_held
+            .with_label_values::<&str>(&[])
+            .set(i64::from(held));
     }
 
     /// Every metric in the text exposition format.

@@ -1,16 +1,14 @@
 //! The store: receipts (receiver deduplication), processed messages and the audit trail.
 //!
-//! SQLite in WAL mode; migrations are embedded in the binary. Invariants: a receipt becomes
+//! SQLite in a file (WAL mode) or PostgreSQL, as `DATABASE_URL` says (`db`); migrations of
+//! both are embedded in the binary. Invariants: a receipt becomes
 //! `accepted` only after a broker confirm; a processed row and its audit rows are written in
 //! one transaction; audit rows are never updated or deleted (triggers refuse it).
 
-use std::{str::FromStr, time::Duration};
+use std::time::Duration;
 
 use chrono::Utc;
-use sqlx::{
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-    Row, SqlitePool,
-};
+use sqlx::{any::AnyRow, AnyPool, Row};
 
 use crate::config::StoreSettings;
 
@@ -19,24 +17,32 @@ pub mod admin;
 pub mod assignments;
 pub mod choices;
 pub mod correlation;
+pub mod db;
 pub mod dead_letters;
 pub mod history;
 pub mod holds;
+pub mod leases;
+pub mod person_locks;
 pub mod receipts;
 pub mod requests;
 pub mod scim;
+pub mod scratch;
+mod sql;
 pub mod ui_sessions;
 
 pub use access::{Grant, GrantChange, GrantEnd, GrantKind, IdentityRecord, NewGrant};
 pub use assignments::{LeaverTasks, NewAssignment, TaskAssignment};
 pub use choices::{Choice, Chosen, NewChoice};
 pub use correlation::Near;
+pub use db::Backend;
 pub use dead_letters::{
     Claimed, DeadLetterDetail, DeadLetterRecord, LetterState, MessageFailure, NewDeadLetter,
     Settled,
 };
 pub use history::{Approval, AuditPage, AuditQuery, GrantRecord, MAX_AUDIT_PAGE};
 pub use holds::{Held, NewHold};
+pub use leases::{LeaseRow, TakeLease};
+pub use person_locks::PersonLock;
 pub use requests::{AccessRequest, Decision, RequestState};
 
 /// Store failures.
@@ -46,6 +52,9 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// `DATABASE_URL` names no database the store can use.
+    #[error("{0}")]
+    Url(String),
     /// A row changed between reading and writing it; read again and retry.
     #[error("write conflict: {0}")]
     Conflict(String),
@@ -103,35 +112,26 @@ pub struct Processed {
 
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
 }
 
 impl Store {
-    /// Opens (creating if needed) the database and runs the migrations.
+    /// Opens (creating a SQLite file if needed) the database and runs the migrations.
     pub async fn open(settings: &StoreSettings) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str(settings.database_url.expose())?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+        let (pool, backend) = db::open(settings.database_url.expose()).await?;
+        Ok(Self { pool, backend })
     }
 
     /// Opens an existing database read-only, without migrating it (for dry runs).
     pub async fn open_read_only(settings: &StoreSettings) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str(settings.database_url.expose())?
-            .read_only(true)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
-            .await?;
-        Ok(Self { pool })
+        let (pool, backend) = db::open_read_only(settings.database_url.expose()).await?;
+        Ok(Self { pool, backend })
+    }
+
+    /// The database the store is in.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// Claims a dedup key for publishing, with a lease that frees it if this process dies.
@@ -143,7 +143,7 @@ impl Store {
     /// Marks a claimed key accepted: call only after the broker confirmed.
     pub async fn accept_receipt(&self, key: &str) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE receipts SET state = 'accepted', accepted_at = ?2 WHERE dedup_key = ?1",
+            "UPDATE receipts SET state = 'accepted', accepted_at = $2 WHERE dedup_key = $1",
         )
         .bind(key)
         .bind(Utc::now().timestamp_millis())
@@ -163,8 +163,8 @@ impl Store {
         let cutoff = Utc::now().timestamp_millis() - age.as_millis() as i64;
         // Claims whose publisher died are free once their lease ends; forget those too.
         let result = sqlx::query(
-            "DELETE FROM receipts WHERE (state = 'accepted' AND accepted_at < ?1)
-             OR (state = 'pending' AND locked_until < ?1)",
+            "DELETE FROM receipts WHERE (state = 'accepted' AND accepted_at < $1)
+             OR (state = 'pending' AND locked_until < $1)",
         )
         .bind(cutoff)
         .execute(&self.pool)
@@ -174,7 +174,7 @@ impl Store {
 
     /// The recorded outcome of a message, if it was handled.
     pub async fn processed(&self, key: &str) -> Result<Option<Processed>, StoreError> {
-        let row = sqlx::query("SELECT lane, outcome, detail FROM processed WHERE message_key = ?1")
+        let row = sqlx::query("SELECT lane, outcome, detail FROM processed WHERE message_key = $1")
             .bind(key)
             .fetch_optional(&self.pool)
             .await?;
@@ -211,25 +211,13 @@ impl Store {
         let mut tx = self.pool.begin().await?;
 
         if processed.outcome != "failed" {
-            sqlx::query("DELETE FROM message_failures WHERE message_key = ?1")
+            sqlx::query("DELETE FROM message_failures WHERE message_key = $1")
                 .bind(failure_key)
                 .execute(&mut *tx)
                 .await?;
         }
 
-        let inserted = sqlx::query(
-            "INSERT INTO processed (message_key, lane, outcome, detail, handled_at) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (message_key) DO NOTHING",
-        )
-        .bind(key)
-        .bind(&processed.lane)
-        .bind(&processed.outcome)
-        .bind(&processed.detail)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
+        let inserted = insert_processed(&mut tx, key, processed, now).await?;
         if inserted {
             for entry in audit {
                 insert_audit(&mut tx, now, entry).await?;
@@ -255,7 +243,7 @@ impl Store {
     ) -> Result<Vec<AuditRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT seq, at, actor, action, subject, object, outcome, correlation_id, event_id, detail
-             FROM audit WHERE correlation_id = ?1 ORDER BY seq",
+             FROM audit WHERE correlation_id = $1 ORDER BY seq",
         )
         .bind(correlation_id)
         .fetch_all(&self.pool)
@@ -263,25 +251,48 @@ impl Store {
         Ok(rows.iter().map(audit_record).collect())
     }
 
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 }
 
-/// A store in a fresh temporary SQLite file, for tests; keep the directory alive with it.
+/// A fresh store for a test: a SQLite file in a temporary folder, or a new database in the
+/// PostgreSQL cluster `TEST_POSTGRES_URL` names (an admin URL). Keep the guard alive with it.
 #[cfg(test)]
-pub(crate) async fn temp_store() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let url = format!("sqlite://{}", dir.path().join("test.db").display());
-    let settings = StoreSettings {
-        database_url: url.parse().expect("a SQLite URL"),
-    };
-    let store = Store::open(&settings).await.expect("a fresh store opens");
-    (store, dir)
+pub(crate) async fn temp_store() -> (Store, scratch::TestStore) {
+    scratch::TestStore::open().await
+}
+
+/// A fresh store in a SQLite file whatever `TEST_POSTGRES_URL` says, for tests of what runs
+/// on SQLite only (the embedded bus engine).
+#[cfg(test)]
+pub(crate) async fn temp_sqlite_store() -> (Store, scratch::TestStore) {
+    scratch::TestStore::open_sqlite().await
+}
+
+/// Records `key` as handled unless it is already; true when this call recorded it.
+async fn insert_processed(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    key: &str,
+    processed: &Processed,
+    at: i64,
+) -> Result<bool, StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO processed (message_key, lane, outcome, detail, handled_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (message_key) DO NOTHING",
+    )
+    .bind(key)
+    .bind(&processed.lane)
+    .bind(&processed.outcome)
+    .bind(&processed.detail)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
 }
 
 async fn insert_audit(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     at: i64,
     entry: &AuditEntry,
 ) -> Result<(), StoreError> {
@@ -290,7 +301,7 @@ async fn insert_audit(
     crate::clickup::answers::attach(&mut detail);
     sqlx::query(
         "INSERT INTO audit (at, actor, action, subject, object, outcome, correlation_id, event_id, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(at)
     .bind(&entry.actor)
@@ -306,7 +317,7 @@ async fn insert_audit(
     Ok(())
 }
 
-fn audit_record(row: &sqlx::sqlite::SqliteRow) -> AuditRecord {
+fn audit_record(row: &AnyRow) -> AuditRecord {
     AuditRecord {
         seq: row.get(0),
         at: row.get(1),

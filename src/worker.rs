@@ -1,4 +1,5 @@
-//! Rule workers: consume the lanes and act on ClickUp; run the scheduler.
+//! Rule workers: consume the lanes and act on ClickUp; run the periodic duties while this
+//! worker holds the scheduler's lease.
 //!
 //! Invariant: a delivery is acked only after its work is done and its outcome and audit rows
 //! are committed; a message already recorded is acked without acting again.
@@ -26,7 +27,9 @@ pub mod audit_log;
 pub mod brake;
 pub mod dead_letters;
 pub mod deprovision;
+pub mod duties;
 pub mod lane;
+pub mod lease;
 pub mod people;
 pub mod provision;
 pub mod receipts;
@@ -36,13 +39,16 @@ pub mod tasks;
 pub use approvals::Approvals;
 pub use assign::Assigner;
 pub use deprovision::Deprovisioner;
+pub use duties::Duties;
 pub use provision::Provisioner;
 
 use receipts::Received;
 
-/// Applies changed rules to everyone, then runs the deprovision, provision, ClickUp task and
-/// approval lanes, the dead-letter recorder and the schedulers until the token is cancelled.
-/// Worker metrics go to the registry `clickup` records into.
+/// Runs the deprovision, provision, ClickUp task and approval lanes and the dead-letter
+/// recorder, and, while this worker holds the scheduler's lease, the periodic duties
+/// (`duties`: changed rules applied to everyone, expiries, reminders, request timeouts,
+/// leavers' tasks, ClickUp's audit log, reconciliation), until the token is cancelled. Worker
+/// metrics go to the registry `clickup` records into.
 ///
 /// Without an access-request policy in the rules, the ClickUp task and approval lanes keep
 /// their messages queued durably for the handlers that later issues add.
@@ -65,6 +71,7 @@ pub async fn run_until_stopped(
         rules: rule_set,
         sources,
         tick,
+        lease: lease_length,
     } = rules;
     let provisioner = Arc::new(provisioner(
         clickup.clone(),
@@ -72,13 +79,6 @@ pub async fn run_until_stopped(
         team_id,
         rule_set,
     ));
-
-    let (affected, held) =
-        scheduler::reload_rules(&provisioner, &scheduler::fingerprint(&sources), Utc::now())
-            .await?;
-    if affected > 0 {
-        info!(affected, held, "rules changed since they were last applied");
-    }
 
     // The router's own account, whose changes echo back on the task lane: asked once.
     let rules_of_tasks = &provisioner.rules;
@@ -130,59 +130,56 @@ pub async fn run_until_stopped(
             )
             .await
     };
-    let requests = async {
+    let decisions = async {
         let Some(approvals) = approvals.clone() else {
             return Ok(());
         };
-        let decisions =
-            Received::wrap(&store, Arc::new(approvals::IamDecisions(approvals.clone())));
-        let (decisions, schedule) = tokio::join!(
-            consumer.consume_until_stopped(Lane::Approvals, decisions, shutdown.clone()),
-            approvals::timeouts::run_until_stopped(approvals, tick, shutdown.clone()),
-        );
-        decisions.and(schedule)
-    };
-    let leavers = async {
-        match assigner.clone() {
-            Some(assigner) => assign::run_until_stopped(assigner, tick, shutdown.clone()).await,
-            None => Ok(()),
-        }
+        let decisions = Received::wrap(&store, Arc::new(approvals::IamDecisions(approvals)));
+        consumer
+            .consume_until_stopped(Lane::Approvals, decisions, shutdown.clone())
+            .await
     };
 
-    let audit_log = async {
-        let Some(every) = audit_log_every else {
-            return Ok(());
-        };
-        let poller = Arc::new(audit_log::AuditLogPoller {
-            clickup: clickup.clone(),
-            store: store.clone(),
-            team_id,
-            router_user,
-            start_at: started_at,
-        });
-        audit_log::run_until_stopped(poller, every, shutdown.clone()).await
+    let duties = Duties {
+        provisioner: provisioner.clone(),
+        tick,
+        rules_fingerprint: scheduler::fingerprint(&sources),
+        approvals: approvals.clone(),
+        assigner: assigner.clone(),
+        audit_log: audit_log_every.map(|every| {
+            let poller = Arc::new(audit_log::AuditLogPoller {
+                clickup: clickup.clone(),
+                store: store.clone(),
+                team_id,
+                router_user,
+                start_at: started_at,
+            });
+            (poller, every)
+        }),
+        reconcile: reconcile.map(|reconciling| {
+            let context = crate::reconcile::Context {
+                clickup: clickup.clone(),
+                store: store.clone(),
+                publisher: reconciling.publisher,
+                team_id,
+                webhook_ids: reconciling.webhook_ids,
+                rules: provisioner.rules.clone(),
+                apply: false,
+            };
+            (context, reconciling.every)
+        }),
     };
-
-    let reconcile = async {
-        let Some(Reconciling {
-            every,
-            publisher,
-            webhook_ids,
-        }) = reconcile
-        else {
-            return Ok(());
-        };
-        let context = crate::reconcile::Context {
-            clickup: clickup.clone(),
-            store: store.clone(),
-            publisher,
-            team_id,
-            webhook_ids,
-            rules: provisioner.rules.clone(),
-            apply: false,
-        };
-        scheduler::reconcile_until_stopped(context, every, shutdown.clone()).await
-    };
+    let lease = lease::Lease::new(
+        store.clone(),
+        lease::SCHEDULER,
+        lease_length,
+        clickup.metrics().clone(),
+    );
+    let periodic = lease::run_until_stopped(
+        lease,
+        || duties.run_until_stopped(shutdown.clone()),
+        shutdown.clone(),
+    );
 
     let deprovisioner = Arc::new(Deprovisioner::new(
         clickup.clone(),
@@ -195,7 +192,7 @@ pub async fn run_until_stopped(
         metrics: clickup.metrics().clone(),
         shutdown: shutdown.clone(),
     });
-    let (deprovision, provision, schedule, tasks, requests, leavers, dead, audit_log, reconcile) = tokio::join!(
+    let (deprovision, provision, tasks, decisions, dead, periodic) = tokio::join!(
         consumer.consume_until_stopped(
             Lane::Deprovision,
             Received::wrap(&store, deprovisioner),
@@ -206,23 +203,17 @@ pub async fn run_until_stopped(
             Received::wrap(&store, provisioner.clone()),
             shutdown.clone()
         ),
-        scheduler::run_until_stopped(provisioner.clone(), tick, shutdown.clone()),
         tasks,
-        requests,
-        leavers,
+        decisions,
         consumer.consume_dead_letters_until_stopped(recorder, shutdown.clone()),
-        audit_log,
-        reconcile,
+        periodic,
     );
     deprovision
         .and(provision)
-        .and(schedule)
         .and(tasks)
-        .and(requests)
-        .and(leavers)
+        .and(decisions)
         .and(dead)
-        .and(audit_log)
-        .and(reconcile)
+        .and(periodic)
 }
 
 /// The ClickUp workspace the worker manages, and how often it reads its audit log.
@@ -261,11 +252,12 @@ pub fn provisioner(
     }
 }
 
-/// Compiled rules with their sources (for the fingerprint) and the scheduler's tick.
+/// Compiled rules with their sources (for the fingerprint), the scheduler's tick and lease.
 pub struct LoadedRules {
     pub rules: RuleSet,
     pub sources: Vec<(String, String)>,
     pub tick: Duration,
+    pub lease: Duration,
 }
 
 /// Loads and compiles the rules folder, failing with the file, line and reason.
@@ -287,5 +279,6 @@ pub fn load_rules(settings: &RulesSettings) -> anyhow::Result<LoadedRules> {
         rules,
         sources,
         tick: Duration::from_millis(settings.scheduler_tick_ms),
+        lease: settings.scheduler_lease,
     })
 }

@@ -16,7 +16,7 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use chrono::Utc;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 use tokio::{sync::Notify, time::timeout};
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
@@ -37,7 +37,7 @@ const READY_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The embedded engine over one store.
 pub struct Embedded {
-    pool: SqlitePool,
+    pool: AnyPool,
     settings: BusSettings,
     names: Names,
     /// Wakes the consumers of a queue (by name) when this process queues a message there.
@@ -155,7 +155,7 @@ impl Publisher for Embedded {
     /// committed (waking them now would find nothing yet).
     async fn publish_in(
         &self,
-        transaction: &mut SqliteConnection,
+        transaction: &mut AnyConnection,
         envelope: &Envelope,
     ) -> Result<(), PublishError> {
         let queues = self.queues_for(&envelope.routingkey)?;

@@ -12,7 +12,11 @@ use super::{
     embedded::Embedded, rabbitmq::RabbitMq, topology::Names, Consumer, DeadLetterHandler, Handler,
     Lane, PublishError, Publisher, QueueDepths, Republish,
 };
-use crate::{config::BusSettings, ingest::envelope::Envelope, store::Store};
+use crate::{
+    config::BusSettings,
+    ingest::envelope::Envelope,
+    store::{Backend, Store},
+};
 
 /// One of the two engines.
 pub enum Bus {
@@ -21,7 +25,8 @@ pub enum Bus {
 }
 
 impl Bus {
-    /// RabbitMQ when the settings name a broker, else the embedded engine over `store`.
+    /// RabbitMQ when the settings name a broker, else the embedded engine over `store`,
+    /// which needs a SQLite store: a PostgreSQL store without `AMQP_URL` is refused.
     pub fn from_settings(settings: &BusSettings, store: &Store) -> anyhow::Result<Self> {
         match &settings.amqp_url {
             Some(url) => {
@@ -32,6 +37,11 @@ impl Bus {
                     .map_err(|e| anyhow::anyhow!(e))?;
                 Ok(Bus::RabbitMq(broker))
             }
+            None if store.backend() == Backend::Postgres => Err(anyhow::anyhow!(
+                "AMQP_URL is needed with a PostgreSQL DATABASE_URL: the embedded bus engine \
+                 keeps its queues in a SQLite store only; set AMQP_URL to a RabbitMQ broker \
+                 or DATABASE_URL to a sqlite:// file"
+            )),
             None => Ok(Bus::Embedded(Embedded::new(store, settings.clone()))),
         }
     }
@@ -123,7 +133,7 @@ impl Publisher for Bus {
 
     async fn publish_in(
         &self,
-        transaction: &mut sqlx::SqliteConnection,
+        transaction: &mut sqlx::AnyConnection,
         envelope: &Envelope,
     ) -> Result<(), PublishError> {
         self.publisher().publish_in(transaction, envelope).await
@@ -168,6 +178,40 @@ impl QueueDepths for Bus {
         match self {
             Bus::RabbitMq(broker) => broker.queue_depths(within).await,
             Bus::Embedded(embedded) => embedded.queue_depths(within).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::store::temp_store;
+
+    /// The embedded engine's queues are tables of a SQLite store: without `AMQP_URL`, a
+    /// PostgreSQL store is refused with the setting to add.
+    #[tokio::test]
+    async fn without_amqp_url_the_store_decides_the_engine() {
+        let (store, _guard) = temp_store().await;
+        let settings = BusSettings {
+            amqp_url: None,
+            amqp_prefix: "cir".into(),
+            confirm_timeout_ms: 3000,
+            prefetch: 1,
+            delivery_limit: 5,
+            retry_tiers: "10s".parse().unwrap(),
+            visibility_timeout: Duration::from_secs(60),
+        };
+
+        let bus = Bus::from_settings(&settings, &store);
+
+        match store.backend() {
+            Backend::Sqlite => assert_eq!(bus.unwrap().engine(), "embedded"),
+            Backend::Postgres => {
+                let refusal = bus.err().map(|e| e.to_string()).unwrap_or_default();
+                assert!(refusal.starts_with("AMQP_URL is needed"), "{refusal}");
+            }
         }
     }
 }

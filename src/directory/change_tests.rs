@@ -204,13 +204,7 @@ fn the_index_stays_exact_through_a_long_run_of_changes() {
 
 #[tokio::test]
 async fn load_reads_every_identity_on_record() {
-    let dir = tempfile::tempdir().unwrap();
-    let settings = crate::config::StoreSettings {
-        database_url: format!("sqlite://{}", dir.path().join("test.db").display())
-            .parse()
-            .unwrap(),
-    };
-    let store = Store::open(&settings).await.unwrap();
+    let (store, _guard) = crate::store::temp_store().await;
     for person in people() {
         store.save_identity(&person).await.unwrap();
     }

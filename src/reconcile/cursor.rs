@@ -23,9 +23,9 @@ pub async fn get(store: &Store, list_id: &str) -> Result<Option<i64>, StoreError
 /// Moves the List's cursor to `at`, unless it is already there or later.
 pub async fn advance(store: &Store, list_id: &str, at: i64) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO settings (name, value) VALUES (?1, ?2)
+        "INSERT INTO settings (name, value) VALUES ($1, $2)
          ON CONFLICT (name) DO UPDATE SET value = excluded.value
-         WHERE CAST(settings.value AS INTEGER) < CAST(excluded.value AS INTEGER)",
+         WHERE CAST(settings.value AS BIGINT) < CAST(excluded.value AS BIGINT)",
     )
     .bind(setting_name(list_id))
     .bind(at.to_string())

@@ -48,7 +48,7 @@ pub fn publishes(date_updated: i64, seen: Option<i64>) -> bool {
 /// Records `version` unless the task's recorded version is as new or newer.
 pub async fn record(store: &Store, version: &Version) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO task_versions (task_id, list_id, seen_at) VALUES (?1, ?2, ?3)
+        "INSERT INTO task_versions (task_id, list_id, seen_at) VALUES ($1, $2, $3)
          ON CONFLICT (task_id) DO UPDATE
          SET list_id = excluded.list_id, seen_at = excluded.seen_at
          WHERE task_versions.seen_at < excluded.seen_at",
@@ -64,7 +64,7 @@ pub async fn record(store: &Store, version: &Version) -> Result<(), StoreError> 
 /// The time of the newest version of the task the router has seen, if any.
 pub async fn seen(store: &Store, task_id: &str) -> Result<Option<i64>, StoreError> {
     Ok(
-        sqlx::query_scalar("SELECT seen_at FROM task_versions WHERE task_id = ?1")
+        sqlx::query_scalar("SELECT seen_at FROM task_versions WHERE task_id = $1")
             .bind(task_id)
             .fetch_optional(store.pool())
             .await?,
@@ -73,7 +73,7 @@ pub async fn seen(store: &Store, task_id: &str) -> Result<Option<i64>, StoreErro
 
 /// Forgets the versions seen on the List at or before `cursor`; returns how many.
 pub async fn forget_up_to(store: &Store, list_id: &str, cursor: i64) -> Result<u64, StoreError> {
-    let done = sqlx::query("DELETE FROM task_versions WHERE list_id = ?1 AND seen_at <= ?2")
+    let done = sqlx::query("DELETE FROM task_versions WHERE list_id = $1 AND seen_at <= $2")
         .bind(list_id)
         .bind(cursor)
         .execute(store.pool())

@@ -28,6 +28,9 @@ pub enum CallFault {
     /// Done, then answered with this status instead: the answer is lost after ClickUp acted
     /// (a gateway timeout, or the caller gone before it read the answer).
     LoseAnswer(u16),
+    /// Done after this many milliseconds, as a slow ClickUp would (a window in which the
+    /// caller's other workers act).
+    Delay(u64),
 }
 
 /// A fault planned for the next call with a method on a path prefix.
@@ -96,6 +99,9 @@ pub(crate) async fn admit(
         Some(_) => None,
         None => state.take_planned_fault(&method, &path),
     };
+    if let Some(CallFault::Delay(ms)) = fault {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
     let mut response = match (verdict.rejection, fault) {
         (Some(error), _) => req.into_response(error.error_response()),
         (None, Some(CallFault::Refuse(status))) => {

@@ -109,10 +109,11 @@ impl Store {
     pub async fn save_identity(&self, record: &IdentityRecord) -> Result<bool, StoreError> {
         let stored = sqlx::query(
             "INSERT INTO identities (iam_id, email, status, attributes, clickup_user_id, event_time, updated_at, enabled_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (iam_id) DO UPDATE SET email = excluded.email, status = excluded.status,
                  attributes = excluded.attributes,
-                 event_time = MAX(excluded.event_time, identities.event_time),
+                 event_time = CASE WHEN excluded.event_time > identities.event_time
+                     THEN excluded.event_time ELSE identities.event_time END,
                  clickup_user_id = COALESCE(excluded.clickup_user_id, identities.clickup_user_id),
                  enabled_at = COALESCE(excluded.enabled_at, identities.enabled_at),
                  updated_at = excluded.updated_at",
@@ -132,7 +133,7 @@ impl Store {
 
     pub async fn identity(&self, iam_id: &str) -> Result<Option<IdentityRecord>, StoreError> {
         let row = sqlx::query(
-            "SELECT iam_id, email, status, attributes, clickup_user_id, event_time, enabled_at FROM identities WHERE iam_id = ?1",
+            "SELECT iam_id, email, status, attributes, clickup_user_id, event_time, enabled_at FROM identities WHERE iam_id = $1",
         )
         .bind(iam_id)
         .fetch_optional(self.pool())
@@ -148,7 +149,7 @@ impl Store {
     ) -> Result<(Vec<IdentityRecord>, i64), StoreError> {
         let rows = sqlx::query(
             "SELECT iam_id, email, status, attributes, clickup_user_id, event_time, enabled_at, updated_at
-             FROM identities WHERE updated_at >= ?1 ORDER BY updated_at",
+             FROM identities WHERE updated_at >= $1 ORDER BY updated_at",
         )
         .bind(since)
         .fetch_all(self.pool())
@@ -173,7 +174,7 @@ impl Store {
     /// Whether an action for this person failed permanently since `since` (epoch ms).
     pub async fn failed_since(&self, iam_id: &str, since: i64) -> Result<bool, StoreError> {
         let count: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM audit WHERE subject = ?1 AND action = 'plan.action_failed' AND at >= ?2",
+            "SELECT COUNT(*) FROM audit WHERE subject = $1 AND action = 'plan.action_failed' AND at >= $2",
         )
         .bind(format!("user:{iam_id}"))
         .bind(since)
@@ -185,7 +186,7 @@ impl Store {
     /// Identities linked to one ClickUp account.
     pub async fn identities_linked_to(&self, user_id: i64) -> Result<Vec<String>, StoreError> {
         Ok(sqlx::query_scalar(
-            "SELECT iam_id FROM identities WHERE clickup_user_id = ?1 ORDER BY iam_id",
+            "SELECT iam_id FROM identities WHERE clickup_user_id = $1 ORDER BY iam_id",
         )
         .bind(user_id)
         .fetch_all(self.pool())
@@ -194,7 +195,7 @@ impl Store {
 
     /// Sets the status on record, whatever the order of events (an account removal is a fact).
     pub async fn set_status(&self, iam_id: &str, status: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE identities SET status = ?2, updated_at = ?3 WHERE iam_id = ?1")
+        sqlx::query("UPDATE identities SET status = $2, updated_at = $3 WHERE iam_id = $1")
             .bind(iam_id)
             .bind(status)
             .bind(Utc::now().timestamp_millis())
@@ -209,7 +210,7 @@ impl Store {
         user_id: Option<i64>,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE identities SET clickup_user_id = ?2, updated_at = ?3 WHERE iam_id = ?1",
+            "UPDATE identities SET clickup_user_id = $2, updated_at = $3 WHERE iam_id = $1",
         )
         .bind(iam_id)
         .bind(user_id)
@@ -223,7 +224,7 @@ impl Store {
     pub async fn open_grants(&self, iam_id: &str) -> Result<Vec<Grant>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, iam_id, kind, object, level, custom_role_id, rule, event_id, since, until
-             FROM grants WHERE iam_id = ?1 AND ended_at IS NULL ORDER BY kind, object",
+             FROM grants WHERE iam_id = $1 AND ended_at IS NULL ORDER BY kind, object",
         )
         .bind(iam_id)
         .fetch_all(self.pool())
@@ -234,7 +235,7 @@ impl Store {
     /// People with an open grant whose end is due at `now` (epoch ms).
     pub async fn people_with_due_grants(&self, now: i64) -> Result<Vec<String>, StoreError> {
         Ok(sqlx::query_scalar(
-            "SELECT DISTINCT iam_id FROM grants WHERE ended_at IS NULL AND until IS NOT NULL AND until <= ?1",
+            "SELECT DISTINCT iam_id FROM grants WHERE ended_at IS NULL AND until IS NOT NULL AND until <= $1",
         )
         .bind(now)
         .fetch_all(self.pool())
@@ -245,7 +246,7 @@ impl Store {
     pub async fn grants_ending_before(&self, horizon: i64) -> Result<Vec<Grant>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, iam_id, kind, object, level, custom_role_id, rule, event_id, since, until
-             FROM grants WHERE ended_at IS NULL AND until IS NOT NULL AND until <= ?1 ORDER BY until",
+             FROM grants WHERE ended_at IS NULL AND until IS NOT NULL AND until <= $1 ORDER BY until",
         )
         .bind(horizon)
         .fetch_all(self.pool())
@@ -256,7 +257,7 @@ impl Store {
     /// Whether the reminder for this person and end time was sent.
     pub async fn reminder_sent(&self, iam_id: &str, until: i64) -> Result<bool, StoreError> {
         let count: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM reminders WHERE iam_id = ?1 AND until = ?2")
+            sqlx::query_scalar("SELECT COUNT(*) FROM reminders WHERE iam_id = $1 AND until = $2")
                 .bind(iam_id)
                 .bind(until)
                 .fetch_one(self.pool())
@@ -266,7 +267,7 @@ impl Store {
 
     /// Records a reminder once per person and end time; false when it was already sent.
     pub async fn record_reminder(&self, iam_id: &str, until: i64) -> Result<bool, StoreError> {
-        let inserted = sqlx::query("INSERT INTO reminders (iam_id, until, sent_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")
+        let inserted = sqlx::query("INSERT INTO reminders (iam_id, until, sent_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .bind(iam_id)
             .bind(until)
             .bind(Utc::now().timestamp_millis())
@@ -278,7 +279,7 @@ impl Store {
     /// A named value kept between runs.
     pub async fn setting(&self, name: &str) -> Result<Option<String>, StoreError> {
         Ok(
-            sqlx::query_scalar("SELECT value FROM settings WHERE name = ?1")
+            sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
                 .bind(name)
                 .fetch_optional(self.pool())
                 .await?,
@@ -286,7 +287,7 @@ impl Store {
     }
 
     pub async fn set_setting(&self, name: &str, value: &str) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+        sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
             .bind(name)
             .bind(value)
             .execute(self.pool())
@@ -324,13 +325,13 @@ impl Store {
 }
 
 async fn open(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     grant: &NewGrant,
     now: i64,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO grants (iam_id, kind, object, level, custom_role_id, rule, event_id, since, until)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (iam_id, kind, object) WHERE ended_at IS NULL DO NOTHING",
     )
     .bind(&grant.iam_id)
@@ -348,7 +349,7 @@ async fn open(
 }
 
 async fn close(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     iam_id: &str,
     kind: GrantKind,
     object: &str,
@@ -356,8 +357,8 @@ async fn close(
     now: i64,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE grants SET ended_at = ?4, ended_by = ?5, end_reason = ?6
-         WHERE iam_id = ?1 AND kind = ?2 AND object = ?3 AND ended_at IS NULL",
+        "UPDATE grants SET ended_at = $4, ended_by = $5, end_reason = $6
+         WHERE iam_id = $1 AND kind = $2 AND object = $3 AND ended_at IS NULL",
     )
     .bind(iam_id)
     .bind(kind.as_str())
@@ -372,7 +373,7 @@ async fn close(
 
 /// An identity row: iam_id, email, status, attributes, clickup_user_id, event_time,
 /// enabled_at, in that order.
-fn identity_record(row: &sqlx::sqlite::SqliteRow) -> IdentityRecord {
+fn identity_record(row: &sqlx::any::AnyRow) -> IdentityRecord {
     IdentityRecord {
         iam_id: row.get(0),
         email: row.get(1),
@@ -384,7 +385,7 @@ fn identity_record(row: &sqlx::sqlite::SqliteRow) -> IdentityRecord {
     }
 }
 
-fn grant(row: &sqlx::sqlite::SqliteRow) -> Grant {
+fn grant(row: &sqlx::any::AnyRow) -> Grant {
     Grant {
         id: row.get(0),
         iam_id: row.get(1),

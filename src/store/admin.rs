@@ -4,11 +4,17 @@
 //!
 //! Pages are keyset pages: `after` is the last row's key of the previous page, so a page
 //! never repeats or skips a row written meanwhile.
+//!
+//! FIXME(#9): on PostgreSQL keys (identity columns, `rowid`) are taken at insert, not at
+//! commit, so a row whose transaction commits after a later-numbered one was read can fall
+//! behind a page already served (SQLite's one writer commits in key order); reading pages
+//! only up to the oldest key still in flight (`pg_snapshot_xmin` against a per-row xid) or a
+//! commit-ordered key would fix it. The audit search (`store::history`) pages the same way.
 
 use serde::Serialize;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::Row;
 
-use super::{insert_audit, AccessRequest, AuditEntry, Store, StoreError};
+use super::{insert_audit, sql::Sql, AccessRequest, AuditEntry, Store, StoreError};
 
 /// Name of the stored brake release request.
 const BRAKE_RELEASE: &str = "brake_release_requested";
@@ -54,8 +60,7 @@ impl Store {
         after: Option<i64>,
         limit: u32,
     ) -> Result<Vec<(i64, AccessRequest)>, StoreError> {
-        let mut sql: QueryBuilder<Sqlite> =
-            QueryBuilder::new("SELECT rowid, task_id FROM access_requests WHERE 1 = 1");
+        let mut sql = Sql::new("SELECT rowid, task_id FROM access_requests WHERE 1 = 1");
         if let Some(state) = state {
             sql.push(" AND state = ").push_bind(state.to_owned());
         }
@@ -64,7 +69,7 @@ impl Store {
         }
         sql.push(" ORDER BY rowid LIMIT ")
             .push_bind(i64::from(limit));
-        let keys = sql.build().fetch_all(self.pool()).await?;
+        let keys = sql.build()?.fetch_all(self.pool()).await?;
 
         let mut requests = Vec::with_capacity(keys.len());
         for row in keys {
@@ -77,7 +82,7 @@ impl Store {
     }
 
     pub async fn list_grants(&self, query: &GrantQuery) -> Result<Vec<GrantItem>, StoreError> {
-        let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(
+        let mut sql = Sql::new(
             "SELECT id, iam_id, kind, object, level, rule, since, until, ended_at, ended_by, \
              end_reason FROM grants WHERE 1 = 1",
         );
@@ -97,7 +102,7 @@ impl Store {
         }
         sql.push(" ORDER BY id LIMIT ")
             .push_bind(i64::from(query.limit));
-        Ok(sql.build_query_as().fetch_all(self.pool()).await?)
+        Ok(sql.build_query_as()?.fetch_all(self.pool()).await?)
     }
 
     /// Records a release request with its audit row, unless one is already waiting; returns
@@ -110,7 +115,7 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         let value = serde_json::to_string(request).unwrap_or_default();
         let inserted = sqlx::query(
-            "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         )
         .bind(BRAKE_RELEASE)
         .bind(&value)
@@ -145,7 +150,7 @@ impl Store {
     /// Marks the request done: its audit row and the request's removal in one transaction.
     pub async fn finish_brake_release(&self, audit: &AuditEntry) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
-        sqlx::query("DELETE FROM settings WHERE name = ?1")
+        sqlx::query("DELETE FROM settings WHERE name = $1")
             .bind(BRAKE_RELEASE)
             .execute(&mut *tx)
             .await?;

@@ -49,7 +49,7 @@ impl Store {
     ) -> Result<Option<TaskAssignment>, StoreError> {
         let row = sqlx::query(
             "SELECT task_id, rule, user_id, group_id, iam_id, assigned_at FROM task_assignments
-             WHERE task_id = ?1 AND ended_at IS NULL",
+             WHERE task_id = $1 AND ended_at IS NULL",
         )
         .bind(task_id)
         .fetch_optional(self.pool())
@@ -64,7 +64,7 @@ impl Store {
     ) -> Result<Vec<TaskAssignment>, StoreError> {
         let rows = sqlx::query(
             "SELECT task_id, rule, user_id, group_id, iam_id, assigned_at FROM task_assignments
-             WHERE user_id = ?1 AND ended_at IS NULL ORDER BY assigned_at",
+             WHERE user_id = $1 AND ended_at IS NULL ORDER BY assigned_at",
         )
         .bind(user_id)
         .fetch_all(self.pool())
@@ -108,7 +108,7 @@ impl Store {
     /// Ends a task's open assignment (closed, deleted), if it has one.
     pub async fn end_assignment(&self, task_id: &str, reason: &str) -> Result<bool, StoreError> {
         let ended = sqlx::query(
-            "UPDATE task_assignments SET ended_at = ?2, end_reason = ?3 WHERE task_id = ?1 AND ended_at IS NULL",
+            "UPDATE task_assignments SET ended_at = $2, end_reason = $3 WHERE task_id = $1 AND ended_at IS NULL",
         )
         .bind(task_id)
         .bind(Utc::now().timestamp_millis())
@@ -121,8 +121,8 @@ impl Store {
     /// The rule's round-robin position, advanced by one.
     pub async fn next_cursor(&self, rule: &str) -> Result<u64, StoreError> {
         let next: i64 = sqlx::query_scalar(
-            "INSERT INTO rule_cursors (rule, next) VALUES (?1, 1)
-             ON CONFLICT (rule) DO UPDATE SET next = next + 1
+            "INSERT INTO rule_cursors (rule, next) VALUES ($1, 1)
+             ON CONFLICT (rule) DO UPDATE SET next = rule_cursors.next + 1
              RETURNING next - 1",
         )
         .bind(rule)
@@ -133,7 +133,7 @@ impl Store {
 
     /// The rule's round-robin position, without advancing it (for dry runs).
     pub async fn peek_cursor(&self, rule: &str) -> Result<u64, StoreError> {
-        let next: Option<i64> = sqlx::query_scalar("SELECT next FROM rule_cursors WHERE rule = ?1")
+        let next: Option<i64> = sqlx::query_scalar("SELECT next FROM rule_cursors WHERE rule = $1")
             .bind(rule)
             .fetch_optional(self.pool())
             .await?;
@@ -145,9 +145,9 @@ impl Store {
     pub async fn reopen_assignment(&self, task_id: &str) -> Result<bool, StoreError> {
         let reopened = sqlx::query(
             "UPDATE task_assignments SET ended_at = NULL, end_reason = NULL
-             WHERE id = (SELECT id FROM task_assignments WHERE task_id = ?1 ORDER BY id DESC LIMIT 1)
+             WHERE id = (SELECT id FROM task_assignments WHERE task_id = $1 ORDER BY id DESC LIMIT 1)
                AND end_reason = 'closed'
-               AND NOT EXISTS (SELECT 1 FROM task_assignments WHERE task_id = ?1 AND ended_at IS NULL)",
+               AND NOT EXISTS (SELECT 1 FROM task_assignments WHERE task_id = $1 AND ended_at IS NULL)",
         )
         .bind(task_id)
         .execute(self.pool())
@@ -164,7 +164,7 @@ impl Store {
         correlation_id: &str,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO leaver_tasks (iam_id, user_id, noted_at, correlation_id) VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO leaver_tasks (iam_id, user_id, noted_at, correlation_id) VALUES ($1, $2, $3, $4)
              ON CONFLICT (iam_id, user_id) DO UPDATE SET noted_at = excluded.noted_at, done_at = NULL,
              correlation_id = excluded.correlation_id
              WHERE leaver_tasks.done_at IS NOT NULL",
@@ -209,7 +209,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let now = Utc::now().timestamp_millis();
         let mut tx = self.pool().begin().await?;
-        sqlx::query("UPDATE leaver_tasks SET done_at = ?3 WHERE iam_id = ?1 AND user_id = ?2")
+        sqlx::query("UPDATE leaver_tasks SET done_at = $3 WHERE iam_id = $1 AND user_id = $2")
             .bind(&leaver.iam_id)
             .bind(leaver.user_id)
             .bind(now)
@@ -223,14 +223,14 @@ impl Store {
 
 /// Opens a task's assignment, closing its previous one as reassigned.
 pub(super) async fn open_assignment_in(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     new: &NewAssignment,
     now: i64,
 ) -> Result<(), StoreError> {
     end_assignment_in(tx, &new.task_id, "reassigned", now).await?;
     sqlx::query(
         "INSERT INTO task_assignments (task_id, rule, user_id, group_id, iam_id, event_id, assigned_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&new.task_id)
     .bind(&new.rule)
@@ -246,14 +246,14 @@ pub(super) async fn open_assignment_in(
 
 /// Ends a task's open assignment, if it has one.
 pub(super) async fn end_assignment_in(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     task_id: &str,
     reason: &str,
     now: i64,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE task_assignments SET ended_at = ?2, end_reason = ?3
-         WHERE task_id = ?1 AND ended_at IS NULL",
+        "UPDATE task_assignments SET ended_at = $2, end_reason = $3
+         WHERE task_id = $1 AND ended_at IS NULL",
     )
     .bind(task_id)
     .bind(now)
@@ -263,7 +263,7 @@ pub(super) async fn end_assignment_in(
     Ok(())
 }
 
-fn assignment(row: &sqlx::sqlite::SqliteRow) -> TaskAssignment {
+fn assignment(row: &sqlx::any::AnyRow) -> TaskAssignment {
     TaskAssignment {
         task_id: row.get(0),
         rule: row.get(1),

@@ -74,7 +74,7 @@ impl Store {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO assignment_choices (task_id, event_id, correlation_id, rule, strategy,
                  user_id, group_id, iam_id, previous, why, comment, chosen_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
              ON CONFLICT (task_id) WHERE settled_at IS NULL DO NOTHING
              RETURNING id",
         )
@@ -108,7 +108,7 @@ impl Store {
     /// The task's choice under way (not settled), whichever unit of work made it.
     pub async fn pending_choice(&self, task_id: &str) -> Result<Option<Choice>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM assignment_choices WHERE task_id = ?1 AND settled_at IS NULL"
+            "SELECT {COLUMNS} FROM assignment_choices WHERE task_id = $1 AND settled_at IS NULL"
         ))
         .bind(task_id)
         .fetch_optional(self.pool())
@@ -123,7 +123,7 @@ impl Store {
         event_id: &str,
     ) -> Result<Option<Choice>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM assignment_choices WHERE task_id = ?1 AND event_id = ?2
+            "SELECT {COLUMNS} FROM assignment_choices WHERE task_id = $1 AND event_id = $2
              ORDER BY id DESC LIMIT 1"
         ))
         .bind(task_id)
@@ -145,7 +145,7 @@ impl Store {
         let mut tx = self.pool().begin().await?;
 
         let applied = sqlx::query(
-            "UPDATE assignment_choices SET applied_at = ?2 WHERE id = ?1 AND applied_at IS NULL",
+            "UPDATE assignment_choices SET applied_at = $2 WHERE id = $1 AND applied_at IS NULL",
         )
         .bind(choice.id)
         .bind(now)
@@ -191,8 +191,8 @@ impl Store {
         comment_id: Option<&str>,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE assignment_choices SET settled_at = ?2, comment_id = ?3
-             WHERE id = ?1 AND settled_at IS NULL",
+            "UPDATE assignment_choices SET settled_at = $2, comment_id = $3
+             WHERE id = $1 AND settled_at IS NULL",
         )
         .bind(choice.id)
         .bind(Utc::now().timestamp_millis())
@@ -203,7 +203,7 @@ impl Store {
     }
 }
 
-fn choice(row: &sqlx::sqlite::SqliteRow) -> Choice {
+fn choice(row: &sqlx::any::AnyRow) -> Choice {
     let chosen = match (
         row.get::<Option<i64>, _>("user_id"),
         row.get::<Option<String>, _>("group_id"),

@@ -61,7 +61,7 @@ impl Store {
     pub async fn adopt_receipt(&self, received: &AuditEntry) -> Result<bool, StoreError> {
         let key = &received.event_id;
         let state: Option<String> =
-            sqlx::query_scalar("SELECT state FROM receipts WHERE dedup_key = ?1")
+            sqlx::query_scalar("SELECT state FROM receipts WHERE dedup_key = $1")
                 .bind(key)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -74,9 +74,9 @@ impl Store {
         // A receipt pruned long ago (a dead letter replayed days later) has its row already.
         let adopted = sqlx::query(
             "INSERT INTO receipts (dedup_key, state, locked_until, accepted_at)
-             SELECT ?1, 'accepted', 0, ?2
-             WHERE NOT EXISTS (SELECT 1 FROM audit WHERE event_id = ?1 AND action = 'event.received')
-             ON CONFLICT (dedup_key) DO UPDATE SET state = 'accepted', accepted_at = ?2
+             SELECT $1, 'accepted', 0, $2
+             WHERE NOT EXISTS (SELECT 1 FROM audit WHERE event_id = $1 AND action = 'event.received')
+             ON CONFLICT (dedup_key) DO UPDATE SET state = 'accepted', accepted_at = $2
              WHERE receipts.state = 'pending'",
         )
         .bind(key)
@@ -114,10 +114,10 @@ impl Store {
     ) -> Result<Option<String>, StoreError> {
         let row = sqlx::query(
             "SELECT correlation_id FROM audit
-             WHERE (object = ?1 OR subject = ?1) AND actor = ?2
+             WHERE (object = $1 OR subject = $1) AND actor = $2
                AND action NOT IN ('clickup.echo', 'clickup.audit_log')
-               AND at BETWEEN ?3 - ?4 AND ?3 + ?5
-             ORDER BY CASE WHEN at >= ?3 THEN at - ?3 ELSE ?5 + (?3 - at) END, seq
+               AND at BETWEEN $3 - $4 AND $3 + $5
+             ORDER BY CASE WHEN at >= $3 THEN at - $3 ELSE $5 + ($3 - at) END, seq
              LIMIT 1",
         )
         .bind(near.key)
@@ -139,9 +139,9 @@ impl Store {
     ) -> Result<Option<String>, StoreError> {
         let iam_id = sqlx::query_scalar(
             "SELECT iam_id FROM identities
-             WHERE (?1 IS NOT NULL AND clickup_user_id = ?1)
-                OR (?2 IS NOT NULL AND lower(email) = lower(?2))
-             ORDER BY (clickup_user_id IS ?1) DESC, updated_at DESC LIMIT 1",
+             WHERE ($1 IS NOT NULL AND clickup_user_id = $1)
+                OR ($2 IS NOT NULL AND lower(email) = lower($2))
+             ORDER BY (clickup_user_id IS NOT DISTINCT FROM $1) DESC, updated_at DESC LIMIT 1",
         )
         .bind(user_id)
         .bind(email)
@@ -161,7 +161,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         insert_audit(&mut tx, Utc::now().timestamp_millis(), entry).await?;
         sqlx::query(
-            "INSERT INTO settings (name, value) VALUES (?1, ?2)
+            "INSERT INTO settings (name, value) VALUES ($1, $2)
              ON CONFLICT (name) DO UPDATE SET value = excluded.value",
         )
         .bind(name)
@@ -175,7 +175,7 @@ impl Store {
     /// The correlation id recorded with an event id (the first row that names it).
     pub async fn correlation_of_event(&self, event_id: &str) -> Result<Option<String>, StoreError> {
         let correlation = sqlx::query_scalar(
-            "SELECT correlation_id FROM audit WHERE event_id = ?1 ORDER BY seq LIMIT 1",
+            "SELECT correlation_id FROM audit WHERE event_id = $1 ORDER BY seq LIMIT 1",
         )
         .bind(event_id)
         .fetch_optional(&self.pool)

@@ -109,9 +109,9 @@ impl Store {
         sqlx::query(
             "INSERT INTO message_failures
                  (message_key, lane, attempts, first_failed_at, last_failed_at, error_code, error)
-             VALUES (?1, ?2, 1, ?3, ?3, ?4, ?5)
-             ON CONFLICT (message_key, lane) DO UPDATE SET attempts = attempts + 1,
-                 last_failed_at = ?3, error_code = ?4, error = ?5",
+             VALUES ($1, $2, 1, $3, $3, $4, $5)
+             ON CONFLICT (message_key, lane) DO UPDATE SET attempts = message_failures.attempts + 1,
+                 last_failed_at = $3, error_code = $4, error = $5",
         )
         .bind(key)
         .bind(lane)
@@ -131,7 +131,7 @@ impl Store {
     ) -> Result<Option<MessageFailure>, StoreError> {
         let row = sqlx::query(
             "SELECT attempts, first_failed_at, last_failed_at, error_code, error
-             FROM message_failures WHERE message_key = ?1 AND lane = ?2",
+             FROM message_failures WHERE message_key = $1 AND lane = $2",
         )
         .bind(key)
         .bind(lane)
@@ -158,7 +158,7 @@ impl Store {
             "INSERT INTO dead_letters (fingerprint, message_id, lane, source_queue, routing_key,
                  reason, error_code, error, attempts, first_failed_at, last_failed_at, envelope,
                  recorded_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
              ON CONFLICT (fingerprint) DO NOTHING
              RETURNING id",
         )
@@ -178,7 +178,7 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         if let (Some(_), Some(key)) = (id, &letter.failure_key) {
-            sqlx::query("DELETE FROM message_failures WHERE message_key = ?1")
+            sqlx::query("DELETE FROM message_failures WHERE message_key = $1")
                 .bind(key)
                 .execute(&mut *tx)
                 .await?;
@@ -198,8 +198,8 @@ impl Store {
         state: Option<LetterState>,
     ) -> Result<Vec<DeadLetterRecord>, StoreError> {
         let sql = format!(
-            "SELECT {RECORD_COLUMNS} FROM dead_letters WHERE id > ?1 AND (?3 IS NULL OR state = ?3)
-             ORDER BY id LIMIT ?2"
+            "SELECT {RECORD_COLUMNS} FROM dead_letters WHERE id > $1 AND ($3 IS NULL OR state = $3)
+             ORDER BY id LIMIT $2"
         );
         let rows = sqlx::query(&sql)
             .bind(after.unwrap_or(0))
@@ -212,7 +212,7 @@ impl Store {
 
     /// One dead letter with its envelope.
     pub async fn dead_letter(&self, id: i64) -> Result<Option<DeadLetterDetail>, StoreError> {
-        let sql = format!("SELECT {RECORD_COLUMNS}, envelope FROM dead_letters WHERE id = ?1");
+        let sql = format!("SELECT {RECORD_COLUMNS}, envelope FROM dead_letters WHERE id = $1");
         let row = sqlx::query(&sql)
             .bind(id)
             .fetch_optional(self.pool())
@@ -224,7 +224,7 @@ impl Store {
     }
 }
 
-fn dead_letter_record(row: &sqlx::sqlite::SqliteRow) -> DeadLetterRecord {
+fn dead_letter_record(row: &sqlx::any::AnyRow) -> DeadLetterRecord {
     DeadLetterRecord {
         id: row.get(0),
         message_id: row.get(1),

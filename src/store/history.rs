@@ -7,9 +7,11 @@
 
 use std::collections::HashMap;
 
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::Row;
 
-use super::{access::GrantKind, audit_record, AuditRecord, IdentityRecord, Store, StoreError};
+use super::{
+    access::GrantKind, audit_record, sql::Sql, AuditRecord, IdentityRecord, Store, StoreError,
+};
 
 /// The most audit rows one search page returns.
 pub const MAX_AUDIT_PAGE: u32 = 1000;
@@ -91,7 +93,7 @@ impl Store {
     /// Every grant row of a person, open and closed, in the order they began.
     pub async fn grant_history_of(&self, iam_id: &str) -> Result<Vec<GrantRecord>, StoreError> {
         let sql =
-            format!("SELECT {GRANT_COLUMNS} FROM grants WHERE iam_id = ?1 ORDER BY since, id");
+            format!("SELECT {GRANT_COLUMNS} FROM grants WHERE iam_id = $1 ORDER BY since, id");
         let rows = sqlx::query(&sql)
             .bind(iam_id)
             .fetch_all(self.pool())
@@ -108,15 +110,11 @@ impl Store {
         if objects.is_empty() {
             return Ok(Vec::new());
         }
-        let mut query = QueryBuilder::<Sqlite>::new(format!(
+        let mut query = Sql::new(format!(
             "SELECT {GRANT_COLUMNS} FROM grants WHERE object IN ("
         ));
-        let mut list = query.separated(", ");
-        for object in objects {
-            list.push_bind(object);
-        }
-        query.push(") ORDER BY since, id");
-        let rows = query.build().fetch_all(self.pool()).await?;
+        query.push_list(objects).push(") ORDER BY since, id");
+        let rows = query.build()?.fetch_all(self.pool()).await?;
         Ok(rows.iter().map(grant_record).collect())
     }
 
@@ -129,7 +127,7 @@ impl Store {
     ) -> Result<Vec<GrantRecord>, StoreError> {
         let sql = format!(
             "SELECT {GRANT_COLUMNS} FROM grants
-             WHERE since < ?2 AND (ended_at IS NULL OR ended_at > ?1)
+             WHERE since < $2 AND (ended_at IS NULL OR ended_at > $1)
              ORDER BY iam_id, since, id"
         );
         let rows = sqlx::query(&sql)
@@ -158,16 +156,12 @@ impl Store {
         if task_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut query = QueryBuilder::<Sqlite>::new(
+        let mut query = Sql::new(
             "SELECT task_id, step, decided_by, via, at FROM request_decisions
              WHERE decision = 'approved' AND task_id IN (",
         );
-        let mut list = query.separated(", ");
-        for task_id in task_ids {
-            list.push_bind(task_id);
-        }
-        query.push(") ORDER BY task_id, step");
-        let rows = query.build().fetch_all(self.pool()).await?;
+        query.push_list(task_ids).push(") ORDER BY task_id, step");
+        let rows = query.build()?.fetch_all(self.pool()).await?;
         Ok(rows
             .iter()
             .map(|row| Approval {
@@ -188,15 +182,11 @@ impl Store {
         if iam_ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let mut query = QueryBuilder::<Sqlite>::new(
+        let mut query = Sql::new(
             "SELECT iam_id, email FROM identities WHERE email IS NOT NULL AND iam_id IN (",
         );
-        let mut list = query.separated(", ");
-        for iam_id in iam_ids {
-            list.push_bind(iam_id);
-        }
-        query.push(")");
-        let rows = query.build().fetch_all(self.pool()).await?;
+        query.push_list(iam_ids).push(")");
+        let rows = query.build()?.fetch_all(self.pool()).await?;
         Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
     }
 
@@ -213,7 +203,7 @@ impl Store {
     /// Audit rows matching every filter set in `query`, oldest first, one page at a time.
     pub async fn audit_search(&self, query: &AuditQuery) -> Result<AuditPage, StoreError> {
         let limit = query.limit.clamp(1, MAX_AUDIT_PAGE);
-        let mut sql = QueryBuilder::<Sqlite>::new(
+        let mut sql = Sql::new(
             "SELECT seq, at, actor, action, subject, object, outcome, correlation_id, event_id, detail
              FROM audit WHERE 1 = 1",
         );
@@ -242,7 +232,7 @@ impl Store {
         }
         sql.push(" ORDER BY seq LIMIT ").push_bind(i64::from(limit));
 
-        let rows = sql.build().fetch_all(self.pool()).await?;
+        let rows = sql.build()?.fetch_all(self.pool()).await?;
         let records: Vec<AuditRecord> = rows.iter().map(audit_record).collect();
         let next = match records.len() as u32 == limit {
             true => records.last().map(|r| r.seq),
@@ -252,7 +242,7 @@ impl Store {
     }
 }
 
-fn grant_record(row: &sqlx::sqlite::SqliteRow) -> GrantRecord {
+fn grant_record(row: &sqlx::any::AnyRow) -> GrantRecord {
     GrantRecord {
         id: row.get(0),
         iam_id: row.get(1),

@@ -5,7 +5,7 @@
 use chrono::Utc;
 use sqlx::Row;
 
-use super::{insert_audit, AuditEntry, Processed, Store, StoreError};
+use super::{insert_audit, insert_processed, AuditEntry, Processed, Store, StoreError};
 
 /// One hold to record.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,23 +67,11 @@ impl Store {
         let now = Utc::now().timestamp_millis();
         let mut tx = self.pool.begin().await?;
 
-        sqlx::query("DELETE FROM message_failures WHERE message_key = ?1")
+        sqlx::query("DELETE FROM message_failures WHERE message_key = $1")
             .bind(key)
             .execute(&mut *tx)
             .await?;
-        let inserted = sqlx::query(
-            "INSERT INTO processed (message_key, lane, outcome, detail, handled_at) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (message_key) DO NOTHING",
-        )
-        .bind(key)
-        .bind(&processed.lane)
-        .bind(&processed.outcome)
-        .bind(&processed.detail)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
+        let inserted = insert_processed(&mut tx, key, processed, now).await?;
         if inserted {
             insert_hold(&mut tx, now, hold).await?;
             for entry in audit {
@@ -118,13 +106,13 @@ impl Store {
 }
 
 async fn insert_hold(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     at: i64,
     hold: &NewHold,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO held_removals (iam_id, actions, cause, held_at, envelope)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&hold.iam_id)
     .bind(serde_json::json!(hold.actions).to_string())

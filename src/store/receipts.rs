@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use sqlx::{Sqlite, SqliteConnection, Transaction};
+use sqlx::{Any, AnyConnection, Transaction};
 
 use super::{insert_audit, AuditEntry, Claim, Store, StoreError};
 use crate::{
@@ -57,7 +57,7 @@ impl Receipts for &Store {
 }
 
 #[async_trait]
-impl Receipts for Transaction<'static, Sqlite> {
+impl Receipts for Transaction<'static, Any> {
     async fn publish(
         &mut self,
         publisher: &dyn Publisher,
@@ -80,7 +80,7 @@ impl Receipts for Transaction<'static, Sqlite> {
 }
 
 pub(super) async fn claim(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     key: &str,
     lease: Duration,
 ) -> Result<Claim, StoreError> {
@@ -88,9 +88,9 @@ pub(super) async fn claim(
     let until = now + lease.as_millis() as i64;
 
     let claimed = sqlx::query(
-        "INSERT INTO receipts (dedup_key, state, locked_until) VALUES (?1, 'pending', ?2)
-         ON CONFLICT (dedup_key) DO UPDATE SET locked_until = ?2
-         WHERE receipts.state = 'pending' AND receipts.locked_until < ?3
+        "INSERT INTO receipts (dedup_key, state, locked_until) VALUES ($1, 'pending', $2)
+         ON CONFLICT (dedup_key) DO UPDATE SET locked_until = $2
+         WHERE receipts.state = 'pending' AND receipts.locked_until < $3
          RETURNING dedup_key",
     )
     .bind(key)
@@ -103,7 +103,7 @@ pub(super) async fn claim(
     }
 
     let state: Option<String> =
-        sqlx::query_scalar("SELECT state FROM receipts WHERE dedup_key = ?1")
+        sqlx::query_scalar("SELECT state FROM receipts WHERE dedup_key = $1")
             .bind(key)
             .fetch_optional(&mut *connection)
             .await?;
@@ -113,11 +113,8 @@ pub(super) async fn claim(
     })
 }
 
-pub(super) async fn release(
-    connection: &mut SqliteConnection,
-    key: &str,
-) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM receipts WHERE dedup_key = ?1 AND state = 'pending'")
+pub(super) async fn release(connection: &mut AnyConnection, key: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM receipts WHERE dedup_key = $1 AND state = 'pending'")
         .bind(key)
         .execute(connection)
         .await?;
@@ -127,15 +124,15 @@ pub(super) async fn release(
 /// Marks `key` accepted and, when this call did, appends its `event.received` row; the caller
 /// commits.
 pub(super) async fn accept(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     key: &str,
     received: &AuditEntry,
 ) -> Result<(), StoreError> {
     let now = Utc::now().timestamp_millis();
 
     let marked = sqlx::query(
-        "UPDATE receipts SET state = 'accepted', accepted_at = ?2
-         WHERE dedup_key = ?1 AND state = 'pending'",
+        "UPDATE receipts SET state = 'accepted', accepted_at = $2
+         WHERE dedup_key = $1 AND state = 'pending'",
     )
     .bind(key)
     .bind(now)

@@ -161,7 +161,7 @@ impl Store {
         let now = Utc::now().timestamp_millis();
         let inserted = sqlx::query(
             "INSERT INTO access_requests (task_id, list_id, requester_user, state, step_started_at, correlation_id, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT (task_id) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (task_id) DO NOTHING",
         )
         .bind(&request.task_id)
         .bind(&request.list_id)
@@ -176,7 +176,7 @@ impl Store {
     }
 
     pub async fn request(&self, task_id: &str) -> Result<Option<AccessRequest>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM access_requests WHERE task_id = ?1");
+        let sql = format!("SELECT {COLUMNS} FROM access_requests WHERE task_id = $1");
         let row = sqlx::query(&sql)
             .bind(task_id)
             .fetch_optional(self.pool())
@@ -188,7 +188,7 @@ impl Store {
         &self,
         iam_request_id: &str,
     ) -> Result<Option<AccessRequest>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM access_requests WHERE iam_request_id = ?1");
+        let sql = format!("SELECT {COLUMNS} FROM access_requests WHERE iam_request_id = $1");
         let row = sqlx::query(&sql)
             .bind(iam_request_id)
             .fetch_optional(self.pool())
@@ -221,7 +221,7 @@ impl Store {
             .collect();
         let sql = format!(
             "SELECT {} FROM access_requests r LEFT JOIN identities i ON i.iam_id = r.iam_id
-             WHERE r.iam_id = ?1 AND r.state IN ('approved', 'granted')
+             WHERE r.iam_id = $1 AND r.state IN ('approved', 'granted')
                AND (i.enabled_at IS NULL OR r.decided_at IS NULL OR r.decided_at >= i.enabled_at)
              ORDER BY r.created_at",
             columns.join(", ")
@@ -265,7 +265,7 @@ impl Store {
 
         let inserted = sqlx::query(
             "INSERT INTO request_decisions (task_id, step, decision, decided_by, via, at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (task_id, step) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (task_id, step) DO NOTHING",
         )
         .bind(&decision.task_id)
         .bind(decision.step)
@@ -297,7 +297,7 @@ impl Store {
         email: &str,
     ) -> Result<Option<IdentityRecord>, StoreError> {
         let id: Option<String> = sqlx::query_scalar(
-            "SELECT iam_id FROM identities WHERE lower(email) = lower(?1) ORDER BY event_time DESC LIMIT 1",
+            "SELECT iam_id FROM identities WHERE lower(email) = lower($1) ORDER BY event_time DESC LIMIT 1",
         )
         .bind(email)
         .fetch_optional(self.pool())
@@ -313,7 +313,7 @@ impl Store {
         user_id: i64,
     ) -> Result<Option<IdentityRecord>, StoreError> {
         let id: Option<String> = sqlx::query_scalar(
-            "SELECT iam_id FROM identities WHERE clickup_user_id = ?1 ORDER BY event_time DESC LIMIT 1",
+            "SELECT iam_id FROM identities WHERE clickup_user_id = $1 ORDER BY event_time DESC LIMIT 1",
         )
         .bind(user_id)
         .fetch_optional(self.pool())
@@ -327,7 +327,7 @@ impl Store {
     /// Whether `who` already decided a step of this request (a redelivered decision).
     pub async fn decided_by(&self, task_id: &str, who: &str) -> Result<bool, StoreError> {
         let count: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM request_decisions WHERE task_id = ?1 AND decided_by = ?2",
+            "SELECT COUNT(*) FROM request_decisions WHERE task_id = $1 AND decided_by = $2",
         )
         .bind(task_id)
         .bind(who)
@@ -339,7 +339,7 @@ impl Store {
     /// The identity with this IAM distinguished name (case-insensitive).
     pub async fn identity_by_dn(&self, dn: &str) -> Result<Option<IdentityRecord>, StoreError> {
         let id: Option<String> = sqlx::query_scalar(
-            "SELECT iam_id FROM identities WHERE lower(json_extract(attributes, '$.dn')) = lower(?1) LIMIT 1",
+            "SELECT iam_id FROM identities WHERE lower(json_extract(attributes, '$.dn')) = lower($1) LIMIT 1",
         )
         .bind(dn)
         .fetch_optional(self.pool())
@@ -361,17 +361,17 @@ impl Store {
 }
 
 async fn update(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     r: &AccessRequest,
     now: i64,
 ) -> Result<(), StoreError> {
     let written = sqlx::query(
-        "UPDATE access_requests SET iam_id = ?2, area = ?3, object = ?4, level = ?5, duration_ms = ?6,
-            state = ?7, step = ?8, approvers = ?9, approver_iam_ids = ?10, iam_request_id = ?11,
-            decided_by = ?12, decided_at = ?13, reason = ?14, until = ?15, step_started_at = ?16,
-            reminded_at = ?17, escalated = ?18, announced_step = ?19, outcome_done = ?20,
-            granted_at = ?21, reported_at = ?22, updated_at = ?23, version = version + 1
-         WHERE task_id = ?1 AND version = ?24",
+        "UPDATE access_requests SET iam_id = $2, area = $3, object = $4, level = $5, duration_ms = $6,
+            state = $7, step = $8, approvers = $9, approver_iam_ids = $10, iam_request_id = $11,
+            decided_by = $12, decided_at = $13, reason = $14, until = $15, step_started_at = $16,
+            reminded_at = $17, escalated = $18, announced_step = $19, outcome_done = $20,
+            granted_at = $21, reported_at = $22, updated_at = $23, version = version + 1
+         WHERE task_id = $1 AND version = $24",
     )
     .bind(&r.task_id)
     .bind(&r.iam_id)
@@ -390,9 +390,10 @@ async fn update(
     .bind(r.until)
     .bind(r.step_started_at)
     .bind(r.reminded_at)
-    .bind(r.escalated)
+    // Flags are stored as 0 or 1 (INTEGER on SQLite, BIGINT on PostgreSQL).
+    .bind(i64::from(r.escalated))
     .bind(r.announced_step)
-    .bind(r.outcome_done)
+    .bind(i64::from(r.outcome_done))
     .bind(r.granted_at)
     .bind(r.reported_at)
     .bind(now)
@@ -408,7 +409,7 @@ async fn update(
     Ok(())
 }
 
-fn request(row: &sqlx::sqlite::SqliteRow) -> AccessRequest {
+fn request(row: &sqlx::any::AnyRow) -> AccessRequest {
     let json_list = |index: usize| row.get::<&str, _>(index).to_owned();
     AccessRequest {
         task_id: row.get(0),
@@ -431,9 +432,9 @@ fn request(row: &sqlx::sqlite::SqliteRow) -> AccessRequest {
         until: row.get(16),
         step_started_at: row.get(17),
         reminded_at: row.get(18),
-        escalated: row.get(19),
+        escalated: row.get::<i64, _>(19) != 0,
         announced_step: row.get(20),
-        outcome_done: row.get(21),
+        outcome_done: row.get::<i64, _>(21) != 0,
         granted_at: row.get(22),
         reported_at: row.get(23),
         correlation_id: row.get(24),

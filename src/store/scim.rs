@@ -1,15 +1,16 @@
 //! SCIM resources (#8): Users and Groups as canonical JSON rows, a Group's members in their
 //! own rows so that a User's read-only `groups` is computed when read. Reads use the pool;
-//! writes go through a [`ScimWrite`]: one `BEGIN IMMEDIATE` transaction that also takes the
-//! receipts of the write's events, committed with them or not at all.
+//! writes go through a [`ScimWrite`]: one transaction at a time (`BEGIN IMMEDIATE` on SQLite,
+//! an advisory lock on PostgreSQL) that also takes the receipts of the write's events,
+//! committed with them or not at all.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
-use sqlx::{Row, Sqlite, SqliteConnection, Transaction};
+use sqlx::{Any, AnyConnection, Row, Transaction};
 
-use super::{receipts::Receipts, Store, StoreError};
+use super::{receipts::Receipts, Backend, Store, StoreError};
 use crate::scim::{resource::Meta, schema::ResourceType};
 
 /// One stored resource.
@@ -46,17 +47,32 @@ impl Store {
         load(&mut connection, resource_type, None).await
     }
 
-    /// Starts a write; nothing is visible to others until [`ScimWrite::commit`].
+    /// Starts a write; nothing is visible to others until [`ScimWrite::commit`]. SCIM writes
+    /// take turns across processes: on SQLite the transaction takes the write lock at once
+    /// (`BEGIN IMMEDIATE`); on PostgreSQL it takes the SCIM writes' advisory lock, released
+    /// by the commit or rollback.
     pub async fn scim_write(&self) -> Result<ScimWrite, StoreError> {
-        Ok(ScimWrite {
-            tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
-        })
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(SCIM_WRITE_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                tx
+            }
+        };
+        Ok(ScimWrite { tx })
     }
 }
 
-/// An open SCIM write (the store's write lock is held until commit or drop).
+/// The PostgreSQL advisory lock key of SCIM writes (any fixed number the store uses once).
+const SCIM_WRITE_LOCK: i64 = 0x5c1a_0008;
+
+/// An open SCIM write (the SCIM writes' lock is held until commit or drop).
 pub struct ScimWrite {
-    tx: Transaction<'static, Sqlite>,
+    tx: Transaction<'static, Any>,
 }
 
 impl ScimWrite {
@@ -76,7 +92,7 @@ impl ScimWrite {
         user_name: &str,
     ) -> Result<Option<String>, StoreError> {
         Ok(
-            sqlx::query_scalar("SELECT id FROM scim_resources WHERE user_name = ?1")
+            sqlx::query_scalar("SELECT id FROM scim_resources WHERE user_name = $1")
                 .bind(user_name.to_lowercase())
                 .fetch_optional(&mut *self.tx)
                 .await?,
@@ -91,7 +107,7 @@ impl ScimWrite {
         let mut found = HashMap::new();
         for id in ids {
             let kind: Option<String> =
-                sqlx::query_scalar("SELECT resource_type FROM scim_resources WHERE id = ?1")
+                sqlx::query_scalar("SELECT resource_type FROM scim_resources WHERE id = $1")
                     .bind(id)
                     .fetch_optional(&mut *self.tx)
                     .await?;
@@ -115,7 +131,7 @@ impl ScimWrite {
 
         sqlx::query(
             "INSERT INTO scim_resources (id, resource_type, body, user_name, display_name,
-             external_id, version, created, last_modified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7)",
+             external_id, version, created, last_modified) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7)",
         )
         .bind(id)
         .bind(resource_type.name())
@@ -145,9 +161,9 @@ impl ScimWrite {
         let row = Columns::of(old.resource_type, resource);
 
         let updated = sqlx::query(
-            "UPDATE scim_resources SET body = ?3, user_name = ?4, display_name = ?5,
-             external_id = ?6, version = version + 1, last_modified = ?7
-             WHERE id = ?1 AND version = ?2",
+            "UPDATE scim_resources SET body = $3, user_name = $4, display_name = $5,
+             external_id = $6, version = version + 1, last_modified = $7
+             WHERE id = $1 AND version = $2",
         )
         .bind(&old.id)
         .bind(old.meta.version)
@@ -180,16 +196,16 @@ impl ScimWrite {
     /// version).
     pub async fn delete(&mut self, old: &ScimRecord, at: DateTime<Utc>) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE scim_resources SET version = version + 1, last_modified = ?2
-             WHERE id IN (SELECT group_id FROM scim_group_members WHERE member_id = ?1)",
+            "UPDATE scim_resources SET version = version + 1, last_modified = $2
+             WHERE id IN (SELECT group_id FROM scim_group_members WHERE member_id = $1)",
         )
         .bind(&old.id)
         .bind(at.timestamp_millis())
         .execute(&mut *self.tx)
         .await?;
         for statement in [
-            "DELETE FROM scim_group_members WHERE member_id = ?1 OR group_id = ?1",
-            "DELETE FROM scim_resources WHERE id = ?1",
+            "DELETE FROM scim_group_members WHERE member_id = $1 OR group_id = $1",
+            "DELETE FROM scim_resources WHERE id = $1",
         ] {
             sqlx::query(statement)
                 .bind(&old.id)
@@ -204,14 +220,14 @@ impl ScimWrite {
         group_id: &str,
         members: &[(String, String)],
     ) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM scim_group_members WHERE group_id = ?1")
+        sqlx::query("DELETE FROM scim_group_members WHERE group_id = $1")
             .bind(group_id)
             .execute(&mut *self.tx)
             .await?;
         for (position, (member_id, member)) in members.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO scim_group_members (group_id, position, member_id, member)
-                 VALUES (?1, ?2, ?3, ?4)",
+                 VALUES ($1, $2, $3, $4)",
             )
             .bind(group_id)
             .bind(position as i64)
@@ -295,13 +311,13 @@ fn time(ms: i64) -> DateTime<Utc> {
 
 /// The resources of `resource_type` (or the one `id`), with their groups or members.
 async fn load(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     resource_type: ResourceType,
     id: Option<&str>,
 ) -> Result<Vec<ScimRecord>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, body, version, created, last_modified FROM scim_resources
-         WHERE resource_type = ?1 AND (?2 IS NULL OR id = ?2) ORDER BY created, id",
+         WHERE resource_type = $1 AND ($2 IS NULL OR id = $2) ORDER BY created, id",
     )
     .bind(resource_type.name())
     .bind(id)
@@ -344,13 +360,13 @@ async fn load(
 
 /// The `{value, display}` of the Groups each User (or the one `member`) is a direct member of.
 async fn groups_of(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     member: Option<&str>,
 ) -> Result<HashMap<String, Vec<Value>>, StoreError> {
     let rows = sqlx::query(
         "SELECT m.member_id, m.group_id, g.display_name FROM scim_group_members m
          JOIN scim_resources g ON g.id = m.group_id
-         WHERE ?1 IS NULL OR m.member_id = ?1 ORDER BY g.created, g.id",
+         WHERE $1 IS NULL OR m.member_id = $1 ORDER BY g.created, g.id",
     )
     .bind(member)
     .fetch_all(connection)
@@ -369,12 +385,12 @@ async fn groups_of(
 
 /// The members of each Group (or the one `group`), in order.
 async fn members_of(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     group: Option<&str>,
 ) -> Result<HashMap<String, Vec<Value>>, StoreError> {
     let rows = sqlx::query(
         "SELECT group_id, member FROM scim_group_members
-         WHERE ?1 IS NULL OR group_id = ?1 ORDER BY group_id, position",
+         WHERE $1 IS NULL OR group_id = $1 ORDER BY group_id, position",
     )
     .bind(group)
     .fetch_all(connection)

@@ -1,4 +1,5 @@
-//! Store behaviour against a real SQLite file.
+//! Store behaviour against a real database: a SQLite file, or PostgreSQL when
+//! `TEST_POSTGRES_URL` is set.
 
 use std::collections::HashMap;
 
@@ -117,6 +118,42 @@ async fn audit_rows_cannot_be_changed_or_deleted() {
 }
 
 #[tokio::test]
+async fn a_store_opened_read_only_reads_but_refuses_writes() {
+    let (store, kept) = store().await;
+    store.append_audit(&entry("written")).await.unwrap();
+    let settings = StoreSettings {
+        database_url: kept.url().parse().unwrap(),
+    };
+
+    let reader = Store::open_read_only(&settings).await.unwrap();
+
+    assert_eq!(
+        reader.audit_by_correlation("corr-1").await.unwrap().len(),
+        1
+    );
+    assert!(reader.append_audit(&entry("refused")).await.is_err());
+    assert_eq!(store.audit_by_correlation("corr-1").await.unwrap().len(), 1);
+}
+
+/// SCIM writes decide against what they read (userName taken, If-Match), so one waits for
+/// the other: SQLite's write lock, PostgreSQL's advisory lock.
+#[tokio::test]
+async fn a_scim_write_waits_until_the_one_in_progress_ends() {
+    let (store, _dir) = store().await;
+    let first = store.scim_write().await.unwrap();
+
+    let waiting = store.clone();
+    let second = tokio::spawn(async move { waiting.scim_write().await.map(drop) });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!second.is_finished(), "both SCIM writes were open at once");
+
+    first.commit().await.unwrap();
+
+    let second = tokio::time::timeout(Duration::from_secs(5), second).await;
+    assert!(matches!(second, Ok(Ok(Ok(())))), "{second:?}");
+}
+
+#[tokio::test]
 async fn old_accepted_receipts_are_pruned_and_pending_ones_kept() {
     let (store, _dir) = store().await;
     store
@@ -180,23 +217,9 @@ async fn claims_whose_lease_ended_long_ago_are_pruned() {
 #[tokio::test]
 async fn no_table_has_two_indexes_on_the_same_columns() {
     let (store, _dir) = store().await;
-    let indexes: Vec<(String, String)> = sqlx::query_as(
-        "SELECT m.tbl_name, m.name FROM sqlite_master m
-         WHERE m.type = 'index' AND m.name NOT LIKE 'sqlite_autoindex%'",
-    )
-    .fetch_all(store.pool())
-    .await
-    .unwrap();
 
     let mut seen: HashMap<(String, Vec<String>), String> = HashMap::new();
-    for (table, index) in indexes {
-        let columns: Vec<String> = sqlx::query_scalar(&format!(
-            "SELECT name FROM pragma_index_info('{index}') ORDER BY seqno"
-        ))
-        .fetch_all(store.pool())
-        .await
-        .unwrap();
-
+    for (table, index, columns) in indexes(&store).await {
         let twin = seen.insert((table.clone(), columns.clone()), index.clone());
 
         assert!(
@@ -205,4 +228,53 @@ async fn no_table_has_two_indexes_on_the_same_columns() {
         );
     }
     assert!(seen.len() > 10, "indexes read: {}", seen.len());
+}
+
+/// The indexes the migrations created (not those of primary keys and unique constraints):
+/// table, index, columns in order.
+async fn indexes(store: &Store) -> Vec<(String, String, Vec<String>)> {
+    let named: Vec<(String, String, String)> = match store.backend() {
+        Backend::Sqlite => {
+            sqlx::query_as(
+                "SELECT m.tbl_name, m.name, '' FROM sqlite_master m
+                 WHERE m.type = 'index' AND m.name NOT LIKE 'sqlite_autoindex%'",
+            )
+            .fetch_all(store.pool())
+            .await
+            .unwrap()
+        }
+        Backend::Postgres => {
+            sqlx::query_as(
+                "SELECT t.relname::text, i.relname::text,
+                        array_to_string(ARRAY(
+                            SELECT a.attname::text FROM unnest(x.indkey) WITH ORDINALITY k (attnum, n)
+                            JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
+                            ORDER BY k.n), ',')
+                 FROM pg_index x
+                 JOIN pg_class i ON i.oid = x.indexrelid
+                 JOIN pg_class t ON t.oid = x.indrelid
+                 JOIN pg_namespace s ON s.oid = t.relnamespace
+                 WHERE s.nspname = current_schema()
+                   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
+            )
+            .fetch_all(store.pool())
+            .await
+            .unwrap()
+        }
+    };
+
+    let mut indexes = Vec::with_capacity(named.len());
+    for (table, index, columns) in named {
+        let columns = match store.backend() {
+            Backend::Sqlite => sqlx::query_scalar(&format!(
+                "SELECT name FROM pragma_index_info('{index}') ORDER BY seqno"
+            ))
+            .fetch_all(store.pool())
+            .await
+            .unwrap(),
+            Backend::Postgres => columns.split(',').map(str::to_owned).collect(),
+        };
+        indexes.push((table, index, columns));
+    }
+    indexes
 }

@@ -26,13 +26,13 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
 
-        sqlx::query("DELETE FROM ui_sessions WHERE expires_at <= ?1")
+        sqlx::query("DELETE FROM ui_sessions WHERE expires_at <= $1")
             .bind(now)
             .execute(&mut *tx)
             .await?;
 
         sqlx::query(
-            "INSERT INTO ui_sessions (id, subject, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO ui_sessions (id, subject, created_at, expires_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(key_of(session_id))
         .bind(subject)
@@ -53,7 +53,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let found: Option<i64> = sqlx::query_scalar(
             "SELECT 1 FROM ui_sessions
-             WHERE id = ?1 AND subject = ?2 AND ended_at IS NULL AND expires_at > ?3",
+             WHERE id = $1 AND subject = $2 AND ended_at IS NULL AND expires_at > $3",
         )
         .bind(key_of(session_id))
         .bind(subject)
@@ -66,8 +66,8 @@ impl Store {
     /// Ends the page session `session_id` at `now` (ms); true when it was current.
     pub async fn end_ui_session(&self, session_id: &str, now: i64) -> Result<bool, StoreError> {
         let ended = sqlx::query(
-            "UPDATE ui_sessions SET ended_at = ?2
-             WHERE id = ?1 AND ended_at IS NULL AND expires_at > ?2",
+            "UPDATE ui_sessions SET ended_at = $2
+             WHERE id = $1 AND ended_at IS NULL AND expires_at > $2",
         )
         .bind(key_of(session_id))
         .bind(now)

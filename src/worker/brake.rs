@@ -153,8 +153,8 @@ impl Brake {
         by: &str,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
-            "UPDATE held_removals SET released_at = ?2, released_by = ?3
-             WHERE id = ?1 AND released_at IS NULL",
+            "UPDATE held_removals SET released_at = $2, released_by = $3
+             WHERE id = $1 AND released_at IS NULL",
         )
         .bind(id)
         .bind(Utc::now().timestamp_millis())
@@ -199,7 +199,7 @@ pub fn hold_of(
 async fn recent_people(store: &Store, since: i64, except: &str) -> Result<usize, StoreError> {
     let query = format!(
         "SELECT COUNT(DISTINCT subject) FROM audit
-         WHERE at >= ?1 AND subject IS NOT ?2 AND actor = ?3
+         WHERE at >= $1 AND subject IS DISTINCT FROM $2 AND actor = $3
            AND ((action IN ({RULE_REMOVALS})
                  AND json_extract(detail, '$.cause') IN ('event', 'rules-reload', 'reconcile'))
              OR (action IN ({ACCOUNT_REMOVALS}) AND json_extract(detail, '$.cause') = 'scim'))"

@@ -9,14 +9,14 @@
 use async_trait::async_trait;
 use serde::Deserialize;
 use tokio::sync::OnceCell;
-use tracing::{debug, error, info};
+use tracing::{debug, error, info, warn};
 
 use crate::{
     bus::{Disposition, Handler, Lane},
     clickup::{ClickUpClient, ClickUpError, Removal, Role},
     ingest::envelope::Envelope,
     store::{AuditEntry, Processed, Store},
-    worker::{brake::Brake, lane},
+    worker::{brake::Brake, lane, provision::PERSON_WAIT},
 };
 
 mod outcome;
@@ -203,6 +203,19 @@ impl Handler for Deprovisioner {
             }
         }
 
+        // One worker at a time per person (see `store::person_locks`), held until the
+        // outcome is recorded.
+        let _lock = match person_of(&envelope) {
+            Some(iam_id) => match self.store.lock_person(&iam_id, PERSON_WAIT).await {
+                Ok(lock) => Some(lock),
+                Err(e) => {
+                    warn!(error = %e, "person busy or store unavailable; the leaver goes back to the queue");
+                    return Disposition::Retry;
+                }
+            },
+            None => None,
+        };
+
         let job = Job {
             envelope: &envelope,
             mode: Mode::Lane,
@@ -256,3 +269,9 @@ impl Handler for Deprovisioner {
 
 #[cfg(test)]
 mod tests;
+
+/// The IAM id an identity event is about, when its data names one.
+pub(crate) fn person_of(envelope: &Envelope) -> Option<String> {
+    let data: serde_json::Value = serde_json::from_str(envelope.data.get()).ok()?;
+    data["user"]["id"].as_str().map(String::from)
+}

@@ -67,7 +67,7 @@ pub fn status_of(event_type: &str) -> Option<&'static str> {
 
 /// Sets `path` (`key` or `profile.key`) unless a newer event set it already.
 fn set(person: &mut Value, path: &str, value: &Value, time: i64) {
-    if !newer(person, path, time) {
+    if !newer(person, path, time) || removal_kept(person, path, value, time) {
         return;
     }
     let (container, key) = slot(person, path);
@@ -137,6 +137,18 @@ fn change_group(person: &mut Value, group: &Value, member: bool, time: i64) {
             list.push(group.clone());
         }
     }
+}
+
+/// Whether a status of the same event time must not replace the removal on record: when the
+/// IAM cannot order a joiner and a leaver (one millisecond), the person stays removed rather
+/// than keep access they may have lost.
+fn removal_kept(person: &Value, path: &str, value: &Value, time: i64) -> bool {
+    let removal =
+        |status: Option<&str>| matches!(status, Some("terminated" | "disabled" | "deleted"));
+    path == "profile.status"
+        && person[TIMES][path].as_i64() == Some(time)
+        && removal(person["profile"]["status"].as_str())
+        && !removal(value.as_str())
 }
 
 fn newer(person: &Value, path: &str, time: i64) -> bool {

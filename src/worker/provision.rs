@@ -5,7 +5,7 @@
 //! release; only the cause differs. Removals that are not a leaver's pass the mass-removal
 //! brake first.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -22,8 +22,12 @@ use crate::{
     clickup::ClickUpClient,
     ingest::envelope::Envelope,
     rules::{self, Action, CurrentAccess, Identity, Level, ObjectRef, RuleSet, WorkspaceRole},
-    store::{Grant, GrantKind, IdentityRecord, Store},
+    store::{person_locks, Grant, GrantKind, IdentityRecord, Store},
 };
+
+/// How long a handler waits for a person another worker is handling: past a dead holder's
+/// lease, so the person is never stuck; then the message is retried.
+pub const PERSON_WAIT: Duration = Duration::from_secs(person_locks::LEASE.as_secs() + 5);
 
 pub struct Provisioner {
     pub clickup: ClickUpClient,
@@ -133,6 +137,7 @@ impl Provisioner {
         now: DateTime<Utc>,
         brake: BrakeMode,
     ) -> Result<Reconciled, ApplyError> {
+        let _lock = self.store.lock_person(iam_id, PERSON_WAIT).await?;
         let Some(record) = self.store.identity(iam_id).await? else {
             return Err(ApplyError::Refused(format!(
                 "no identity {iam_id} on record"
@@ -163,6 +168,9 @@ impl Provisioner {
         let iam_id = data["user"]["id"]
             .as_str()
             .ok_or_else(|| ApplyError::Refused("the event names no user id".into()))?;
+        // One worker at a time per person, from reading the record to the last ClickUp call:
+        // a leaver handled meanwhile in the deprovision lane would miss what this invites.
+        let _lock = self.store.lock_person(iam_id, PERSON_WAIT).await?;
 
         let stored = self.store.identity(iam_id).await?;
         let merged = people::merge(

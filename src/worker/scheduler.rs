@@ -1,4 +1,5 @@
-//! The durable scheduler: revokes access whose end is due and reminds sponsors before it.
+//! The durable scheduler: applies changed rules to everyone, revokes access whose end is due
+//! and reminds sponsors before it. One worker at a time runs it (`worker::lease`).
 //!
 //! Nothing is kept in memory: every tick reads the due grants from the store, so a restart
 //! (even one that spans the due time) loses nothing. Contract ends are not braked.
@@ -29,15 +30,25 @@ const FAILED_EXPIRY_BACKOFF: Duration = Duration::from_secs(600);
 /// Name of the stored fingerprint of the rules last applied to everyone.
 const RULES_FINGERPRINT: &str = "rules_fingerprint";
 
-/// Runs expiries and reminders every `tick` until the token is cancelled.
+/// Every `tick` until the token is cancelled: applies changed rules to everyone (once per
+/// change: the fingerprint of the rules applied is stored), then runs expiries, reminders and
+/// brake releases asked for through the API.
 pub async fn run_until_stopped(
     provisioner: Arc<Provisioner>,
+    fingerprint: &str,
     tick: Duration,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     loop {
         let now = Utc::now();
         answers::collect(async {
+            match reload_rules(&provisioner, fingerprint, now).await {
+                Ok((0, _)) => {}
+                Ok((affected, held)) => {
+                    info!(affected, held, "rules changed since they were last applied")
+                }
+                Err(e) => warn!(error = %e, "rules reload failed; the next tick tries again"),
+            }
             if let Err(e) = expire_due(&provisioner, now).await {
                 warn!(error = %e, "expiry pass failed; the next tick tries again");
             }

@@ -117,7 +117,7 @@ async fn an_interrupted_assignment_is_carried_on_with_one_change_and_one_comment
 async fn wait_assigned(world: &World, task: &str) -> String {
     for _ in 0..300 {
         let detail: Option<String> = sqlx::query_scalar(
-            "SELECT detail FROM audit WHERE action = 'clickup.event' AND subject = ?1
+            "SELECT detail FROM audit WHERE action = 'clickup.event' AND subject = $1
              AND outcome = 'assigned'",
         )
         .bind(format!("task:{task}"))
@@ -136,7 +136,7 @@ async fn wait_assigned(world: &World, task: &str) -> String {
 /// The details of the task's `task.assigned` rows.
 async fn assigned_rows(world: &World, task: &str) -> Vec<Value> {
     let rows: Vec<String> = sqlx::query_scalar(
-        "SELECT detail FROM audit WHERE action = 'task.assigned' AND object = ?1",
+        "SELECT detail FROM audit WHERE action = 'task.assigned' AND object = $1",
     )
     .bind(format!("task:{task}"))
     .fetch_all(world.app.store.pool())

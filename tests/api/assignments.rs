@@ -130,7 +130,7 @@ impl World {
     }
 
     async fn audit_actions(&self, action: &str) -> usize {
-        let rows = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit WHERE action = ?1")
+        let rows = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit WHERE action = $1")
             .bind(action)
             .fetch_one(self.app.store.pool())
             .await

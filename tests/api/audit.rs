@@ -42,7 +42,7 @@ async fn join(app: &TestApp, event: &Value) -> u64 {
 
 async fn rows(app: &TestApp, action: &str) -> Vec<(String, String, String)> {
     sqlx::query_as(
-        "SELECT outcome, correlation_id, detail FROM audit WHERE action = ?1 ORDER BY seq",
+        "SELECT outcome, correlation_id, detail FROM audit WHERE action = $1 ORDER BY seq",
     )
     .bind(action)
     .fetch_all(app.store.pool())

@@ -196,7 +196,7 @@ async fn queue_garbled(app: &TestApp, body: &[u8], message_id: &str) {
         sqlx::query(
             "INSERT INTO bus_messages (queue, routing_key, message_id, correlation_id, body,
                                        available_at, created_at)
-             VALUES (?1, 'iam.user.created', ?2, ?2, ?3, 0, 0)",
+             VALUES ($1, 'iam.user.created', $2, $2, $3, 0, 0)",
         )
         .bind(&queue)
         .bind(message_id)

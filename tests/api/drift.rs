@@ -88,7 +88,9 @@ async fn audit_actions(app: &TestApp, run_id: &str) -> Vec<(String, String)> {
 /// Every grant row of the object, oldest first: `(level, end reason, still open)`.
 async fn grant_rows(app: &TestApp, object: &str) -> Vec<(String, Option<String>, bool)> {
     let rows = sqlx::query(
-        "SELECT level, end_reason, ended_at IS NULL FROM grants WHERE iam_id = ?1 AND object = ?2 ORDER BY id",
+        // A truth value is an integer on SQLite and a boolean on PostgreSQL: read 0 or 1.
+        "SELECT level, end_reason, CASE WHEN ended_at IS NULL THEN 1 ELSE 0 END FROM grants
+         WHERE iam_id = $1 AND object = $2 ORDER BY id",
     )
     .bind(JANE)
     .bind(object)
@@ -96,7 +98,7 @@ async fn grant_rows(app: &TestApp, object: &str) -> Vec<(String, Option<String>,
     .await
     .unwrap();
     rows.iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .map(|r| (r.get(0), r.get(1), r.get::<i64, _>(2) == 1))
         .collect()
 }
 

@@ -1,6 +1,7 @@
 //! `spawn_app`: the router on port 0 with a fresh queue prefix, a fresh store and a sandbox,
 //! on the bus engine `TEST_BUS` names: `rabbitmq` (the default; the broker at `AMQP_URL`) or
-//! `embedded` (queues in the test's store, no broker).
+//! `embedded` (queues in the test's store, no broker). The store is a SQLite file, or with
+//! RabbitMQ and `TEST_POSTGRES_URL` set, a fresh database in that PostgreSQL cluster.
 
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
@@ -16,7 +17,7 @@ use clickup_iam_router::{
         iam::{IamNotify, IamSandbox, IamSandboxConfig, IamSandboxUser, OidcClient, OidcConfig},
         Plan, Sandbox, SandboxConfig,
     },
-    store::{Processed, Store},
+    store::{scratch::ScratchDatabase, Processed, Store},
 };
 use serde_json::Value;
 use tokio::task::JoinHandle;
@@ -87,6 +88,8 @@ pub struct TestApp {
     /// The router, while it runs (`halt` takes it).
     running: Option<JoinHandle<anyhow::Result<()>>>,
     _dir: tempfile::TempDir,
+    /// The store's PostgreSQL database (dropped with the app), when there is one.
+    _database: Option<ScratchDatabase>,
 }
 
 /// Whether the suite runs on the embedded engine (`TEST_BUS=embedded`) rather than RabbitMQ
@@ -105,6 +108,19 @@ pub fn skip_unless_rabbitmq(why: &str) -> bool {
         eprintln!("skipped under TEST_BUS=embedded: {why}");
     }
     embedded()
+}
+
+/// The store of one test router: a fresh PostgreSQL database when `TEST_POSTGRES_URL` names
+/// a cluster and the engine is RabbitMQ (the embedded engine needs SQLite), else a SQLite
+/// file in `dir`.
+pub async fn store_url(dir: &std::path::Path) -> (String, Option<ScratchDatabase>) {
+    match ScratchDatabase::admin_url().filter(|_| !embedded()) {
+        Some(admin_url) => {
+            let database = ScratchDatabase::create(&admin_url).await.unwrap();
+            (database.url().to_owned(), Some(database))
+        }
+        None => (format!("sqlite://{}", dir.join("t.db").display()), None),
+    }
 }
 
 /// The test broker (RabbitMQ runs only).
@@ -185,6 +201,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     };
 
     let dir = tempfile::tempdir().unwrap();
+    let (database_url, database) = store_url(dir.path()).await;
     let mut secrets = WebhookSecrets::default();
     secrets.insert(WEBHOOK_ID, WEBHOOK_SECRET);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -246,9 +263,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             visibility_timeout: Duration::from_secs(60),
         },
         store: StoreSettings {
-            database_url: format!("sqlite://{}", dir.path().join("t.db").display())
-                .parse()
-                .unwrap(),
+            database_url: database_url.parse().unwrap(),
         },
         clickup: ClickUpSettings {
             clickup_api_url: sandbox.base_url(),
@@ -267,6 +282,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             scheduler_tick_ms: 100,
             reconcile_interval: clickup_iam_router::reconcile::Interval(options.reconcile_every),
             iam_api: iam.as_ref().map(iam_api).unwrap_or_default(),
+            ..RulesSettings::default()
         },
         run_worker: !options.without_worker,
         ui: match options.ui {
@@ -295,6 +311,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         shutdown,
         running: Some(running),
         _dir: dir,
+        _database: database,
     };
     app.wait_ready().await;
     app

@@ -194,6 +194,13 @@ fn schema_rows() -> Vec<Row> {
         changed("subject another person", &|e| {
             e["subject"] = json!("user:someone-else")
         }),
+        changed(
+            "an id with a line break that would forge a log line",
+            &|e| e["id"] = json!("evt-1\nERROR forged: admin token=leaked"),
+        ),
+        changed("a correlation id with a terminal escape", &|e| {
+            e["correlationid"] = json!("c\u{1b}[31m")
+        }),
         changed("data.user an array", &|e| e["data"]["user"] = json!([])),
         changed("an extension attribute that is an object", &|e| {
             e["tenantinfo"] = json!({"a": 1})
@@ -243,7 +250,7 @@ async fn hostile_iam_deliveries_are_refused_with_json_and_queue_nothing() {
     rows.extend(schema_rows());
     rows.extend(protocol_rows(&body));
 
-    assert_eq!(rows.len(), 66, "kinds of bad request");
+    assert_eq!(rows.len(), 68, "kinds of bad request");
     run_table(&app, rows).await;
     app.stop().await;
 }

@@ -183,10 +183,11 @@ pub async fn run_table(app: &TestApp, rows: Vec<Row>) {
         }
         let rows: Vec<(String,)> = sqlx::query_as(
             "SELECT detail FROM audit WHERE action = 'event.refused' \
-             AND json_extract(detail, '$.reason') = ?1 AND json_extract(detail, '$.status') = ?2",
+             AND json_extract(detail, '$.reason') = $1
+             AND CAST(json_extract(detail, '$.status') AS BIGINT) = $2",
         )
         .bind(reason)
-        .bind(status)
+        .bind(i64::from(status))
         .fetch_all(app.store.pool())
         .await
         .unwrap();

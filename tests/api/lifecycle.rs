@@ -142,7 +142,7 @@ async fn a_leaver_ends_with_no_access_and_every_grant_closed() {
     assert_eq!(state.group_members("All staff"), Some(vec![]));
     assert!(open_grants(&app, JANE).await.is_empty());
     let closed: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM grants WHERE iam_id = ?1 AND end_reason = 'terminated'",
+        "SELECT COUNT(*) FROM grants WHERE iam_id = $1 AND end_reason = 'terminated'",
     )
     .bind(JANE)
     .fetch_one(app.store.pool())
@@ -204,7 +204,7 @@ async fn a_contractor_becomes_a_guest_and_loses_access_at_the_end_date() {
 
     assert!(open_grants(&app, CARLOS).await.is_empty());
     let reasons: Vec<String> =
-        sqlx::query_scalar("SELECT end_reason FROM grants WHERE iam_id = ?1")
+        sqlx::query_scalar("SELECT end_reason FROM grants WHERE iam_id = $1")
             .bind(CARLOS)
             .fetch_all(app.store.pool())
             .await

@@ -23,7 +23,7 @@ use serde_json::Value;
 
 use crate::helpers::{
     bus_settings, bus_url, fixture, fixture_json, iam_headers, register_webhook, start_iam,
-    IAM_SECRET, ROUTER_CLIENT, WEBHOOK_ID, WEBHOOK_SECRET,
+    store_url, IAM_SECRET, ROUTER_CLIENT, WEBHOOK_ID, WEBHOOK_SECRET,
 };
 
 const TOKEN: &str = "pk_logs_test_token_8d1f2c";
@@ -157,7 +157,7 @@ fn secrets_and_emails(hook_secret: &str) -> Vec<String> {
 /// SIGTERM and returns stdout and stderr.
 async fn run_router(world: &mut World, format: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let database = format!("sqlite://{}", dir.path().join("logs.db").display());
+    let (database, _database) = store_url(dir.path()).await;
     let prefix = format!("cir-test-{}", uuid::Uuid::new_v4().simple());
     let secrets = format!(
         "{WEBHOOK_ID}={WEBHOOK_SECRET},{}={}",

@@ -112,7 +112,7 @@ pub(crate) async fn sandbox_get(app: &TestApp, path: &str) -> Value {
 
 pub(crate) async fn audit_rows(app: &TestApp, action: &str) -> Vec<(String, Value)> {
     let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT outcome, detail FROM audit WHERE action = ?1 ORDER BY seq")
+        sqlx::query_as("SELECT outcome, detail FROM audit WHERE action = $1 ORDER BY seq")
             .bind(action)
             .fetch_all(app.store.pool())
             .await
@@ -265,10 +265,19 @@ async fn the_worker_reactivates_a_suspended_webhook_on_its_own() {
         .state()
         .set_webhook_health(&webhook, "suspended", 0));
 
+    // The audit row is written after ClickUp answered the reactivation, so the test waits
+    // for the row, not for the status (a status already active with no row yet is a pass
+    // still under way, not a fault).
     for _ in 0..100 {
-        if listed(&app, &webhook).await["health"]["status"] == "active" {
-            let rows = audit_rows(&app, "clickup.webhook_reactivated").await;
-            assert!(!rows.is_empty());
+        let rows = audit_rows(&app, "clickup.webhook_reactivated").await;
+        if let Some((outcome, detail)) = rows.first() {
+            assert_eq!(outcome, "reactivated");
+            assert_eq!(detail["previous_status"], "suspended");
+            assert_eq!(
+                listed(&app, &webhook).await["health"]["status"],
+                "active",
+                "a reactivation on record must show in ClickUp"
+            );
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -729,7 +729,7 @@ async fn a_deleted_request_withdraws_its_iam_request() {
 
 async fn wait_outcome(kit: &Kit, outcome: &str) {
     for _ in 0..200 {
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM processed WHERE outcome = ?1")
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM processed WHERE outcome = $1")
             .bind(outcome)
             .fetch_one(kit.app.store.pool())
             .await

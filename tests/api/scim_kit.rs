@@ -128,7 +128,7 @@ impl Scim {
 /// The routing keys of the events the SCIM client's writes published, oldest first.
 pub async fn published(app: &TestApp) -> Vec<String> {
     let rows: Vec<String> = sqlx::query_scalar(
-        "SELECT detail FROM audit WHERE action = 'event.received' AND actor = ?1 ORDER BY seq",
+        "SELECT detail FROM audit WHERE action = 'event.received' AND actor = $1 ORDER BY seq",
     )
     .bind(format!("iam:urn:scim:client:{CLIENT}"))
     .fetch_all(app.store.pool())

@@ -17,7 +17,7 @@ use clickup_iam_router::{
 use serde_json::json;
 
 use crate::helpers::{
-    bus_env, bus_for, bus_settings, embedded, fixture_json, iam_headers, IAM_SECRET,
+    bus_env, bus_for, bus_settings, embedded, fixture_json, iam_headers, store_url, IAM_SECRET,
 };
 
 const GRACE: Duration = Duration::from_secs(10);
@@ -35,7 +35,7 @@ async fn sigterm_stops_run_with_status_0_within_the_grace_and_loses_no_accepted_
         .state()
         .add_member("mark.lee@example.com", "Mark Lee", Role::Member);
     let dir = tempfile::tempdir().unwrap();
-    let database_url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let (database_url, _database) = store_url(dir.path()).await;
     let prefix = format!("cir-test-{}", uuid::Uuid::new_v4().simple());
     let addr = TcpListener::bind("127.0.0.1:0")
         .unwrap()

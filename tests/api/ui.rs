@@ -7,7 +7,11 @@ mod sessions;
 
 use std::time::Duration;
 
-use fantoccini::{elements::Element, Client, Locator};
+use fantoccini::{
+    elements::Element,
+    error::{CmdError, ErrorStatus},
+    Client, Locator,
+};
 use reqwest::StatusCode;
 
 use crate::{
@@ -19,22 +23,32 @@ use crate::{
     },
 };
 
-/// The text of the element `css`, waiting for it to appear.
+/// The text of the element `css`, waiting for it to appear. A page that redraws between the
+/// find and the read leaves a stale element: find it again (a few times at most).
 async fn text_of(client: &Client, css: &str) -> String {
-    let found = client
-        .wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::Css(css))
-        .await;
-    let element: Element = match found {
-        Ok(element) => element,
-        Err(e) => {
-            let at = client.current_url().await;
-            let page = client.source().await.unwrap_or_default();
-            panic!("no {css} on {at:?}: {e}\n{page}")
+    for _ in 0..5 {
+        let found = client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css(css))
+            .await;
+        let element: Element = match found {
+            Ok(element) => element,
+            Err(e) => {
+                let at = client.current_url().await;
+                let page = client.source().await.unwrap_or_default();
+                panic!("no {css} on {at:?}: {e}\n{page}")
+            }
+        };
+        match element.text().await {
+            Ok(text) => return text,
+            Err(CmdError::Standard(error)) if error.error == ErrorStatus::StaleElementReference => {
+                continue
+            }
+            Err(e) => panic!("{css}: {e}"),
         }
-    };
-    element.text().await.unwrap()
+    }
+    panic!("{css} went stale five times in a row")
 }
 
 async fn sign_in(browser: &Browser, app: &TestApp, username: &str) {

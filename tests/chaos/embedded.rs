@@ -128,7 +128,7 @@ async fn deliveries_in_hand(store: &Store) -> i64 {
     loop {
         let now = chrono::Utc::now().timestamp_millis();
         let leased: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM bus_messages WHERE lease_until > ?1")
+            sqlx::query_scalar("SELECT COUNT(*) FROM bus_messages WHERE lease_until > $1")
                 .bind(now)
                 .fetch_one(store.pool())
                 .await

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool, Row};
 
 use crate::{bus::Death, store::StoreError};
 
@@ -53,7 +53,7 @@ pub(super) struct Dying<'a> {
 
 /// Queues `message` once in each of `queues`; nothing when one insert fails.
 pub(super) async fn insert(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     queues: &[String],
     message: &NewMessage<'_>,
     now: i64,
@@ -66,7 +66,7 @@ pub(super) async fn insert(
 
 /// [`insert`] within the caller's transaction (visible once the caller commits).
 pub(super) async fn insert_in(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     queues: &[String],
     message: &NewMessage<'_>,
     now: i64,
@@ -75,7 +75,7 @@ pub(super) async fn insert_in(
         sqlx::query(
             "INSERT INTO bus_messages (queue, routing_key, message_id, correlation_id, body,
                                        replay, available_at, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
         )
         .bind(queue)
         .bind(message.routing_key)
@@ -94,7 +94,7 @@ pub(super) async fn insert_in(
 /// settled (their consumers kept dying) to the dead letters, as `delivery_limit`; returns
 /// how many.
 pub(super) async fn sweep_over_limit(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     queue: &str,
     dead_queue: &str,
     limit: u32,
@@ -102,11 +102,11 @@ pub(super) async fn sweep_over_limit(
 ) -> Result<u64, StoreError> {
     let moved = sqlx::query(
         "UPDATE bus_messages
-         SET queue = ?2, death_queue = queue, death_reason = 'delivery_limit', death_at = ?4,
+         SET queue = $2, death_queue = queue, death_reason = 'delivery_limit', death_at = $4,
              death_deliveries = deliveries, deliveries = 0, lease_owner = NULL,
-             lease_until = NULL, tier = NULL, available_at = ?4
-         WHERE queue = ?1 AND deliveries > ?3 AND available_at <= ?4
-           AND (lease_until IS NULL OR lease_until <= ?4)",
+             lease_until = NULL, tier = NULL, available_at = $4
+         WHERE queue = $1 AND deliveries > $3 AND available_at <= $4
+           AND (lease_until IS NULL OR lease_until <= $4)",
     )
     .bind(queue)
     .bind(dead_queue)
@@ -120,7 +120,7 @@ pub(super) async fn sweep_over_limit(
 /// Claims the oldest available message of `queue` delivered at most `limit` times, with a
 /// lease of `lease` under a fresh token.
 pub(super) async fn claim(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     queue: &str,
     limit: Option<u32>,
     lease: Duration,
@@ -129,13 +129,13 @@ pub(super) async fn claim(
     let token = uuid::Uuid::new_v4().simple().to_string();
     let row = sqlx::query(
         "UPDATE bus_messages
-         SET lease_owner = ?1, lease_until = ?2, deliveries = deliveries + 1, tier = NULL,
-             first_failed_at = CASE WHEN deliveries > 0 THEN COALESCE(first_failed_at, ?3)
+         SET lease_owner = $1, lease_until = $2, deliveries = deliveries + 1, tier = NULL,
+             first_failed_at = CASE WHEN deliveries > 0 THEN COALESCE(first_failed_at, $3)
                                     ELSE first_failed_at END,
-             last_failed_at = CASE WHEN deliveries > 0 THEN ?3 ELSE last_failed_at END
+             last_failed_at = CASE WHEN deliveries > 0 THEN $3 ELSE last_failed_at END
          WHERE id = (SELECT id FROM bus_messages
-                     WHERE queue = ?4 AND available_at <= ?3 AND deliveries <= ?5
-                       AND (lease_until IS NULL OR lease_until <= ?3)
+                     WHERE queue = $4 AND available_at <= $3 AND deliveries <= $5
+                       AND (lease_until IS NULL OR lease_until <= $3)
                      ORDER BY available_at, id LIMIT 1)
          RETURNING id, body, routing_key, message_id, retries, deliveries, replay,
                    death_queue, death_reason, death_at, death_deliveries",
@@ -171,13 +171,13 @@ pub(super) async fn claim(
 
 /// Extends the lease while the handler runs; `false` when the lease is no longer ours.
 pub(super) async fn renew(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     claimed: &Claimed,
     lease: Duration,
     now: i64,
 ) -> Result<bool, StoreError> {
     let renewed =
-        sqlx::query("UPDATE bus_messages SET lease_until = ?3 WHERE id = ?1 AND lease_owner = ?2")
+        sqlx::query("UPDATE bus_messages SET lease_until = $3 WHERE id = $1 AND lease_owner = $2")
             .bind(claimed.id)
             .bind(&claimed.token)
             .bind(now + millis(lease))
@@ -187,8 +187,8 @@ pub(super) async fn renew(
 }
 
 /// Done: the message leaves its queue. `false` when the lease is no longer ours.
-pub(super) async fn ack(pool: &SqlitePool, claimed: &Claimed) -> Result<bool, StoreError> {
-    let deleted = sqlx::query("DELETE FROM bus_messages WHERE id = ?1 AND lease_owner = ?2")
+pub(super) async fn ack(pool: &AnyPool, claimed: &Claimed) -> Result<bool, StoreError> {
+    let deleted = sqlx::query("DELETE FROM bus_messages WHERE id = $1 AND lease_owner = $2")
         .bind(claimed.id)
         .bind(&claimed.token)
         .execute(pool)
@@ -199,7 +199,7 @@ pub(super) async fn ack(pool: &SqlitePool, claimed: &Claimed) -> Result<bool, St
 /// Into a retry tier: retry number `retry`, waiting in `tier` (its delay queue's name)
 /// until `until`; a fresh copy, so its deliveries start again.
 pub(super) async fn delay(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     claimed: &Claimed,
     retry: u32,
     tier: &str,
@@ -208,10 +208,10 @@ pub(super) async fn delay(
 ) -> Result<bool, StoreError> {
     let delayed = sqlx::query(
         "UPDATE bus_messages
-         SET retries = ?3, tier = ?4, available_at = ?5, deliveries = 0, lease_owner = NULL,
-             lease_until = NULL, first_failed_at = COALESCE(first_failed_at, ?6),
-             last_failed_at = ?6
-         WHERE id = ?1 AND lease_owner = ?2",
+         SET retries = $3, tier = $4, available_at = $5, deliveries = 0, lease_owner = NULL,
+             lease_until = NULL, first_failed_at = COALESCE(first_failed_at, $6),
+             last_failed_at = $6
+         WHERE id = $1 AND lease_owner = $2",
     )
     .bind(claimed.id)
     .bind(&claimed.token)
@@ -226,18 +226,18 @@ pub(super) async fn delay(
 
 /// To the dead letters, saying from which queue, why and after how many deliveries.
 pub(super) async fn kill(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     claimed: &Claimed,
     death: &Dying<'_>,
     now: i64,
 ) -> Result<bool, StoreError> {
     let killed = sqlx::query(
         "UPDATE bus_messages
-         SET queue = ?3, death_queue = queue, death_reason = ?4, death_at = ?5,
-             death_deliveries = ?6, deliveries = 0, lease_owner = NULL, lease_until = NULL,
-             tier = NULL, available_at = ?5,
-             first_failed_at = COALESCE(first_failed_at, ?5), last_failed_at = ?5
-         WHERE id = ?1 AND lease_owner = ?2",
+         SET queue = $3, death_queue = queue, death_reason = $4, death_at = $5,
+             death_deliveries = $6, deliveries = 0, lease_owner = NULL, lease_until = NULL,
+             tier = NULL, available_at = $5,
+             first_failed_at = COALESCE(first_failed_at, $5), last_failed_at = $5
+         WHERE id = $1 AND lease_owner = $2",
     )
     .bind(claimed.id)
     .bind(&claimed.token)
@@ -252,13 +252,13 @@ pub(super) async fn kill(
 
 /// Back to its queue, available again at `at`.
 pub(super) async fn release(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     claimed: &Claimed,
     at: i64,
 ) -> Result<bool, StoreError> {
     let released = sqlx::query(
-        "UPDATE bus_messages SET available_at = ?3, lease_owner = NULL, lease_until = NULL
-         WHERE id = ?1 AND lease_owner = ?2",
+        "UPDATE bus_messages SET available_at = $3, lease_owner = NULL, lease_until = NULL
+         WHERE id = $1 AND lease_owner = $2",
     )
     .bind(claimed.id)
     .bind(&claimed.token)
@@ -271,12 +271,12 @@ pub(super) async fn release(
 /// Messages ready for delivery in each queue that has any (neither waiting in a retry tier
 /// nor held by a consumer), as RabbitMQ counts a queue's ready messages.
 pub(super) async fn ready_by_queue(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     now: i64,
 ) -> Result<Vec<(String, i64)>, StoreError> {
     let rows = sqlx::query(
         "SELECT queue, COUNT(*) FROM bus_messages
-         WHERE available_at <= ?1 AND (lease_until IS NULL OR lease_until <= ?1)
+         WHERE available_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
          GROUP BY queue",
     )
     .bind(now)
@@ -287,12 +287,12 @@ pub(super) async fn ready_by_queue(
 
 /// Messages waiting in the retry tier `tier` (its delay queue's name).
 pub(super) async fn waiting_in_tier(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     tier: &str,
     now: i64,
 ) -> Result<i64, StoreError> {
     let waiting = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM bus_messages WHERE tier = ?1 AND available_at > ?2",
+        "SELECT COUNT(*) FROM bus_messages WHERE tier = $1 AND available_at > $2",
     )
     .bind(tier)
     .bind(now)
@@ -302,10 +302,10 @@ pub(super) async fn waiting_in_tier(
 }
 
 /// Deletes every message of `queues` (the demo's and tests' clean-up).
-pub(super) async fn purge(pool: &SqlitePool, queues: &[String]) -> Result<u64, StoreError> {
+pub(super) async fn purge(pool: &AnyPool, queues: &[String]) -> Result<u64, StoreError> {
     let mut deleted = 0;
     for queue in queues {
-        deleted += sqlx::query("DELETE FROM bus_messages WHERE queue = ?1")
+        deleted += sqlx::query("DELETE FROM bus_messages WHERE queue = $1")
             .bind(queue)
             .execute(pool)
             .await?

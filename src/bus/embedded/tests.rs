@@ -19,7 +19,7 @@ use crate::{
     },
     config::BusSettings,
     ingest::envelope::{Envelope, EventMeta, Origin},
-    store::{temp_store, Store},
+    store::{scratch::TestStore, temp_sqlite_store, Store},
 };
 
 const LEASE: Duration = Duration::from_secs(60);
@@ -37,8 +37,8 @@ fn leaver(id: &str) -> Envelope {
     Envelope::new(Origin::Iam, meta, data.unwrap()).unwrap()
 }
 
-async fn engine(tiers: &str, delivery_limit: u32) -> (Embedded, Store, tempfile::TempDir) {
-    let (store, dir) = temp_store().await;
+async fn engine(tiers: &str, delivery_limit: u32) -> (Embedded, Store, TestStore) {
+    let (store, dir) = temp_sqlite_store().await;
     let settings = BusSettings {
         amqp_url: None,
         amqp_prefix: "cir".into(),

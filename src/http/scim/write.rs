@@ -1,6 +1,6 @@
 //! Writes: POST (201 with `Location`), PUT, PATCH (200 with the resource), DELETE (204).
 //!
-//! Each write is one store transaction (`ScimWrite`, `BEGIN IMMEDIATE`): read the resource
+//! Each write is one store transaction that SCIM writes take in turns (`ScimWrite`): read the resource
 //! (404), `If-Match` (412), compute and check the new one (400, 409 for a userName taken
 //! whatever its case) before anything is published; `scim::events` turns the change into
 //! identity envelopes; the row is written; the envelopes go through `http::queue` with their

@@ -76,8 +76,8 @@ impl Store {
     ) -> Result<Claimed<DeadLetterDetail>, StoreError> {
         let now = Utc::now().timestamp_millis();
         let sql = format!(
-            "UPDATE dead_letters SET claimed_until = ?2
-             WHERE id = ?1 AND state = 'open' AND (claimed_until IS NULL OR claimed_until < ?3)
+            "UPDATE dead_letters SET claimed_until = $2
+             WHERE id = $1 AND state = 'open' AND (claimed_until IS NULL OR claimed_until < $3)
              RETURNING {}, envelope",
             super::RECORD_COLUMNS
         );
@@ -105,11 +105,11 @@ impl Store {
         processed_key: &str,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
-        sqlx::query("DELETE FROM message_failures WHERE message_key = ?1")
+        sqlx::query("DELETE FROM message_failures WHERE message_key = $1")
             .bind(failure_key)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM processed WHERE message_key = ?1 AND outcome = 'failed'")
+        sqlx::query("DELETE FROM processed WHERE message_key = $1 AND outcome = 'failed'")
             .bind(processed_key)
             .execute(&mut *tx)
             .await?;
@@ -131,11 +131,11 @@ impl Store {
 
         let settled = if confirmed {
             let replays: i64 = sqlx::query_scalar(
-                "UPDATE dead_letters SET state = 'replayed', replayed_at = ?2, replayed_by = ?3,
+                "UPDATE dead_letters SET state = 'replayed', replayed_at = $2, replayed_by = $3,
                      claimed_until = NULL,
                      replays = 1 + (SELECT COALESCE(MAX(d.replays), 0) FROM dead_letters d
                                     WHERE d.message_id = dead_letters.message_id)
-                 WHERE id = ?1 RETURNING replays",
+                 WHERE id = $1 RETURNING replays",
             )
             .bind(id)
             .bind(now)
@@ -144,7 +144,7 @@ impl Store {
             .await?;
             Settled::Replayed(replays)
         } else {
-            sqlx::query("UPDATE dead_letters SET claimed_until = NULL WHERE id = ?1")
+            sqlx::query("UPDATE dead_letters SET claimed_until = NULL WHERE id = $1")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
@@ -171,8 +171,8 @@ impl Store {
         let mut tx = self.pool().begin().await?;
 
         let sql = format!(
-            "UPDATE dead_letters SET state = 'dropped', dropped_at = ?2, dropped_by = ?3
-             WHERE id = ?1 AND state = 'open' AND (claimed_until IS NULL OR claimed_until < ?2)
+            "UPDATE dead_letters SET state = 'dropped', dropped_at = $2, dropped_by = $3
+             WHERE id = $1 AND state = 'open' AND (claimed_until IS NULL OR claimed_until < $2)
              RETURNING {}",
             super::RECORD_COLUMNS
         );
@@ -199,7 +199,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<i64>, StoreError> {
         let ids = sqlx::query_scalar(
-            "SELECT id FROM dead_letters WHERE state = 'open' AND id > ?1 ORDER BY id LIMIT ?2",
+            "SELECT id FROM dead_letters WHERE state = 'open' AND id > $1 ORDER BY id LIMIT $2",
         )
         .bind(after)
         .bind(i64::from(limit))

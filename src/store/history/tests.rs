@@ -131,7 +131,7 @@ async fn grant_history_keeps_closed_rows_and_open_counts_only_open_ones() {
     ] {
         sqlx::query(
             "INSERT INTO grants (iam_id, kind, object, level, rule, event_id, since, ended_at)
-             VALUES (?1, 'share', ?2, 'read', 'r', 'e', 1, ?3)",
+             VALUES ($1, 'share', $2, 'read', 'r', 'e', 1, $3)",
         )
         .bind(person)
         .bind(object)

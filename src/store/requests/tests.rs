@@ -1,4 +1,4 @@
-//! Requests and decisions against a real SQLite file.
+//! Requests and decisions against a real store (SQLite, or PostgreSQL with `TEST_POSTGRES_URL`).
 
 use super::*;
 

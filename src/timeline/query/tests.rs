@@ -26,7 +26,7 @@ struct Row<'a> {
 async fn insert(store: &Store, row: Row<'_>) {
     sqlx::query(
         "INSERT INTO grants (iam_id, kind, object, level, rule, event_id, since, ended_at, ended_by, end_reason)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'evt', ?6, ?7, ?8, ?9)",
+         VALUES ($1, $2, $3, $4, $5, 'evt', $6, $7, $8, $9)",
     )
     .bind(row.person)
     .bind(row.kind)

@@ -28,11 +28,11 @@ impl Applier<'_> {
         if let Some(existing) = self.clickup.find_member(self.team_id, email).await? {
             return Ok((existing, true));
         }
-        let member = match role {
+        let invited = match role {
             WorkspaceRole::Guest => {
                 self.clickup
                     .invite_guest(self.team_id, email, custom_role_id)
-                    .await?
+                    .await
             }
             _ => {
                 self.clickup
@@ -42,10 +42,26 @@ impl Applier<'_> {
                         role == WorkspaceRole::Admin,
                         custom_role_id,
                     )
-                    .await?
+                    .await
             }
         };
-        Ok((member, false))
+
+        match invited {
+            Ok(member) => Ok((member, false)),
+            // Refused because the account exists by now: another worker handling the same
+            // person's other event invited it a moment ago (or someone did by hand). It is
+            // linked as if it had been there, so the plan goes on: one invite took effect.
+            Err(e)
+                if e.status()
+                    .is_some_and(|status| (400..500).contains(&status)) =>
+            {
+                match self.clickup.find_member(self.team_id, email).await? {
+                    Some(existing) => Ok((existing, true)),
+                    None => Err(e.into()),
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     pub(super) async fn remove_account(

@@ -1,16 +1,7 @@
 use std::time::Duration;
 
 use super::*;
-use crate::config::StoreSettings;
-
-async fn store() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("brake.db").display());
-    let settings = StoreSettings {
-        database_url: url.parse().unwrap(),
-    };
-    (Store::open(&settings).await.unwrap(), dir)
-}
+use crate::store::temp_store as store;
 
 fn removal(person: usize, action: &str, cause: &str) -> AuditEntry {
     AuditEntry {
@@ -172,7 +163,7 @@ async fn the_limit_grows_with_the_managed_identities() {
         },
     };
     for n in 0..400 {
-        sqlx::query("INSERT INTO grants (iam_id, kind, object, level, rule, event_id, since) VALUES (?1, 'role', 'w', 'member', 'r', 'e', 0)")
+        sqlx::query("INSERT INTO grants (iam_id, kind, object, level, rule, event_id, since) VALUES ($1, 'role', 'w', 'member', 'r', 'e', 0)")
             .bind(format!("p{n}"))
             .execute(store.pool())
             .await

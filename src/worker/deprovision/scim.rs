@@ -13,7 +13,7 @@ use chrono::Utc;
 use serde_json::{json, Value};
 use tracing::{error, info};
 
-use super::{outcome::Outcome, Deprovisioner, IdentityData};
+use super::{outcome::Outcome, person_of, Deprovisioner, IdentityData};
 use crate::{
     bus::{Disposition, Lane},
     clickup::Member,
@@ -22,6 +22,7 @@ use crate::{
     worker::{
         apply::{ApplyError, Cause},
         brake::{self, Brake, Verdict},
+        provision::PERSON_WAIT,
     },
 };
 
@@ -186,6 +187,10 @@ impl Deprovisioner {
             .ok_or_else(|| ApplyError::Refused("the hold keeps no message to carry out".into()))?;
         let envelope: Envelope = serde_json::from_str(text)
             .map_err(|e| ApplyError::Refused(format!("the held message is unreadable: {e}")))?;
+        let _lock = match person_of(&envelope) {
+            Some(iam_id) => Some(self.store.lock_person(&iam_id, PERSON_WAIT).await?),
+            None => None,
+        };
         let job = Job {
             envelope: &envelope,
             mode: Mode::Release {

@@ -7,24 +7,14 @@ use super::{
     ROUTER_ACTOR,
 };
 use crate::{
-    config::StoreSettings,
     ingest::envelope::Envelope,
     rules::BrakeSettings,
-    store::{AuditEntry, NewHold, Store},
+    store::{temp_store as store, AuditEntry, NewHold},
     worker::brake::{Brake, Verdict},
 };
 
 const OKTA: &str = "urn:scim:client:okta";
 const REST_DRIVER: &str = "urn:opentext:idm:ACME-TREE:driverset1:ClickUp-REST";
-
-async fn store() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("deprovision.db").display());
-    let settings = StoreSettings {
-        database_url: url.parse().unwrap(),
-    };
-    (Store::open(&settings).await.unwrap(), dir)
-}
 
 fn envelope(source: &str) -> Envelope {
     serde_json::from_value(json!({

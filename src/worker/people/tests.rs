@@ -131,3 +131,56 @@ fn group_events_keep_the_newest_word_on_each_group() {
         assert_eq!(person["profile"]["groups"], groups, "{name}");
     }
 }
+
+#[test]
+fn at_one_event_time_a_removal_outranks_any_other_status() {
+    let joiner = json!({"user": {"id": "u1", "profile": {"status": "active"}}});
+    let leaver = json!({"user": {"id": "u1"}});
+    // (first event, second event, time of the second, status after both)
+    let cases = [
+        (
+            (CREATED, &joiner),
+            ("x.iam.user.terminated.v1", &leaver),
+            100,
+            "terminated",
+        ),
+        (
+            ("x.iam.user.terminated.v1", &leaver),
+            (CREATED, &joiner),
+            100,
+            "terminated",
+        ),
+        (
+            ("x.iam.user.disabled.v1", &leaver),
+            ("x.iam.user.enabled.v1", &leaver),
+            100,
+            "disabled",
+        ),
+        (
+            ("x.iam.user.terminated.v1", &leaver),
+            (CREATED, &joiner),
+            101,
+            "active",
+        ),
+        (
+            ("x.iam.user.disabled.v1", &leaver),
+            ("x.iam.user.terminated.v1", &leaver),
+            100,
+            "terminated",
+        ),
+    ];
+    for ((first_type, first), (second_type, second), time, expected) in cases {
+        let person = merge(
+            Some(&merge(None, first_type, first, 100)),
+            second_type,
+            second,
+            time,
+        );
+
+        assert_eq!(
+            person["profile"]["status"],
+            json!(expected),
+            "{first_type} then {second_type} at {time}"
+        );
+    }
+}

@@ -21,7 +21,7 @@ async fn wait_seen(app: &TestApp, task: &str) {
         app.sandbox.settle().await;
         let updated = date_updated(app, task).await;
         let seen: Option<i64> =
-            sqlx::query_scalar("SELECT seen_at FROM task_versions WHERE task_id = ?1")
+            sqlx::query_scalar("SELECT seen_at FROM task_versions WHERE task_id = $1")
                 .bind(task)
                 .fetch_optional(app.store.pool())
                 .await
