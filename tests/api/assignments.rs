@@ -129,6 +129,27 @@ impl World {
         panic!("task {task} was never assigned");
     }
 
+    /// Waits until a comment on the task contains `needle`; returns all its comments.
+    async fn said_on(&self, task: &str, needle: &str) -> String {
+        let mut said = String::new();
+        for _ in 0..100 {
+            said = self
+                .app
+                .sandbox
+                .state()
+                .comments(task)
+                .iter()
+                .map(|c| c.text.clone())
+                .collect::<Vec<_>>()
+                .join("\n");
+            if said.contains(needle) {
+                return said;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no comment on {task} says {needle:?}; the comments: {said}");
+    }
+
     async fn audit_actions(&self, action: &str) -> usize {
         let rows = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit WHERE action = $1")
             .bind(action)
@@ -205,16 +226,14 @@ async fn a_compliance_review_goes_to_someone_in_risk_and_says_which_rule_chose()
         .await;
 
     assert_eq!(world.assigned(&task).await, [world.users[&1]]);
-    let comments = world.app.sandbox.state().comments(&task);
-    let said = comments
-        .iter()
-        .map(|c| c.text.clone())
-        .collect::<Vec<_>>()
-        .join("\n");
-    assert!(
-        said.contains("Assigned to Rae Risk by the rule \"compliance-reviews\""),
-        "{said}"
-    );
+    // The comment is posted after the assignment is on record: wait for it.
+    let said = world
+        .said_on(
+            &task,
+            "Assigned to Rae Risk by the rule \"compliance-reviews\"",
+        )
+        .await;
+    assert_eq!(said.matches("Assigned to").count(), 1, "{said}");
     let open = world
         .app
         .store

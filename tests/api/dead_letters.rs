@@ -109,7 +109,20 @@ async fn a_leaver_that_fails_for_good_is_recorded_as_a_dead_letter_and_listed() 
         !shown.contains("mark.lee@example.com"),
         "no envelope unless asked"
     );
-    let samples = scrape(&app).await;
+    // The counter moves just after the dead letter's row is committed.
+    let mut samples = scrape(&app).await;
+    for _ in 0..50 {
+        let recorded = value(
+            &samples,
+            "clickup_iam_router_dead_letters_recorded_total",
+            &[],
+        );
+        if recorded.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        samples = scrape(&app).await;
+    }
     assert_eq!(
         value(
             &samples,

@@ -301,12 +301,20 @@ async fn only_a_current_approver_decides_never_the_requester() {
         .await
         .iter()
         .all(|s| s.object_id != "901100000610"));
-    let refused = kit
-        .audit(&task)
-        .await
-        .into_iter()
-        .filter(|a| a == "request.decision_refused")
-        .count();
+    // The refusal is recorded after its comment is posted: wait for the second row.
+    let mut refused = 0;
+    for _ in 0..100 {
+        refused = kit
+            .audit(&task)
+            .await
+            .into_iter()
+            .filter(|a| a == "request.decision_refused")
+            .count();
+        if refused >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_eq!(refused, 2);
 
     kit.app

@@ -45,6 +45,12 @@ async fn text_of(client: &Client, css: &str) -> String {
             Err(CmdError::Standard(error)) if error.error == ErrorStatus::StaleElementReference => {
                 continue
             }
+            // Chromium's word for the same thing when the page navigated away meanwhile.
+            Err(CmdError::Standard(error))
+                if error.message.contains("does not belong to the document") =>
+            {
+                continue
+            }
             Err(e) => panic!("{css}: {e}"),
         }
     }
@@ -184,6 +190,13 @@ async fn the_pages_render_in_chromium_after_signing_in_through_the_provider() {
         .await
         .unwrap()
         .click()
+        .await
+        .unwrap();
+    // The click navigates: wait for the signed-out page before reading its heading.
+    client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_url(&url::Url::parse(&format!("{}/ui/signed-out", app.url)).unwrap())
         .await
         .unwrap();
     text_of(client, "main h1").await;
