@@ -35,13 +35,17 @@ pub struct ClickUpTemplate {
 }
 
 impl ClickUpTemplate {
-    /// `taskPriorityUpdated` on task `@TASK@`: an event no shipped rule acts on, so `run`'s
-    /// worker settles each without calling ClickUp.
-    pub fn priority() -> Self {
+    /// `taskPriorityUpdated` on task `@TASK@` made by `author`: an event no shipped rule acts
+    /// on, so `run`'s worker settles each without calling ClickUp. (The fixture's author is
+    /// the workspace owner, whose token the router uses: its changes would be the router's
+    /// own echoes, each waiting for the action that caused it.)
+    pub fn priority(author: u64) -> Self {
         let mut event = fixture("clickup/event-taskPriorityUpdated.json");
         event["task_id"] = json!("@TASK@");
         event["webhook_id"] = json!(WEBHOOK_ID);
         event["history_items"][0]["id"] = json!("@ITEM@");
+        event["history_items"][0]["user"]["id"] = json!(author);
+        event["history_items"][0]["user"]["email"] = json!("bench.author@example.com");
         Self::from(event)
     }
 

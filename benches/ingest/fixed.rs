@@ -27,7 +27,7 @@ pub struct Fixed {
 pub async fn run(bench: &Bench, setup: &Setup) -> Fixed {
     let run = setup.start("run").await;
     let rss_at_start_mib = run.rss_mib();
-    let template = Arc::new(ClickUpTemplate::priority());
+    let template = Arc::new(ClickUpTemplate::priority(bench.author));
     let make: MakeCall =
         Arc::new(move || template.call(&format!("86b{}", uuid::Uuid::new_v4().simple())));
 

@@ -35,7 +35,7 @@ pub struct Level {
 /// Runs every level against `serve` on the engine `setup` names.
 pub async fn run(bench: &Bench, setup: &Setup, engine: &'static str) -> Vec<Level> {
     let serve = setup.start("serve").await;
-    let template = Arc::new(ClickUpTemplate::priority());
+    let template = Arc::new(ClickUpTemplate::priority(bench.author));
     let make: MakeCall = {
         let template = template.clone();
         Arc::new(move || template.call(&format!("86b{}", uuid::Uuid::new_v4().simple())))
