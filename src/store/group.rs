@@ -130,12 +130,8 @@ async fn write_alone(pool: &AnyPool, write: &Write) -> Result<Written, StoreErro
 
 async fn apply(tx: &mut Transaction<'_, Any>, write: &Write) -> Result<Written, StoreError> {
     match write {
-        Write::Claim { key, lease } => receipts::claim(&mut **tx, key, *lease)
-            .await
-            .map(Written::Claim),
-        Write::Release { key } => receipts::release(&mut **tx, key)
-            .await
-            .map(|()| Written::Done),
+        Write::Claim { key, lease } => receipts::claim(tx, key, *lease).await.map(Written::Claim),
+        Write::Release { key } => receipts::release(tx, key).await.map(|()| Written::Done),
         Write::Accept { key, received } => receipts::accept(tx, key, received)
             .await
             .map(|()| Written::Done),
