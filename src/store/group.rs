@@ -29,6 +29,14 @@ pub(super) enum Write {
     Accept { key: String, received: AuditEntry },
 }
 
+impl Write {
+    fn key(&self) -> &str {
+        match self {
+            Write::Claim { key, .. } | Write::Release { key } | Write::Accept { key, .. } => key,
+        }
+    }
+}
+
 /// What a write answers.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Written {
@@ -90,7 +98,13 @@ fn interrupted() -> StoreError {
 }
 
 /// Writes a batch in one transaction, or each write alone when the batch fails.
-async fn write_batch(pool: &AnyPool, batch: Vec<(Write, Reply)>) {
+///
+/// The writes go in the order of their keys (stable, so one key's writes keep their order):
+/// two processes' batches on PostgreSQL then lock the same receipts in the same order, and
+/// never wait for each other in a cycle that only the deadlock detector would break.
+async fn write_batch(pool: &AnyPool, mut batch: Vec<(Write, Reply)>) {
+    batch.sort_by(|(a, _), (b, _)| a.key().cmp(b.key()));
+
     if batch.len() > 1 {
         if let Ok(answers) = write_together(pool, &batch).await {
             for ((_, reply), answer) in batch.into_iter().zip(answers) {
