@@ -30,6 +30,8 @@ mod fixed;
 mod ingest;
 mod leavers;
 mod load;
+#[path = "../../tests/common/process.rs"]
+mod process;
 mod raw;
 mod router;
 
