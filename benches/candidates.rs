@@ -1,10 +1,17 @@
 //! Choosing task assignees among 100,000 synthetic identities (issue #5): `Directory::select`
 //! with one, two and group conditions, select then least-loaded, and building the directory.
 //!
+//! Criterion gives the mean; `tails` also times 20,000 single choices of each kind and prints
+//! their p50, p99 and max (a choice is one `select`, then least loaded where named).
+//!
 //! The people are generated from a fixed seed: 100 departments (~1% each), 25 locations,
 //! 60 titles, 3 of 40 groups and 2 of 30 roles each; 90% active with a ClickUp account.
 
-use std::{collections::HashMap, hint::black_box};
+use std::{
+    collections::HashMap,
+    hint::black_box,
+    time::{Duration, Instant},
+};
 
 use clickup_iam_router::{
     directory::{Attribute, Condition, Directory, Person},
@@ -112,6 +119,66 @@ fn selections(c: &mut Criterion) {
     group_bench.finish();
 }
 
+/// One kind of choice, made again on each call.
+type Choose<'a> = Box<dyn FnMut() -> usize + 'a>;
+
+/// Single choices timed one by one: the tail criterion's mean hides.
+const TIMED: usize = 20_000;
+
+/// p50, p99 and max of `TIMED` calls of `choose`, after as many warm-up calls.
+fn tail(mut choose: impl FnMut() -> usize) -> [Duration; 3] {
+    for _ in 0..TIMED {
+        black_box(choose());
+    }
+    let mut took: Vec<Duration> = (0..TIMED)
+        .map(|_| {
+            let started = Instant::now();
+            black_box(choose());
+            started.elapsed()
+        })
+        .collect();
+    took.sort_unstable();
+    let at = |q: f64| took[((TIMED as f64 * q) as usize).min(TIMED - 1)];
+    [at(0.50), at(0.99), took[TIMED - 1]]
+}
+
+fn tails(_: &mut Criterion) {
+    let directory = Directory::from_records(records());
+    let loads: HashMap<u64, u32> = (1..=PEOPLE)
+        .map(|account| (account, (draw(account, 99) % 20) as u32))
+        .collect();
+    let department = [Condition::new(Attribute::Department, "department 042")];
+    let department_and_location = [
+        Condition::new(Attribute::Department, "Department 042"),
+        Condition::new(Attribute::Location, "Location 07"),
+    ];
+    let group = [Condition::new(Attribute::Group, "GROUP-13")];
+    let rows: [(&str, Choose); 4] = [
+        (
+            "department",
+            Box::new(|| directory.select(&department).len()),
+        ),
+        (
+            "department_and_location",
+            Box::new(|| directory.select(&department_and_location).len()),
+        ),
+        ("group", Box::new(|| directory.select(&group).len())),
+        (
+            "department_then_least_loaded",
+            Box::new(|| {
+                let candidates = directory.select(&department);
+                least_loaded(&candidates, &loads).map_or(0, |p| p.clickup_user_id as usize)
+            }),
+        ),
+    ];
+
+    println!("candidate choice among {PEOPLE} identities, {TIMED} single calls each:");
+    for (name, choose) in rows {
+        let [p50, p99, max] = tail(choose);
+        println!("  {name:<30} p50 {p50:>10.1?}  p99 {p99:>10.1?}  max {max:>10.1?}");
+    }
+}
+
 fn building(c: &mut Criterion) {
     let records = records();
     let mut group = c.benchmark_group("build");
@@ -128,5 +195,5 @@ fn building(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, selections, building);
+criterion_group!(benches, tails, selections, building);
 criterion_main!(benches);

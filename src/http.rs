@@ -23,6 +23,8 @@ use crate::{
 };
 
 pub mod admin;
+#[doc(hidden)]
+pub mod ceiling;
 mod error;
 mod health;
 pub mod queue;

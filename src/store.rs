@@ -5,7 +5,7 @@
 //! `accepted` only after a broker confirm; a processed row and its audit rows are written in
 //! one transaction; audit rows are never updated or deleted (triggers refuse it).
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use chrono::Utc;
 use sqlx::{any::AnyRow, AnyPool, Row};
@@ -19,6 +19,7 @@ pub mod choices;
 pub mod correlation;
 pub mod db;
 pub mod dead_letters;
+mod group;
 pub mod history;
 pub mod holds;
 pub mod leases;
@@ -114,19 +115,29 @@ pub struct Processed {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The receivers' receipt writes, committed in groups.
+    receipts: Arc<group::Group>,
 }
 
 impl Store {
     /// Opens (creating a SQLite file if needed) the database and runs the migrations.
     pub async fn open(settings: &StoreSettings) -> Result<Self, StoreError> {
         let (pool, backend) = db::open(settings.database_url.expose()).await?;
-        Ok(Self { pool, backend })
+        Ok(Self::on(pool, backend))
     }
 
     /// Opens an existing database read-only, without migrating it (for dry runs).
     pub async fn open_read_only(settings: &StoreSettings) -> Result<Self, StoreError> {
         let (pool, backend) = db::open_read_only(settings.database_url.expose()).await?;
-        Ok(Self { pool, backend })
+        Ok(Self::on(pool, backend))
+    }
+
+    fn on(pool: AnyPool, backend: Backend) -> Self {
+        Self {
+            pool,
+            backend,
+            receipts: Arc::default(),
+        }
     }
 
     /// The database the store is in.
@@ -136,8 +147,16 @@ impl Store {
 
     /// Claims a dedup key for publishing, with a lease that frees it if this process dies.
     pub async fn claim_receipt(&self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
-        let mut connection = self.pool.acquire().await?;
-        receipts::claim(&mut connection, key, lease).await
+        let write = group::Write::Claim {
+            key: key.to_owned(),
+            lease,
+        };
+        match self.receipts.write(&self.pool, write).await? {
+            group::Written::Claim(claim) => Ok(claim),
+            group::Written::Done => {
+                Err(StoreError::Unreadable("a claim without its answer".into()))
+            }
+        }
     }
 
     /// Marks a claimed key accepted: call only after the broker confirmed.
@@ -154,8 +173,10 @@ impl Store {
 
     /// Frees a claimed key after a failed publish, so a retry can publish it.
     pub async fn release_receipt(&self, key: &str) -> Result<(), StoreError> {
-        let mut connection = self.pool.acquire().await?;
-        receipts::release(&mut connection, key).await
+        let write = group::Write::Release {
+            key: key.to_owned(),
+        };
+        self.receipts.write(&self.pool, write).await.map(drop)
     }
 
     /// Forgets accepted receipts older than `age` (senders stop retrying long before).

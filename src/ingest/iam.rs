@@ -58,20 +58,20 @@ impl IamSchema {
         let Some(error) = self
             .validator
             .iter_errors(event)
-            .min_by_key(|error| error.instance_path.as_str().matches('/').count())
+            .min_by_key(|error| error.instance_path().as_str().matches('/').count())
         else {
             return Ok(());
         };
 
-        let mut field = format!("{prefix}{}", error.instance_path);
-        if let jsonschema::error::ValidationErrorKind::Required { property } = &error.kind {
+        let mut field = format!("{prefix}{}", error.instance_path());
+        if let jsonschema::error::ValidationErrorKind::Required { property } = error.kind() {
             field = format!("{field}/{}", property.as_str().unwrap_or_default());
         }
         if field.is_empty() {
             field = "/".into();
         }
         // A pattern's regex says nothing to a sender; say what the field must look like.
-        let detail = match &error.kind {
+        let detail = match error.kind() {
             jsonschema::error::ValidationErrorKind::Pattern { .. }
                 if field.ends_with("/subject") =>
             {

@@ -184,6 +184,7 @@ fn record(state: &SandboxState, method: String, path: String, status: u16) {
             method,
             path,
             status,
+            answered: std::time::Instant::now(),
         })
     });
 }

@@ -45,6 +45,8 @@ pub struct RecordedCall {
     /// The request path without the query string, e.g. `/api/v2/team`.
     pub path: String,
     pub status: u16,
+    /// When the answer was ready to send (the benchmarks time leavers to the removal's end).
+    pub answered: Instant,
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -93,16 +93,18 @@ impl Store {
     }
 
     /// Marks a claimed key accepted and appends its `event.received` row, in one
-    /// transaction: call only after the broker confirmed.
+    /// transaction (shared with other receipt writes queued beside it): call only after the
+    /// broker confirmed.
     pub async fn accept_receipt_with(
         &self,
         key: &str,
         received: &AuditEntry,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        super::receipts::accept(&mut tx, key, received).await?;
-        tx.commit().await?;
-        Ok(())
+        let write = super::group::Write::Accept {
+            key: key.to_owned(),
+            received: received.clone(),
+        };
+        self.receipts.write(&self.pool, write).await.map(drop)
     }
 
     /// The correlation id of the router's row on `near.key` closest to `near.at` (rows at or

@@ -1,5 +1,5 @@
 //! Receipts (the receivers' deduplication keys) written through [`Receipts`]: on the pool, each
-//! step its own transaction (the receivers), or inside an open transaction that commits them
+//! step committed in a group with its neighbours' (the receivers, `super::group`), or inside an open transaction that commits them
 //! with other rows (a SCIM write: its resource, its receipts and their `event.received` rows,
 //! and with the embedded bus engine the queued messages too, together or none of them).
 

@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 use crate::helpers::{
     bus_env, embedded, fixture_json, iam_headers_with_id, IAM_SECRET, WEBHOOK_ID, WEBHOOK_SECRET,
 };
+use crate::process::{answers_within, kill_quietly};
 
 /// The List the shipped assignment rules send to the risk function, round robin.
 pub const COMPLIANCE_LIST: &str = "901100000950";
@@ -164,23 +165,15 @@ impl Process {
     async fn wait_answering(&self, path: &str) {
         let url = format!("http://{}{path}", self.addr);
         // Generous: five debug binaries start at once on a machine the suite keeps busy.
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while Instant::now() < deadline {
-            if let Ok(response) = reqwest::get(&url).await {
-                if response.status().is_success() {
-                    return;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        if !answers_within(&url, Duration::from_secs(120)).await {
+            panic!("{} did not answer {url}", self.name);
         }
-        panic!("{} did not answer {url}", self.name);
     }
 }
 
 impl Drop for Process {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        kill_quietly(&mut self.child);
     }
 }
 

@@ -28,6 +28,8 @@ mod lifecycle;
 mod logs_clean;
 mod metrics;
 mod person_races;
+#[path = "../common/process.rs"]
+mod process;
 mod proxy;
 mod reconcile;
 mod request_kit;

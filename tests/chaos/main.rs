@@ -13,6 +13,8 @@
 
 mod embedded;
 mod node;
+#[path = "../common/process.rs"]
+mod process;
 mod router;
 mod tally;
 mod traffic;

@@ -6,10 +6,13 @@
 use std::{
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
-use crate::node::free_port;
+use crate::{
+    node::free_port,
+    process::{answers_within, kill_quietly},
+};
 
 pub const WEBHOOK_ID: &str = "c4a05000-0000-4000-8000-00000000c4a0";
 pub const WEBHOOK_SECRET: &str = "CHAOSSECRET0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEF";
@@ -139,23 +142,15 @@ impl Process {
 
     async fn wait_answering(&self, path: &str) {
         let url = format!("http://{}{path}", self.addr);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if let Ok(response) = reqwest::get(&url).await {
-                if response.status().is_success() {
-                    return;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        if !answers_within(&url, Duration::from_secs(60)).await {
+            panic!("the router did not answer {url}");
         }
-        panic!("the router did not answer {url}");
     }
 }
 
 impl Drop for Process {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        kill_quietly(&mut self.child);
     }
 }
 

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::super::{
     testing::{acl_path, call, seed_hierarchy, send, start, start_default, TEAM, TOKEN},
-    CallFault, RecordedCall, SandboxConfig,
+    CallFault, SandboxConfig,
 };
 
 fn unix_now() -> u64 {
@@ -192,20 +192,21 @@ async fn every_call_is_recorded_in_order_with_its_status() {
     call(&sandbox, Method::GET, "/v2/team/1/plan?x=1", None).await;
     call(&sandbox, Method::DELETE, "/v2/webhook/missing", None).await;
 
-    let recorded = |method: &str, path: &str, status| RecordedCall {
-        method: method.to_owned(),
-        path: path.to_owned(),
-        status,
-    };
-    assert_eq!(
-        state.calls(),
-        [
-            recorded("GET", "/api/v2/team", 401),
-            recorded("GET", "/api/v2/team", 200),
-            recorded("GET", "/api/v2/team/1/plan", 401),
-            recorded("DELETE", "/api/v2/webhook/missing", 404),
-        ]
-    );
+    let recorded: Vec<(String, String, u16)> = state
+        .calls()
+        .into_iter()
+        .map(|call| (call.method, call.path, call.status))
+        .collect();
+    let expected = [
+        ("GET", "/api/v2/team", 401),
+        ("GET", "/api/v2/team", 200),
+        ("GET", "/api/v2/team/1/plan", 401),
+        ("DELETE", "/api/v2/webhook/missing", 404),
+    ]
+    .map(|(method, path, status)| (method.to_owned(), path.to_owned(), status));
+    assert_eq!(recorded, expected);
+    let times: Vec<_> = state.calls().iter().map(|call| call.answered).collect();
+    assert!(times.windows(2).all(|pair| pair[0] <= pair[1]), "{times:?}");
     assert_eq!(state.count_calls("GET", "/api/v2/team"), 3);
     assert_eq!(state.count_calls("get", "/api/v2/team/"), 1);
     assert_eq!(state.count_calls("DELETE", "/api/v2/"), 1);
