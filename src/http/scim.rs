@@ -18,6 +18,7 @@ use crate::{config::ScimTokens, scim::ScimError};
 mod auth;
 mod discovery;
 mod query;
+mod references;
 mod request;
 mod write;
 
