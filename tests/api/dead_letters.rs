@@ -35,16 +35,22 @@ async fn wait_for_dead_letters(app: &TestApp, count: usize) -> Vec<DeadLetterRec
 }
 
 /// Runs the router's own binary against the test's store: (success, stdout, stderr).
-fn dlq_output(app: &TestApp, args: &[&str]) -> (bool, String, String) {
+///
+/// The process is awaited off the test's thread: the app under test runs its worker on that
+/// thread, and frozen mid-transaction it would hold SQLite's write lock against the command.
+async fn dlq_output(app: &TestApp, args: &[&str]) -> (bool, String, String) {
     let database = app.settings.store.database_url.expose();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_clickup-iam-router"))
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_clickup-iam-router"));
+    command
         .arg("dlq")
         .args(args)
         .args(["--database-url", database])
         .env_remove("DATABASE_URL")
         .env_remove("AMQP_URL")
-        .env_remove("AMQP_PREFIX")
-        .output()
+        .env_remove("AMQP_PREFIX");
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
         .unwrap();
     (
         output.status.success(),
@@ -54,8 +60,8 @@ fn dlq_output(app: &TestApp, args: &[&str]) -> (bool, String, String) {
 }
 
 /// [`dlq_output`] that must succeed: its stdout.
-fn dlq(app: &TestApp, args: &[&str]) -> String {
-    let (ok, out, err) = dlq_output(app, args);
+async fn dlq(app: &TestApp, args: &[&str]) -> String {
+    let (ok, out, err) = dlq_output(app, args).await;
     assert!(ok, "{err}");
     out
 }
@@ -98,12 +104,12 @@ async fn a_leaver_that_fails_for_good_is_recorded_as_a_dead_letter_and_listed() 
     assert_eq!(envelope["id"], leaver["id"]);
     assert!(envelope["acceptedat"].is_i64(), "{envelope}");
 
-    let listed = dlq(&app, &["list"]);
+    let listed = dlq(&app, &["list"]).await;
     let line = listed.lines().nth(1).expect("one dead letter listed");
     for expected in ["open", "deprovision", "rejected", "enterprise_required"] {
         assert!(line.contains(expected), "{expected} in {listed}");
     }
-    let shown = dlq(&app, &["show", &letter.id.to_string()]);
+    let shown = dlq(&app, &["show", &letter.id.to_string()]).await;
     assert!(shown.contains("Enterprise plan"), "{shown}");
     assert!(
         !shown.contains("mark.lee@example.com"),
@@ -188,7 +194,7 @@ async fn a_leaver_clickup_keeps_failing_dies_when_the_retry_tiers_are_used_up_wi
         &[("kind", "read_teams")],
     );
     assert_eq!(retries, Some((letter.attempts * 2) as f64));
-    let shown = dlq(&app, &["show", &letter.id.to_string()]);
+    let shown = dlq(&app, &["show", &letter.id.to_string()]).await;
     assert!(shown.contains("retries_exhausted"), "{shown}");
     let attempts = shown
         .lines()

@@ -90,7 +90,7 @@ fn removals(app: &TestApp) -> usize {
 }
 
 /// Runs `dlq ARGS` with the test's store and broker settings: (success, stdout, stderr).
-fn dlq_with_bus(app: &TestApp, args: &[&str]) -> (bool, String, String) {
+async fn dlq_with_bus(app: &TestApp, args: &[&str]) -> (bool, String, String) {
     let bus = &app.settings.bus;
     let limit = bus.delivery_limit.to_string();
     // The broker itself: the CLI is not the router, whose link may go through a test proxy.
@@ -108,7 +108,7 @@ fn dlq_with_bus(app: &TestApp, args: &[&str]) -> (bool, String, String) {
         "--by",
         "tester",
     ]);
-    dlq_output(app, &all)
+    dlq_output(app, &all).await
 }
 
 #[tokio::test]
@@ -117,7 +117,7 @@ async fn a_permanent_failure_is_listed_with_its_reason_and_replayed_by_the_cli_o
     let (leaver, letter) = refused_leaver(&app).await;
     let id = letter.id.to_string();
 
-    let (ok, listed, _) = dlq_output(&app, &["list"]);
+    let (ok, listed, _) = dlq_output(&app, &["list"]).await;
     assert!(ok);
     let line = listed.lines().nth(1).expect("the open letter listed");
     for expected in [id.as_str(), "open", "rejected", "clickup_refused"] {
@@ -137,7 +137,7 @@ async fn a_permanent_failure_is_listed_with_its_reason_and_replayed_by_the_cli_o
     assert_eq!(open_letters_gauge(&app).await, Some(1.0));
     app.sandbox.state().set_fail_next(0, 400);
 
-    let (ok, out, err) = dlq_with_bus(&app, &["replay", &id]);
+    let (ok, out, err) = dlq_with_bus(&app, &["replay", &id]).await;
     assert!(ok, "{err}");
     assert!(out.contains(&format!("dead letter {id} replayed")), "{out}");
     assert_eq!(app.wait_processed(&leaver).await.outcome, "removed_member");
@@ -160,7 +160,7 @@ async fn a_permanent_failure_is_listed_with_its_reason_and_replayed_by_the_cli_o
         "a replayed letter is no longer counted as open"
     );
 
-    let (ok, _, err) = dlq_with_bus(&app, &["replay", &id]);
+    let (ok, _, err) = dlq_with_bus(&app, &["replay", &id]).await;
     assert!(!ok, "a second replay is refused");
     assert!(err.contains("is replayed, not open"), "{err}");
     let (status, body) = call(
@@ -175,15 +175,15 @@ async fn a_permanent_failure_is_listed_with_its_reason_and_replayed_by_the_cli_o
         (409, Some("not_open")),
         "{body}"
     );
-    let (ok, _, err) = dlq_output(&app, &["drop", &id]);
+    let (ok, _, err) = dlq_output(&app, &["drop", &id]).await;
     assert!(!ok && err.contains("not open"), "{err}");
     assert_eq!(removals(&app), 1, "nothing published again");
 
-    let (_, open, _) = dlq_output(&app, &["list"]);
+    let (_, open, _) = dlq_output(&app, &["list"]).await;
     assert_eq!(open, "no dead letters on record\n");
-    let (_, replayed, _) = dlq_output(&app, &["list", "--state", "replayed"]);
+    let (_, replayed, _) = dlq_output(&app, &["list", "--state", "replayed"]).await;
     assert!(replayed.contains("replayed"), "{replayed}");
-    let (_, shown, _) = dlq_output(&app, &["show", &id]);
+    let (_, shown, _) = dlq_output(&app, &["show", &id]).await;
     assert!(
         shown.contains("by cli:tester (replay 1 of this message)"),
         "{shown}"
@@ -385,7 +385,7 @@ async fn a_replay_the_broker_does_not_confirm_is_503_and_leaves_the_letter_open(
         rows.iter().map(|r| r.outcome.as_str()).collect::<Vec<_>>(),
         ["failed"]
     );
-    let (ok, out, err) = dlq_with_bus(&app, &["replay", "--all"]);
+    let (ok, out, err) = dlq_with_bus(&app, &["replay", "--all"]).await;
     assert!(ok, "the broker back, the replay goes: {err}");
     assert!(out.contains(&format!("dead letter {id} replayed")), "{out}");
     assert!(out.contains("1 replayed, 0 left open"), "{out}");
