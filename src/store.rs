@@ -159,18 +159,6 @@ impl Store {
         }
     }
 
-    /// Marks a claimed key accepted: call only after the broker confirmed.
-    pub async fn accept_receipt(&self, key: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE receipts SET state = 'accepted', accepted_at = $2 WHERE dedup_key = $1",
-        )
-        .bind(key)
-        .bind(Utc::now().timestamp_millis())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
     /// Frees a claimed key after a failed publish, so a retry can publish it.
     pub async fn release_receipt(&self, key: &str) -> Result<(), StoreError> {
         let write = group::Write::Release {

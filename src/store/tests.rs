@@ -32,7 +32,10 @@ async fn a_receipt_moves_from_claimed_to_accepted_and_then_counts_as_duplicate()
         Claim::InFlight
     );
 
-    store.accept_receipt("k").await.unwrap();
+    store
+        .accept_receipt_with("k", &entry("event.received"))
+        .await
+        .unwrap();
 
     assert_eq!(
         store.claim_receipt("k", lease).await.unwrap(),
@@ -222,7 +225,10 @@ async fn old_accepted_receipts_are_pruned_and_pending_ones_kept() {
         .claim_receipt("old", Duration::from_secs(10))
         .await
         .unwrap();
-    store.accept_receipt("old").await.unwrap();
+    store
+        .accept_receipt_with("old", &entry("event.received"))
+        .await
+        .unwrap();
     store
         .claim_receipt("pending", Duration::from_secs(10))
         .await

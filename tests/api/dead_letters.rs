@@ -20,6 +20,7 @@ use crate::{
         amqp_url, embedded, fixture, fixture_json, spawn_app, spawn_app_with, Options, TestApp,
     },
     metrics::{scrape, value},
+    process::output_of,
 };
 
 /// Waits for `count` dead letters on record.
@@ -35,9 +36,6 @@ async fn wait_for_dead_letters(app: &TestApp, count: usize) -> Vec<DeadLetterRec
 }
 
 /// Runs the router's own binary against the test's store: (success, stdout, stderr).
-///
-/// The process is awaited off the test's thread: the app under test runs its worker on that
-/// thread, and frozen mid-transaction it would hold SQLite's write lock against the command.
 async fn dlq_output(app: &TestApp, args: &[&str]) -> (bool, String, String) {
     let database = app.settings.store.database_url.expose();
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_clickup-iam-router"));
@@ -48,10 +46,7 @@ async fn dlq_output(app: &TestApp, args: &[&str]) -> (bool, String, String) {
         .env_remove("DATABASE_URL")
         .env_remove("AMQP_URL")
         .env_remove("AMQP_PREFIX");
-    let output = tokio::task::spawn_blocking(move || command.output())
-        .await
-        .unwrap()
-        .unwrap();
+    let output = output_of(command).await;
     (
         output.status.success(),
         String::from_utf8(output.stdout).unwrap(),

@@ -14,6 +14,7 @@ mod missed;
 
 use crate::{
     helpers::{fixture_json, spawn_app_with, Options, TestApp, WEBHOOK_ID, WEBHOOK_SECRET},
+    process::output_of,
     request_kit::{Kit, Variant, MANAGER},
 };
 
@@ -81,9 +82,7 @@ pub(crate) async fn reconcile(app: &TestApp, args: &[&str]) -> Output {
     if let Some(url) = &settings.bus.amqp_url {
         command.env("AMQP_URL", url.expose());
     }
-    tokio::task::spawn_blocking(move || command.output().unwrap())
-        .await
-        .unwrap()
+    output_of(command).await
 }
 
 pub(crate) fn stdout(output: &Output) -> String {

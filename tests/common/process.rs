@@ -1,9 +1,9 @@
 //! What the suites that run the router as a child process share (the chaos suite, the
-//! several-instances test, the ingest benchmark): waiting for a process to answer, and
-//! killing and reaping one that is dropped.
+//! black-box tests, the ingest benchmark): waiting for a process to answer, killing and
+//! reaping one that is dropped, and running a command to its end off the caller's thread.
 
 use std::{
-    process::Child,
+    process::{Child, Command, Output},
     time::{Duration, Instant},
 };
 
@@ -26,4 +26,15 @@ pub async fn answers_within(url: &str, within: Duration) -> bool {
 pub fn kill_quietly(child: &mut Child) {
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// Runs `command` to its end on a blocking thread. A test's app runs its worker on the test's
+/// own thread: a command awaited there would freeze the worker, mid-transaction perhaps, and
+/// hold SQLite's write lock against the command itself.
+#[allow(dead_code)] // The chaos suite and the bench include this file but run no commands.
+pub async fn output_of(mut command: Command) -> Output {
+    tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("the command's thread")
+        .expect("the command ran")
 }
