@@ -51,9 +51,10 @@ pub struct BusSettings {
     #[arg(long, env = "AMQP_PREFIX", default_value = "cir")]
     pub amqp_prefix: String,
 
-    /// Longest wait for a publisher confirm before the receiver answers 503 (at most 3000).
-    #[arg(long, env = "CONFIRM_TIMEOUT_MS", default_value_t = 3000,
-          value_parser = clap::value_parser!(u64).range(1..=3000))]
+    /// Longest wait for a publisher confirm before the receiver answers 503 (at most 2500, so
+    /// the answer, with the receipt's claim and release around the publish, comes within 3 s).
+    #[arg(long, env = "CONFIRM_TIMEOUT_MS", default_value_t = 2500,
+          value_parser = clap::value_parser!(u64).range(1..=2500))]
     pub confirm_timeout_ms: u64,
 
     /// Unacknowledged deliveries a worker holds per queue (RabbitMQ; the embedded engine's
@@ -61,7 +62,8 @@ pub struct BusSettings {
     #[arg(
         long = "worker-prefetch",
         env = "WORKER_PREFETCH",
-        default_value_t = 32
+        default_value_t = 32,
+        value_parser = clap::value_parser!(u16).range(1..)
     )]
     pub prefetch: u16,
 
@@ -173,12 +175,15 @@ pub struct IamSettings {
     )]
     pub iam_webhook_secrets: Secret,
 
-    /// How old a signed timestamp may be, in seconds.
-    #[arg(long, env = "IAM_TIMESTAMP_TOLERANCE_SECS", default_value_t = 300)]
+    /// How old a signed timestamp may be, in seconds (1 to 3600; replays older than this are
+    /// refused).
+    #[arg(long, env = "IAM_TIMESTAMP_TOLERANCE_SECS", default_value_t = 300,
+          value_parser = clap::value_parser!(i64).range(1..=3600))]
     pub iam_timestamp_tolerance_secs: i64,
 
-    /// How far in the future a signed timestamp may be, in seconds (clock skew).
-    #[arg(long, env = "IAM_FUTURE_SKEW_SECS", default_value_t = 30)]
+    /// How far in the future a signed timestamp may be, in seconds (clock skew; 0 to 300).
+    #[arg(long, env = "IAM_FUTURE_SKEW_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(i64).range(0..=300))]
     pub iam_future_skew_secs: i64,
 }
 

@@ -197,7 +197,7 @@ mod tests {
         let settings = BusSettings {
             amqp_url: None,
             amqp_prefix: "cir".into(),
-            confirm_timeout_ms: 3000,
+            confirm_timeout_ms: 2500,
             prefetch: 1,
             delivery_limit: 5,
             retry_tiers: "10s".parse().unwrap(),

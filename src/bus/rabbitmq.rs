@@ -395,7 +395,7 @@ mod tests {
             BusSettings {
                 amqp_url: None,
                 amqp_prefix: "cir-unit".into(),
-                confirm_timeout_ms: 3_000,
+                confirm_timeout_ms: 2500,
                 prefetch: 1,
                 delivery_limit: 1,
                 retry_tiers: Default::default(),

@@ -125,6 +125,58 @@ fn audit_and_sso_arguments_are_read_or_refused_with_a_reason() {
 }
 
 #[test]
+fn bounded_receiver_and_worker_settings_are_refused_outside_their_range() {
+    // (arguments, accepted, a word the refusal must contain)
+    let cases: [(&[&str], bool, &str); 12] = [
+        (&["serve", "--confirm-timeout-ms", "2500"], true, ""),
+        (
+            &["serve", "--confirm-timeout-ms", "2501"],
+            false,
+            "1..=2500",
+        ),
+        (&["serve", "--confirm-timeout-ms", "0"], false, "1..=2500"),
+        (&["worker", "--worker-prefetch", "1"], true, ""),
+        (&["worker", "--worker-prefetch", "0"], false, "1.."),
+        (
+            &["serve", "--iam-timestamp-tolerance-secs", "3600"],
+            true,
+            "",
+        ),
+        (
+            &["serve", "--iam-timestamp-tolerance-secs", "0"],
+            false,
+            "1..=3600",
+        ),
+        (
+            &["serve", "--iam-timestamp-tolerance-secs", "-5"],
+            false,
+            "",
+        ),
+        (&["serve", "--iam-future-skew-secs", "0"], true, ""),
+        (
+            &["serve", "--iam-future-skew-secs", "301"],
+            false,
+            "0..=300",
+        ),
+        (&["serve", "--iam-future-skew-secs", "-1"], false, ""),
+        (&["run", "--confirm-timeout-ms", "3000"], false, "1..=2500"),
+    ];
+    for (args, accepted, reason) in cases {
+        let parsed =
+            Cli::try_parse_from(std::iter::once("clickup-iam-router").chain(args.iter().copied()));
+        match (parsed, accepted) {
+            (Ok(_), true) => {}
+            (Err(error), false) => {
+                let text = error.to_string();
+                assert!(text.contains(reason), "{args:?}: {text}");
+            }
+            (Ok(cli), false) => panic!("{args:?} accepted: {:?}", cli.command),
+            (Err(error), true) => panic!("{args:?} refused: {error}"),
+        }
+    }
+}
+
+#[test]
 fn times_and_objects_reach_the_command_as_read() {
     let cli = Cli::try_parse_from([
         "clickup-iam-router",

@@ -1,8 +1,9 @@
 //! The mass-removal brake: when removals reach more people than the limit within the window,
 //! further removals are held until someone releases them.
 //!
-//! The limit is the larger of `max_people` and `max_percent` of the identities the router
-//! manages, so a large organisation is not braked by ordinary churn. Leavers from the IAM's
+//! The brake trips on whichever limit comes first: more than `max_people`, or more than
+//! `max_percent` of the identities the router manages (active, or still holding access; never
+//! less than one person, so a tiny workspace still lets one person's access change at a time). Leavers from the IAM's
 //! own drivers never pass through the brake: an identity the IAM ends loses its access at
 //! once. Removals that come through SCIM do (`worker::deprovision::scim`): a SCIM client with a
 //! wrong scope deprovisions whole populations.
@@ -114,12 +115,13 @@ impl Brake {
 
     /// The most people whose access may be cut within one window.
     pub async fn limit(&self, store: &Store) -> Result<usize, StoreError> {
-        let managed: i64 =
-            sqlx::query_scalar("SELECT COUNT(DISTINCT iam_id) FROM grants WHERE ended_at IS NULL")
-                .fetch_one(store.pool())
-                .await?;
-        let by_share = (managed as f64 * self.settings.max_percent / 100.0).floor() as usize;
-        Ok(self.settings.max_people.max(by_share))
+        let managed: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM identities WHERE status = 'active' \
+                 OR iam_id IN (SELECT iam_id FROM grants WHERE ended_at IS NULL)",
+        )
+        .fetch_one(store.pool())
+        .await?;
+        Ok(limit_for(managed.max(0) as usize, &self.settings))
     }
 
     pub async fn is_engaged(&self, store: &Store) -> Result<bool, StoreError> {
@@ -213,5 +215,14 @@ async fn recent_people(store: &Store, since: i64, except: &str) -> Result<usize,
     Ok(row.get::<i64, _>(0) as usize)
 }
 
+/// The most people whose access may be cut within one window when `managed` identities hold
+/// access: "more than `max_people`, or more than `max_percent` of them" trips the brake, so
+/// the limit is the smaller of the two, and at least one person.
+pub fn limit_for(managed: usize, settings: &BrakeSettings) -> usize {
+    let by_share = (managed as f64 * settings.max_percent / 100.0).floor() as usize;
+
+    settings.max_people.min(by_share.max(1))
+}
+
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -60,7 +60,7 @@ async fn braked(app: &TestApp) -> DriftContext {
     ctx.brake = Brake {
         settings: BrakeSettings {
             max_people: 0,
-            max_percent: 0.0,
+            max_percent: 100.0,
             window: Duration::from_secs(600),
         },
     };

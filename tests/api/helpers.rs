@@ -154,7 +154,7 @@ pub fn bus_settings(prefix: &str, tiers: &str) -> BusSettings {
     BusSettings {
         amqp_url: bus_url().map(|url| url.parse().unwrap()),
         amqp_prefix: prefix.to_owned(),
-        confirm_timeout_ms: 3000,
+        confirm_timeout_ms: 2500,
         prefetch: 1,
         delivery_limit: 5,
         retry_tiers: tiers.parse().unwrap(),
@@ -252,7 +252,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         bus: BusSettings {
             amqp_url: amqp.map(|url| url.as_str().parse().unwrap()),
             amqp_prefix: format!("cir-test-{}", uuid::Uuid::new_v4().simple()),
-            confirm_timeout_ms: 3000,
+            confirm_timeout_ms: 2500,
             prefetch: 16,
             delivery_limit: 5,
             retry_tiers: options

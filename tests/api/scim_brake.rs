@@ -13,12 +13,17 @@ use crate::helpers::{fixture_json, spawn_app_with, Options, TestApp};
 const OKTA: &str = "urn:scim:client:okta";
 const LIMIT: usize = 3;
 
-/// The shipped lifecycle rules with the brake's limit at `max_people`.
+/// The shipped lifecycle rules with the brake's limit at `max_people` (the share of managed
+/// identities off: this small workspace would otherwise be limited to one person).
 fn rules_with_limit(into: &Path, max_people: usize) {
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
     for name in ["employees.yaml", "externals.yaml"] {
         let text = std::fs::read_to_string(shipped.join(name)).unwrap();
-        let text = text.replace("max_people: 10", &format!("max_people: {max_people}"));
+        assert!(text.contains("max_people: 10, max_percent: 5,") || !text.contains("brake"));
+        let text = text.replace(
+            "max_people: 10, max_percent: 5,",
+            &format!("max_people: {max_people}, max_percent: 100,"),
+        );
         std::fs::write(into.join(name), text).unwrap();
     }
 }

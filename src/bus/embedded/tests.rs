@@ -42,7 +42,7 @@ async fn engine(tiers: &str, delivery_limit: u32) -> (Embedded, Store, TestStore
     let settings = BusSettings {
         amqp_url: None,
         amqp_prefix: "cir".into(),
-        confirm_timeout_ms: 3000,
+        confirm_timeout_ms: 2500,
         prefetch: 1,
         delivery_limit,
         retry_tiers: tiers.parse().unwrap(),

@@ -51,6 +51,7 @@ async fn the_brake_counts_people_whose_access_rules_or_scim_took_away_within_the
 
     for (earlier, held) in cases {
         let (store, _dir) = store().await;
+        managed_population(&store, 0..100, "active").await;
         for (person, (action, cause)) in earlier.iter().enumerate() {
             store
                 .append_audit(&removal(person, action, cause))
@@ -69,7 +70,7 @@ async fn removals_a_person_released_are_not_counted_again() {
     let brake = Brake {
         settings: BrakeSettings {
             max_people: 3,
-            max_percent: 0.0,
+            max_percent: 100.0,
             window: Duration::from_secs(600),
         },
     };
@@ -81,6 +82,7 @@ async fn removals_a_person_released_are_not_counted_again() {
 
     for (actor, cause, held) in cases {
         let (store, _dir) = store().await;
+        managed_population(&store, 0..100, "active").await;
         for person in 0..3 {
             let mut row = removal(person, "clickup.unshare", cause);
             row.actor = actor.into();
@@ -125,7 +127,7 @@ async fn a_drift_repair_counts_its_people_with_those_of_the_window() {
     let brake = Brake {
         settings: BrakeSettings {
             max_people: 3,
-            max_percent: 0.0,
+            max_percent: 100.0,
             window: Duration::from_secs(600),
         },
     };
@@ -140,6 +142,7 @@ async fn a_drift_repair_counts_its_people_with_those_of_the_window() {
 
     for (earlier, people, held) in cases {
         let (store, _dir) = store().await;
+        managed_population(&store, 0..100, "active").await;
         for person in 0..earlier {
             let row = removal(person, "clickup.unshare", "event");
             store.append_audit(&row).await.unwrap();
@@ -152,8 +155,54 @@ async fn a_drift_repair_counts_its_people_with_those_of_the_window() {
     }
 }
 
+/// Identities `p{n}` on record with `status`.
+pub(crate) async fn managed_population(store: &Store, ids: std::ops::Range<usize>, status: &str) {
+    for n in ids {
+        sqlx::query("INSERT INTO identities (iam_id, status, attributes, event_time, updated_at) VALUES ($1, $2, '{}', 0, 0)")
+            .bind(format!("p{n}"))
+            .bind(status)
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
+}
+
+#[test]
+fn the_limit_is_whichever_of_people_and_share_comes_first() {
+    let settings = |max_people, max_percent| BrakeSettings {
+        max_people,
+        max_percent,
+        window: Duration::from_secs(600),
+    };
+    // (managed identities, max_people, max_percent, limit)
+    let cases = [
+        (10_000, 10, 5.0, 10),
+        (1_000, 10, 5.0, 10),
+        (200, 10, 5.0, 10),
+        (199, 10, 5.0, 9),
+        (100, 10, 5.0, 5),
+        (40, 10, 5.0, 2),
+        (39, 10, 5.0, 1),
+        (15, 10, 5.0, 1),
+        (0, 10, 5.0, 1),
+        (10_000, 600, 5.0, 500),
+        (10_000, 10, 100.0, 10),
+        (3, 10, 100.0, 3),
+        (50, 0, 5.0, 0),
+    ];
+
+    for (managed, max_people, max_percent, limit) in cases {
+        let case = (managed, max_people, max_percent);
+        assert_eq!(
+            limit_for(managed, &settings(max_people, max_percent)),
+            limit,
+            "{case:?}"
+        );
+    }
+}
+
 #[tokio::test]
-async fn the_limit_grows_with_the_managed_identities() {
+async fn the_limit_reads_the_identities_holding_access() {
     let (store, _dir) = store().await;
     let brake = Brake {
         settings: BrakeSettings {
@@ -162,20 +211,29 @@ async fn the_limit_grows_with_the_managed_identities() {
             window: Duration::from_secs(600),
         },
     };
-    for n in 0..400 {
+    for n in 0..100 {
         sqlx::query("INSERT INTO grants (iam_id, kind, object, level, rule, event_id, since) VALUES ($1, 'role', 'w', 'member', 'r', 'e', 0)")
             .bind(format!("p{n}"))
             .execute(store.pool())
             .await
             .unwrap();
     }
+    sqlx::query("INSERT INTO grants (iam_id, kind, object, level, rule, event_id, since, ended_at) VALUES ('gone', 'role', 'w', 'member', 'r', 'e', 0, 1)")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    // Holding access: 80 ended in the IAM (not yet removed) and 20 active; 40 more active
+    // hold nothing yet; 30 ended hold nothing any more. 140 managed.
+    managed_population(&store, 0..80, "terminated").await;
+    managed_population(&store, 80..140, "active").await;
+    managed_population(&store, 200..230, "terminated").await;
 
-    assert_eq!(brake.limit(&store).await.unwrap(), 20);
+    assert_eq!(brake.limit(&store).await.unwrap(), 7);
     assert!(matches!(
-        brake.check_batch(&store, 21).await.unwrap(),
+        brake.check_batch(&store, 8).await.unwrap(),
         Verdict::Hold { .. }
     ));
-    assert_eq!(brake.check_batch(&store, 20).await.unwrap(), Verdict::Pass);
+    assert_eq!(brake.check_batch(&store, 7).await.unwrap(), Verdict::Pass);
 }
 
 #[tokio::test]

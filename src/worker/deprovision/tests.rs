@@ -97,7 +97,7 @@ async fn only_scim_removals_meet_the_brake_counted_with_the_window_and_held_when
     let brake = Brake {
         settings: BrakeSettings {
             max_people: 3,
-            max_percent: 0.0,
+            max_percent: 100.0,
             window: Duration::from_secs(600),
         },
     };
@@ -122,6 +122,7 @@ async fn only_scim_removals_meet_the_brake_counted_with_the_window_and_held_when
 
     for (source, mode, scim_removals, leavers, engaged, held) in cases {
         let (store, _dir) = store().await;
+        crate::worker::brake::tests::managed_population(&store, 0..100, "active").await;
         for person in 0..scim_removals {
             store.append_audit(&removal(person, "scim")).await.unwrap();
         }
