@@ -4,8 +4,8 @@
 //! Merge: the highest role wins (with that mapping's custom role); without any role the
 //! employment type decides (guest for externals, member otherwise). The highest level wins per
 //! object, with the latest end among the grants at that level (none if one is unbounded).
-//! Grants already ended are left out, and so are space shares for guests. An inactive or ended
-//! identity gets nothing. A rule that fails at run time does not match; its error is explained.
+//! Grants already ended are left out. Guests hold Space shares like members (the worker gives
+//! them through the v3 ACL). An inactive or ended identity gets nothing. A rule that fails at run time does not match; its error is explained.
 
 use std::collections::BTreeMap;
 
@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::rules::{
     expr::{person_value, render_attribute, Cel},
     file::Mapping,
-    grant::{Level, ObjectKind, ObjectRef, WorkspaceRole},
+    grant::{Level, ObjectRef, WorkspaceRole},
     identity::Identity,
 };
 
@@ -229,7 +229,7 @@ impl Merge {
         }
     }
 
-    fn finish(self, identity: &Identity, mut explanations: Vec<Explanation>) -> Desired {
+    fn finish(self, identity: &Identity, explanations: Vec<Explanation>) -> Desired {
         let role = self.role.or_else(|| {
             let rule = self.first_grant?;
             let role = match identity.is_external() {
@@ -242,18 +242,12 @@ impl Merge {
                 rule,
             })
         });
-        let is_guest = role
-            .as_ref()
-            .is_some_and(|grant| grant.role == WorkspaceRole::Guest);
 
-        let mut shares = BTreeMap::new();
-        for (object, grants) in self.shares {
-            if is_guest && object.kind == ObjectKind::Space {
-                refuse_guest_space(&object, &grants, &mut explanations);
-                continue;
-            }
-            shares.insert(object, strongest(grants));
-        }
+        let shares = self
+            .shares
+            .into_iter()
+            .map(|(object, grants)| (object, strongest(grants)))
+            .collect();
 
         Desired {
             role,
@@ -283,17 +277,4 @@ fn strongest(grants: Vec<ShareGrant>) -> ShareGrant {
         until: None,
         rule: String::new(),
     })
-}
-
-fn refuse_guest_space(object: &ObjectRef, grants: &[ShareGrant], explanations: &mut [Explanation]) {
-    for grant in grants {
-        let Some(explanation) = explanations.iter_mut().find(|e| e.rule == grant.rule) else {
-            continue;
-        };
-        let message = format!(
-            "{object} left out: a guest cannot hold a space share (ClickUp shares spaces \
-             with members only; share a folder or list instead)"
-        );
-        note(explanation, message);
-    }
 }

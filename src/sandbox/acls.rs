@@ -3,7 +3,9 @@
 //! of users and user groups on it, answering 200 with `{}`.
 //!
 //! Levels are v3 numbers (1 read, 3 comment, 4 edit, 5 create, `null` removes) and ids are
-//! strings for users and groups alike. Every entry is checked before any is applied, so a
+//! strings for users and groups alike. A user entry may name a member or a guest, at any
+//! level and on any object type: the contract limits neither, and it sends guests here for
+//! Spaces (there is no v2 guest endpoint for a Space). Every entry is checked before any is applied, so a
 //! refused request changes nothing. ClickUp documents neither a plan gate nor any error
 //! answer for this endpoint: the errors here are the sandbox's, in the v2 error shape.
 

@@ -3,14 +3,16 @@
 
 use super::{fields::CustomFieldType, ListParent, SandboxState};
 
-/// Spaces, by id and name.
-const SPACES: [(&str, &str); 6] = [
+/// Spaces, by id and name. The campaign space (400) is shared whole with marketing
+/// contractors, so the restricted Product launch list lives in a space of its own (800).
+const SPACES: [(&str, &str); 7] = [
     ("901100000100", "Company"),
     ("901100000300", "Customers"),
     ("901100000400", "Marketing campaigns"),
     ("901100000500", "Data platform"),
     ("901100000600", "Legal"),
     ("901100000700", "Finance"),
+    ("901100000800", "Product"),
 ];
 
 /// Folders, by id, space and name.
@@ -81,7 +83,7 @@ const LISTS: [(&str, Parent, &str); 13] = [
     ),
     (
         "901100000430",
-        Parent::Space("901100000400"),
+        Parent::Space("901100000800"),
         "Product launch",
     ),
     (
@@ -166,8 +168,58 @@ impl SandboxState {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
-    use crate::sandbox::SandboxConfig;
+    use crate::{
+        rules::{ObjectKind, RuleSet},
+        sandbox::SandboxConfig,
+    };
+
+    /// The space a seeded folder or list lies in.
+    fn space_of(kind: ObjectKind, id: &str) -> Option<&'static str> {
+        let folder_space = |folder: &str| {
+            FOLDERS
+                .iter()
+                .find(|(id, _, _)| *id == folder)
+                .map(|(_, space, _)| *space)
+        };
+        match kind {
+            ObjectKind::Space => SPACES.iter().find(|(s, _)| *s == id).map(|(s, _)| *s),
+            ObjectKind::Folder => folder_space(id),
+            ObjectKind::List => match LISTS.iter().find(|(list, _, _)| *list == id)?.1 {
+                Parent::Space(space) => Some(space),
+                Parent::Folder(folder) => folder_space(folder),
+            },
+        }
+    }
+
+    #[test]
+    fn no_access_request_area_lies_in_a_space_a_shipped_rule_shares_whole() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        let rules = RuleSet::load_dir(&dir).unwrap();
+        let areas: Vec<_> = rules
+            .access_policy()
+            .map(|policy| policy.areas.iter().map(|a| a.object.clone()).collect())
+            .unwrap_or_default();
+
+        let shared_spaces: Vec<_> = rules
+            .named_objects()
+            .into_iter()
+            .filter(|object| object.kind == ObjectKind::Space && !areas.contains(object))
+            .collect();
+
+        assert!(!shared_spaces.is_empty(), "the shipped rules share spaces");
+        for area in &areas {
+            let space = space_of(area.kind, &area.id)
+                .unwrap_or_else(|| panic!("{area} is not in the example workspace"));
+            let covering = shared_spaces.iter().find(|shared| shared.id == space);
+            assert!(
+                covering.is_none(),
+                "area {area} lies in {covering:?}, which a mapping shares whole"
+            );
+        }
+    }
 
     #[test]
     fn the_example_workspace_seeds_once() {

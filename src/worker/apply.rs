@@ -255,7 +255,7 @@ impl Applier<'_> {
                 rule,
             } => {
                 let user_id = require(account)?;
-                self.share(object, *level, user_id, account.guest).await?;
+                let via = self.share(object, *level, user_id, account.guest).await?;
                 let grant = self.grant(
                     cause,
                     GrantKind::Share,
@@ -270,7 +270,7 @@ impl Applier<'_> {
                     GrantChange::Open(grant),
                     "clickup.share",
                     Some(user_id),
-                    json!({"level": level.as_v2()}),
+                    json!({"level": level.as_v2(), "via": via.as_str()}),
                 )
                 .await
             }
@@ -282,7 +282,7 @@ impl Applier<'_> {
                 rule,
             } => {
                 let user_id = require(account)?;
-                self.share(object, *to, user_id, account.guest).await?;
+                let via = self.share(object, *to, user_id, account.guest).await?;
                 let grant = self.grant(
                     cause,
                     GrantKind::Share,
@@ -307,20 +307,21 @@ impl Applier<'_> {
                     change,
                     action,
                     Some(user_id),
-                    json!({"from": from.as_v2(), "to": to.as_v2()}),
+                    json!({"from": from.as_v2(), "to": to.as_v2(), "via": via.as_str()}),
                 )
                 .await
             }
             Action::Unshare { object } => {
                 let user_id = require(account)?;
-                self.unshare(object, user_id, account.guest).await?;
+                let via = self.unshare(object, user_id, account.guest).await?;
                 let reason = match (cause.ending, cause.kind) {
                     (Some(ending), _) => ending,
                     (None, "expiry") => "expired",
                     (None, _) => "no rule grants it",
                 };
                 let change = self.close(cause, GrantKind::Share, &object.to_string(), reason);
-                self.record(cause, change, "clickup.unshare", Some(user_id), json!({}))
+                let detail = json!({"via": via.as_str()});
+                self.record(cause, change, "clickup.unshare", Some(user_id), detail)
                     .await
             }
             Action::RemoveFromWorkspace => self.remove_account(cause, account).await,

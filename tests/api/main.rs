@@ -44,6 +44,8 @@ mod scim_parity;
 mod scim_quirks;
 mod scim_refusals;
 mod scim_writes;
+mod seed_cases;
+mod seed_kit;
 mod shutdown;
 mod split;
 mod sso;

@@ -140,15 +140,15 @@ fn the_shipped_rules_cover_the_other_seed_cases() {
         case("", marketing, none(), "2026-06-01T00:00:00Z"),
         r#"
         role guest (marketing-contractor-campaign)
-        share list:901100000410 edit until 2026-09-30T23:59:59+00:00 (marketing-contractor-campaign)
+        share space:901100000400 edit until 2026-09-30T23:59:59+00:00 (marketing-contractor-campaign)
         matched marketing-contractor-campaign
         do invite as guest
-        do share list:901100000410 at edit until 2026-09-30T23:59:59Z
+        do share space:901100000400 at edit until 2026-09-30T23:59:59Z
     "#,
     );
 
     let agency = person(&[
-        ("employment_type", "agency"),
+        ("employment_type", "partner"),
         ("end_at", "2026-08-15T17:00:00Z"),
         ("end_date", "2026-08-31"),
     ]);
@@ -165,7 +165,7 @@ fn the_shipped_rules_cover_the_other_seed_cases() {
     "#,
     );
 
-    let open_ended_agency = person(&[("employment_type", "agency")]);
+    let open_ended_agency = person(&[("employment_type", "partner")]);
     check_with(
         "agency without a contract end",
         &rules,
@@ -235,7 +235,7 @@ fn explain_names_the_rule_its_condition_and_the_values_it_read() {
         "  when: person.department == \"Operations\" && person.title.contains(\"Manager\")",
         "  read: person.department = \"Customer Success\", person.title = \"Customer Success Manager\"",
         "- `agency-creative-review` (rules/externals.yaml)",
-        "  when: person.employment_type == \"agency\" && (person.end_at != null || person.end_date != null)",
+        "  when: person.employment_type == \"partner\" && (person.end_at != null || person.end_date != null)",
     ];
     for expected in expected_lines {
         let found = text.lines().any(|line| line == expected);
@@ -291,12 +291,12 @@ fn the_managed_objects_and_groups_are_those_the_mappings_and_areas_name() {
         objects,
         [
             "space:901100000100",
+            "space:901100000400",
             "folder:901100000200",
             "folder:901100000610",
             "list:901100000210",
             "list:901100000211",
             "list:901100000310",
-            "list:901100000410",
             "list:901100000420",
             "list:901100000430",
             "list:901100000510",

@@ -113,6 +113,47 @@ async fn entries_are_added_changed_and_removed_on_every_object_type() {
     sandbox.stop().await;
 }
 
+/// ClickUp has no v2 guest endpoint for Spaces and points to the v3 ACL instead; the contract
+/// limits neither the levels a guest may hold there nor who may be an entry.
+#[tokio::test]
+async fn a_guest_holds_a_space_at_every_level_and_loses_it_with_null() {
+    let sandbox = start_default().await;
+    let state = sandbox.state();
+    let [(_, space), ..] = seed_hierarchy(&sandbox);
+    let dave = state.add_guest("dave@example.com", "Dave");
+    let levels = [(1, "read"), (3, "comment"), (4, "edit"), (5, "create")];
+
+    for (number, word) in levels {
+        let body = json!({ "entries": [entry("user", &dave.to_string(), json!(number))] });
+        let reply = call(
+            &sandbox,
+            Method::PATCH,
+            &acl_path("space", &space),
+            Some(body),
+        )
+        .await;
+
+        assert_eq!((reply.status, reply.body), (200, json!({})), "{number}");
+        assert_eq!(
+            state.shares_of_user(dave),
+            [share("space", &space, word, "acl")],
+            "{number}"
+        );
+    }
+
+    let removal = json!({ "entries": [entry("user", &dave.to_string(), Value::Null)] });
+    let reply = call(
+        &sandbox,
+        Method::PATCH,
+        &acl_path("space", &space),
+        Some(removal),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(state.shares_of_user(dave), []);
+    sandbox.stop().await;
+}
+
 #[tokio::test]
 async fn v3_numbers_and_v2_words_are_one_level_scale() {
     let sandbox = start_default().await;

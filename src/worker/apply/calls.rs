@@ -1,6 +1,10 @@
 //! The ClickUp calls behind the actions that need more than one: inviting (or linking an
 //! existing account), removing the account, sharing and unsharing an object by kind and
 //! person type, and resolving a user group's id by name (cached per plan).
+//!
+//! Which endpoint shares what ([`Via::of`]): a guest's Folders and Lists go through the v2
+//! guest endpoints; a guest's Space (ClickUp has no v2 guest endpoint for Spaces) and every
+//! share of a member go through the v3 ACL endpoint.
 
 use std::collections::HashMap;
 
@@ -11,6 +15,31 @@ use crate::{
     clickup::{Member, Role},
     rules::{Level, ObjectKind, ObjectRef, WorkspaceRole},
 };
+
+/// The endpoint family a share goes through, as the audit rows name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Via {
+    /// `PATCH /v3/workspaces/{id}/{type}/{id}/acls`.
+    Acl,
+    /// `POST|DELETE /v2/{folder|list}/{id}/guest/{guest_id}`.
+    Guest,
+}
+
+impl Via {
+    pub(super) fn of(object: &ObjectRef, guest: bool) -> Via {
+        match (guest, object.kind) {
+            (true, ObjectKind::Folder | ObjectKind::List) => Via::Guest,
+            (true, ObjectKind::Space) | (false, _) => Via::Acl,
+        }
+    }
+
+    pub(super) fn as_str(self) -> &'static str {
+        match self {
+            Via::Acl => "acl",
+            Via::Guest => "guest",
+        }
+    }
+}
 
 impl Applier<'_> {
     pub(super) async fn invite(
@@ -111,46 +140,53 @@ impl Applier<'_> {
         Ok(())
     }
 
+    /// Shares `object` at `level`; returns the endpoint family that did it.
     pub(super) async fn share(
         &self,
         object: &ObjectRef,
         level: Level,
         user_id: u64,
         guest: bool,
-    ) -> Result<(), ApplyError> {
+    ) -> Result<Via, ApplyError> {
         let target = target(object);
-        if guest {
-            if object.kind == ObjectKind::Space {
-                return Err(ApplyError::Refused(
-                    "guests cannot be given spaces through the API".into(),
-                ));
+        let via = Via::of(object, guest);
+
+        match via {
+            Via::Guest => {
+                self.clickup
+                    .share_with_guest(target, user_id, level.as_v2())
+                    .await?;
             }
-            self.clickup
-                .share_with_guest(target, user_id, level.as_v2())
-                .await?;
-        } else {
-            self.clickup
-                .set_user_acl(self.team_id, target, user_id, Some(level.as_v3()))
-                .await?;
+            Via::Acl => {
+                self.clickup
+                    .set_user_acl(self.team_id, target, user_id, Some(level.as_v3()))
+                    .await?;
+            }
         }
-        Ok(())
+        Ok(via)
     }
 
+    /// Takes `object` away, through the endpoint family that shared it; returns that family.
     pub(super) async fn unshare(
         &self,
         object: &ObjectRef,
         user_id: u64,
         guest: bool,
-    ) -> Result<(), ApplyError> {
+    ) -> Result<Via, ApplyError> {
         let target = target(object);
-        if guest && object.kind != ObjectKind::Space {
-            self.clickup.unshare_guest(target, user_id).await?;
-        } else {
-            self.clickup
-                .set_user_acl(self.team_id, target, user_id, None)
-                .await?;
+        let via = Via::of(object, guest);
+
+        match via {
+            Via::Guest => {
+                self.clickup.unshare_guest(target, user_id).await?;
+            }
+            Via::Acl => {
+                self.clickup
+                    .set_user_acl(self.team_id, target, user_id, None)
+                    .await?;
+            }
         }
-        Ok(())
+        Ok(via)
     }
 
     pub(super) async fn group_id(
@@ -166,5 +202,28 @@ impl Applier<'_> {
         cache.get(name).cloned().ok_or_else(|| {
             ApplyError::Refused(format!("user group {name:?} does not exist in ClickUp"))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Via;
+    use crate::rules::ObjectRef;
+
+    #[test]
+    fn guests_take_folders_and_lists_through_v2_and_everything_else_goes_through_the_acl() {
+        let cases = [
+            ("space:1", true, Via::Acl),
+            ("folder:1", true, Via::Guest),
+            ("list:1", true, Via::Guest),
+            ("space:1", false, Via::Acl),
+            ("folder:1", false, Via::Acl),
+            ("list:1", false, Via::Acl),
+        ];
+
+        for (object, guest, expected) in cases {
+            let object: ObjectRef = object.parse().expect("object");
+            assert_eq!(Via::of(&object, guest), expected, "{object} guest={guest}");
+        }
     }
 }

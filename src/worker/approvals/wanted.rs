@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::{
-    rules::{Desired, Level, ObjectKind, ObjectRef, ShareGrant, WorkspaceRole},
+    rules::{Desired, Level, ObjectRef, ShareGrant},
     store::AccessRequest,
 };
 
@@ -12,10 +12,9 @@ use crate::{
 /// lasts, unless the rules already give as much. Requests give shares to an account the
 /// rules keep; they never create or keep an account on their own.
 pub fn add_requests(desired: &mut Desired, requests: &[AccessRequest], now: DateTime<Utc>) {
-    let Some(role) = &desired.role else {
+    if desired.role.is_none() {
         return;
-    };
-    let guest = role.role == WorkspaceRole::Guest;
+    }
     for request in requests {
         let (Some(object), Some(level)) = (
             request
@@ -30,7 +29,7 @@ pub fn add_requests(desired: &mut Desired, requests: &[AccessRequest], now: Date
             continue;
         };
         let until = request.until.and_then(DateTime::from_timestamp_millis);
-        if until.is_some_and(|until| until <= now) || (guest && object.kind == ObjectKind::Space) {
+        if until.is_some_and(|until| until <= now) {
             continue;
         }
         let grant = ShareGrant {
@@ -56,7 +55,7 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
-    use crate::rules::RoleGrant;
+    use crate::rules::{RoleGrant, WorkspaceRole};
     use crate::store::RequestState;
 
     fn desired(role: Option<WorkspaceRole>, shares: &[(&str, Level, Option<i64>)]) -> Desired {
@@ -120,7 +119,7 @@ mod tests {
                 "guest and space",
                 desired(Some(WorkspaceRole::Guest), &[]),
                 request("space:9011", "read", None),
-                None,
+                Some((Level::Read, true)),
             ),
             (
                 "higher than rules",
