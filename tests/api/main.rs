@@ -25,6 +25,8 @@ mod instances_kit;
 mod instances_races;
 mod instances_watch;
 mod lifecycle;
+mod lifecycle_ends;
+mod lifecycle_kit;
 mod logs_clean;
 mod metrics;
 mod person_races;
