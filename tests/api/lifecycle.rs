@@ -1,6 +1,6 @@
 //! Identity lifecycle by rules, through the real receivers and broker: joiner, mover, leaver,
 //! re-enable, linking an existing account, events out of order. Contract ends are in
-//! `lifecycle_ends`.
+//! `lifecycle_ends`, role changes in `lifecycle_roles`.
 
 use clickup_iam_router::{sandbox::Role, store::GrantKind};
 use serde_json::{json, Value};

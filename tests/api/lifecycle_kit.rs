@@ -99,6 +99,22 @@ pub async fn wait_until_removed(app: &TestApp, iam_id: &str, email: &str) {
     panic!("{email} still has a ClickUp account or open grants");
 }
 
+/// A partial `user.updated` of `iam_id` at `time` carrying only `profile`.
+pub fn update(id: &str, iam_id: &str, time: &str, profile: Value) -> Value {
+    let mut event = fixture_json("iam/03-mover-dept-title-role.json");
+    event["id"] = json!(id);
+    event["time"] = json!(time);
+    event["subject"] = json!(format!("user:{iam_id}"));
+    event["correlationid"] = json!(id);
+    event["data"]["lifecycle"] = json!("update");
+    event["data"]["user"] = json!({ "id": iam_id, "profile": profile });
+    event["data"]
+        .as_object_mut()
+        .unwrap()
+        .retain(|key, _| !matches!(key.as_str(), "changes" | "categories"));
+    event
+}
+
 /// The contractor fixture with its contract ending `seconds` from now (`end_at` only).
 pub fn contractor_ending_in(seconds: i64) -> Value {
     let mut event = fixture_json("iam/02-joiner-contractor-end-date.json");

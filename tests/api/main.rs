@@ -27,6 +27,7 @@ mod instances_watch;
 mod lifecycle;
 mod lifecycle_ends;
 mod lifecycle_kit;
+mod lifecycle_roles;
 mod logs_clean;
 mod metrics;
 mod person_races;
