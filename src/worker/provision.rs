@@ -76,6 +76,17 @@ impl Provisioner {
             }
             None => cause,
         };
+        let applier = Applier {
+            clickup: &self.clickup,
+            store: &self.store,
+            team_id: self.team_id,
+        };
+        if cause.ending.is_none() {
+            // An end date set, moved or cleared after the invitation moves the role's end,
+            // which the expiry scheduler and the reminders read.
+            applier.follow_end(cause).await?;
+        }
+
         let actions = self.plan_for(identity, now).await?;
         let (removals, others): (Vec<Action>, Vec<Action>) =
             actions.into_iter().partition(Action::is_removal);
@@ -101,11 +112,6 @@ impl Provisioner {
         }
         applier_actions.sort_by_key(apply_order);
 
-        let applier = Applier {
-            clickup: &self.clickup,
-            store: &self.store,
-            team_id: self.team_id,
-        };
         let applied = applier.apply(cause, &applier_actions).await?;
         Ok(Reconciled { applied, held })
     }
@@ -152,7 +158,7 @@ impl Provisioner {
             event_id: format!("{kind}:{iam_id}:{}", now.timestamp_millis()),
             correlation_id: format!("{kind}:{iam_id}"),
             kind,
-            ends_at: identity.end_at.map(|end| end.timestamp_millis()),
+            ends_at: ends_at_ms(&identity),
             ending: None,
             actor: None,
         };
@@ -193,6 +199,7 @@ impl Provisioner {
         };
         self.store.save_identity(&record).await?;
 
+        let now = Utc::now();
         let cause = Cause {
             iam_id: iam_id.to_string(),
             email: identity.email.clone(),
@@ -200,12 +207,12 @@ impl Provisioner {
             event_id: envelope.dedup_key(),
             correlation_id: envelope.correlationid.clone(),
             kind: "event",
-            ends_at: identity.end_at.map(|end| end.timestamp_millis()),
+            ends_at: ends_at_ms(&identity),
             ending: None,
             actor: None,
         };
         let done = self
-            .reconcile(&cause, &identity, Utc::now(), BrakeMode::Check)
+            .reconcile(&cause, &identity, now, BrakeMode::Check)
             .await?;
         let outcome = if done.held > 0 {
             "held_by_brake"
@@ -296,15 +303,21 @@ pub fn has_ended(identity: &Identity, now: DateTime<Utc>) -> bool {
 }
 
 /// Why all of the person's access ends now, if it does: the IAM status that ends it, else
-/// the end date that passed.
+/// the end that passed (the earlier of `end_at` and the last second of `end_date`).
 pub fn ending(identity: &Identity, now: DateTime<Utc>) -> Option<&'static str> {
     match identity.status.as_str() {
         "terminated" => Some("terminated"),
         "disabled" => Some("disabled"),
         "deleted" => Some("deleted"),
-        _ if identity.end_at.is_some_and(|end| end <= now) => Some("contract ended"),
+        _ if identity.ends_at().is_some_and(|end| end <= now) => Some("contract ended"),
         _ => None,
     }
+}
+
+/// When the person's access ends (`Identity::ends_at`), epoch ms: the end every role grant
+/// records, so the scheduler revokes and reminds even when no rule gives an `until`.
+pub fn ends_at_ms(identity: &Identity) -> Option<i64> {
+    identity.ends_at().map(|end| end.timestamp_millis())
 }
 
 /// The name to show for a person: display name, user name, or IAM id.
