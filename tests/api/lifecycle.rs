@@ -1,6 +1,6 @@
 //! Identity lifecycle by rules, through the real receivers and broker: joiner, mover, leaver,
-//! re-enable, linking an existing account, events out of order. Contract ends are in
-//! `lifecycle_ends`, role changes in `lifecycle_roles`.
+//! re-enable and rehire, linking an existing account, events out of order. Contract ends are
+//! in `lifecycle_ends`, role changes in `lifecycle_roles`.
 
 use clickup_iam_router::{sandbox::Role, store::GrantKind};
 use serde_json::{json, Value};
@@ -144,6 +144,81 @@ async fn a_re_enabled_person_is_provisioned_again() {
     assert_eq!(state.shares_of_user(jane.id).len(), 2);
     assert_eq!(state.group_members("All staff"), Some(vec![jane.id]));
     assert_eq!(open_grants(&app, JANE).await.len(), 5);
+    app.stop().await;
+}
+
+/// Jane leaves as fixture 04's leaver does: terminated, her end date and time set with it.
+fn jane_leaves() -> Value {
+    let mut leaver = fixture_json("iam/04-leaver-terminated.json");
+    leaver["subject"] = json!(format!("user:{JANE}"));
+    leaver["data"]["user"] = json!({"id": JANE, "email": JANE_EMAIL, "profile": {
+        "status": "terminated", "end_date": "2026-04-30", "end_at": "2026-04-30T22:00:00Z"}});
+    leaver
+}
+
+/// Jane hired again: a `user.created` with lifecycle `rehire` and a partial profile that
+/// carries neither a status nor an end.
+fn jane_rehired() -> Value {
+    let mut rehire = fixture_json("iam/01-joiner-employee.json");
+    rehire["id"] = json!("ACMEIDV1#20261001080000#1#1:rehire-jane");
+    rehire["time"] = json!("2026-10-01T08:00:00Z");
+    rehire["correlationid"] = json!("rehire-2026-0007");
+    rehire["data"]["lifecycle"] = json!("rehire");
+    rehire["data"]["snapshot"] = json!("partial");
+    let profile = rehire["data"]["user"]["profile"].as_object_mut().unwrap();
+    profile.retain(|key, _| !matches!(key.as_str(), "status" | "end_date" | "end_at"));
+    rehire
+}
+
+#[tokio::test]
+async fn a_rehired_leaver_is_provisioned_again_with_the_rules_access() {
+    let app = spawn_app().await;
+    send(&app, &fixture_json("iam/01-joiner-employee.json")).await;
+    let first = app.sandbox.state().find_by_email(JANE_EMAIL).unwrap().id;
+    assert_eq!(send(&app, &jane_leaves()).await, "removed_member");
+    assert!(app.sandbox.state().find_by_email(JANE_EMAIL).is_none());
+
+    let outcome = send(&app, &jane_rehired()).await;
+
+    assert_eq!(outcome, "applied");
+    let state = app.sandbox.state();
+    let jane = state.find_by_email(JANE_EMAIL).expect("jane is back");
+    assert_eq!(
+        (jane.id, jane.role),
+        (first, Role::Member),
+        "her account, reactivated"
+    );
+    assert_eq!(
+        state.shares_of_user(jane.id),
+        vec![
+            share("list", "901100000310", "edit", "acl"),
+            share("space", "901100000100", "read", "acl")
+        ]
+    );
+    assert_eq!(
+        groups_of(&state, jane.id),
+        names(&["All staff", "Contributors"])
+    );
+    assert_eq!(
+        open_grants(&app, JANE).await,
+        vec![
+            role_grant(&app, "member"),
+            (GrantKind::Group, "All staff".into(), "member".into()),
+            (GrantKind::Group, "Contributors".into(), "member".into()),
+            (GrantKind::Share, "list:901100000310".into(), "edit".into()),
+            (GrantKind::Share, "space:901100000100".into(), "read".into()),
+        ]
+    );
+    let invited: Vec<String> = app
+        .store
+        .audit_by_correlation("rehire-2026-0007")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row.action)
+        .filter(|action| action == "clickup.invite")
+        .collect();
+    assert_eq!(invited.len(), 1, "invited again, not linked");
     app.stop().await;
 }
 
