@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::{
     apply::{Applier, ApplyError, Cause},
     brake::{Brake, Verdict},
+    deprovision::scim,
     lane::{self, Failure, Outcome},
     people,
 };
@@ -199,21 +200,27 @@ impl Provisioner {
         };
         self.store.save_identity(&record).await?;
 
+        // A person the IAM ended, even by an update (a status, an end already past), is a
+        // leaver: never held by the brake nor counted in its window, unless the event came
+        // through SCIM, whose removals pass the brake.
         let now = Utc::now();
+        let leaver = has_ended(&identity, now) && !scim::is_scim(&envelope.source);
+        let (kind, brake) = match leaver {
+            true => ("leaver", BrakeMode::Bypass),
+            false => ("event", BrakeMode::Check),
+        };
         let cause = Cause {
             iam_id: iam_id.to_string(),
             email: identity.email.clone(),
             display_name: display_name(&identity),
             event_id: envelope.dedup_key(),
             correlation_id: envelope.correlationid.clone(),
-            kind: "event",
+            kind,
             ends_at: ends_at_ms(&identity),
             ending: None,
             actor: None,
         };
-        let done = self
-            .reconcile(&cause, &identity, now, BrakeMode::Check)
-            .await?;
+        let done = self.reconcile(&cause, &identity, now, brake).await?;
         let outcome = if done.held > 0 {
             "held_by_brake"
         } else {

@@ -1,6 +1,7 @@
 //! Identity lifecycle by rules, through the real receivers and broker: joiner, mover, leaver,
 //! re-enable and rehire, linking an existing account, events out of order. Contract ends are
-//! in `lifecycle_ends`, role changes in `lifecycle_roles`.
+//! in `lifecycle_ends`, role changes in `lifecycle_roles`, leavers and the brake in
+//! `lifecycle_brake`.
 
 use clickup_iam_router::{sandbox::Role, store::GrantKind};
 use serde_json::{json, Value};

@@ -1,8 +1,8 @@
 //! What the lifecycle tests share: the people of the fixtures, sending an IAM event and
 //! waiting for its outcome, reading the grants on record and the sandbox's groups, waiting
-//! for a removal.
+//! for a removal, and rule folders written for one test.
 
-use std::{collections::BTreeSet, time::Duration};
+use std::{collections::BTreeSet, path::Path, time::Duration};
 
 use chrono::{SecondsFormat, Utc};
 use clickup_iam_router::{
@@ -99,6 +99,22 @@ pub async fn wait_until_removed(app: &TestApp, iam_id: &str, email: &str) {
     panic!("{email} still has a ClickUp account or open grants");
 }
 
+/// Fixture 01's joiner as another employee, `n`: own IAM id, email and event id.
+pub fn employee(n: u32) -> (String, String, Value) {
+    let iam_id = format!("e1e1{n:028x}");
+    let email = format!("employee{n}@example.com");
+    let mut event = fixture_json("iam/01-joiner-employee.json");
+    event["id"] = json!(format!("lifecycle-joiner-{n}"));
+    event["subject"] = json!(format!("user:{iam_id}"));
+    event["correlationid"] = json!(format!("hire-{n}"));
+    let user = &mut event["data"]["user"];
+    user["id"] = json!(iam_id);
+    user["email"] = json!(email);
+    user["profile"]["email"] = json!(email);
+    user["profile"]["emails"][0]["value"] = json!(email);
+    (iam_id, email, event)
+}
+
 /// A partial `user.updated` of `iam_id` at `time` carrying only `profile`.
 pub fn update(id: &str, iam_id: &str, time: &str, profile: Value) -> Value {
     let mut event = fixture_json("iam/03-mover-dept-title-role.json");
@@ -113,6 +129,18 @@ pub fn update(id: &str, iam_id: &str, time: &str, profile: Value) -> Value {
         .unwrap()
         .retain(|key, _| !matches!(key.as_str(), "changes" | "categories"));
     event
+}
+
+/// Copies the shipped lifecycle rules into `into`, with `replace` applied to their text.
+pub fn shipped_rules_with(into: &Path, replace: &[(&str, &str)]) {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    for name in ["employees.yaml", "externals.yaml"] {
+        let mut text = std::fs::read_to_string(shipped.join(name)).unwrap();
+        for (from, to) in replace {
+            text = text.replace(from, to);
+        }
+        std::fs::write(into.join(name), text).unwrap();
+    }
 }
 
 /// The contractor fixture with its contract ending `seconds` from now (`end_at` only).

@@ -25,6 +25,7 @@ mod instances_kit;
 mod instances_races;
 mod instances_watch;
 mod lifecycle;
+mod lifecycle_brake;
 mod lifecycle_ends;
 mod lifecycle_kit;
 mod lifecycle_roles;
