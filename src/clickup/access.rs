@@ -92,7 +92,13 @@ impl ClickUpClient {
         invited(answer, email)
     }
 
-    /// `PUT /v2/team/{team_id}/user/{user_id}`: sets a member's role (admin or member).
+    /// `PUT /v2/team/{team_id}/user/{user_id}`: sets a member's role (admin or member) and
+    /// custom role.
+    ///
+    /// The spec requires all three of `username`, `admin` and an integer `custom_role_id`. A
+    /// workspace's roles are one list of ids (the `roles` of the invite answers): the built-in
+    /// ones (`custom: false`; 2 admin, 3 member) beside the custom ones. So a person with no
+    /// custom role is sent the id of their built-in role, never `null`.
     pub async fn set_member_role(
         &self,
         team_id: u64,
@@ -101,8 +107,8 @@ impl ClickUpClient {
         admin: bool,
         custom_role_id: Option<u64>,
     ) -> Result<(), ClickUpError> {
-        let body =
-            json!({ "username": username, "admin": admin, "custom_role_id": custom_role_id });
+        let role_id = custom_role_id.unwrap_or_else(|| built_in_role_id(admin));
+        let body = json!({ "username": username, "admin": admin, "custom_role_id": role_id });
         self.call::<serde_json::Value>(
             Method::PUT,
             &format!("/v2/team/{team_id}/user/{user_id}"),
@@ -187,6 +193,14 @@ impl ClickUpClient {
             Err(ClickUpError::Api { status: 404, .. }) => Ok(Removal::AlreadyGone),
             Err(error) => Err(error),
         }
+    }
+}
+
+/// The id of the built-in role `admin` names in a workspace's roles (2 admin, 3 member).
+fn built_in_role_id(admin: bool) -> u64 {
+    match admin {
+        true => 2,
+        false => 3,
     }
 }
 

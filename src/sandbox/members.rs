@@ -51,6 +51,17 @@ pub(crate) fn checked_custom_role(id: Option<u64>) -> Result<Option<u64>, ApiErr
     }
 }
 
+/// The custom role an edit's `custom_role_id` gives: none for a member's or an admin's
+/// built-in role, else one of the workspace's custom roles (the owner's and the guest's
+/// built-in roles cannot be given here).
+fn edited_custom_role(id: u64) -> Result<Option<u64>, ApiError> {
+    let built_in = [Role::Admin, Role::Member].map(|role| u64::from(role.id()));
+    match built_in.contains(&id) {
+        true => Ok(None),
+        false => checked_custom_role(Some(id)),
+    }
+}
+
 /// The `{team: {…, members: [entry], roles}}` answer of the invite endpoints.
 pub(crate) fn invitation_json(ws: &Workspace, entry: Value) -> Value {
     let mut team = ws.team_json(vec![entry]);
@@ -131,8 +142,10 @@ async fn get_member(
     })
 }
 
-/// ClickUp's spec requires all of `username`, `admin` and `custom_role_id`. The owner keeps
-/// the owner role whatever `admin` says.
+/// ClickUp's spec requires all of `username`, `admin` and an integer `custom_role_id`. A
+/// built-in role's id there (2 admin, 3 member, as the workspace's `roles` list them beside the
+/// custom ones) leaves the person with no custom role. The owner keeps the owner role whatever
+/// `admin` says.
 async fn edit_member(
     state: web::Data<SandboxState>,
     path: web::Path<(String, String)>,
@@ -147,7 +160,7 @@ async fn edit_member(
         let body = Body::parse(&bytes)?;
         let username = body.required_str("username")?;
         let admin = body.required_bool("admin")?;
-        let custom_role = checked_custom_role(Some(body.required_integer("custom_role_id")?))?;
+        let custom_role = edited_custom_role(body.required_integer("custom_role_id")?)?;
 
         active_member(ws, user_id)?;
         let owner_id = ws.owner_id;

@@ -5,7 +5,9 @@
 //! fields, profile keys one by one, each group) remembers the time of the event that last set
 //! it, in `_times` and `_groups`; an older event never overwrites a newer value, and a newer
 //! one always does. A full snapshot also clears fields it leaves out, when it is newer than
-//! them. Lifecycle types set the status; membership events add or remove one group.
+//! them. Lifecycle types set the status, and so do a re-enable's or a rehire's lifecycle when
+//! the type and the profile do not (a rehire is a `user.created`), a rehire also dropping the
+//! earlier employment's end; membership events add or remove one group.
 
 use serde_json::{json, Map, Value};
 
@@ -47,6 +49,11 @@ pub fn merge(stored: Option<&Value>, event_type: &str, data: &Value, time: i64) 
     }
     if let Some(status) = status_of(event_type) {
         set(&mut person, "profile.status", &json!(status), time);
+    } else if let Some(status) = status_of_lifecycle(data, &incoming) {
+        set(&mut person, "profile.status", &json!(status), time);
+    }
+    if data.get("lifecycle").and_then(Value::as_str) == Some("rehire") {
+        clear_earlier_ends(&mut person, &incoming, time);
     }
     person
 }
@@ -63,6 +70,33 @@ pub fn status_of(event_type: &str) -> Option<&'static str> {
         .iter()
         .find(|(kind, _)| event_type.contains(kind))
         .map(|(_, status)| *status)
+}
+
+/// The status a re-enable or a rehire implies when its type does not (a rehire comes as
+/// `user.created`) and its profile carries no status of its own: active again.
+fn status_of_lifecycle(data: &Value, incoming: &Value) -> Option<&'static str> {
+    let lifecycle = data.get("lifecycle").and_then(Value::as_str)?;
+    let carried = incoming["profile"]
+        .as_object()
+        .is_some_and(|profile| profile.contains_key("status"));
+    (matches!(lifecycle, "enable" | "rehire") && !carried).then_some("active")
+}
+
+/// A rehire starts a new employment: the end of the earlier one (`end_date`, `end_at` set
+/// before the rehire) does not carry over unless the rehire sends it again.
+fn clear_earlier_ends(person: &mut Value, incoming: &Value, time: i64) {
+    for name in ["end_date", "end_at"] {
+        let path = format!("profile.{name}");
+        let sent = incoming["profile"]
+            .as_object()
+            .is_some_and(|profile| profile.contains_key(name));
+        let earlier = person[TIMES][&path].as_i64().is_some_and(|set| set < time);
+        if !sent && earlier {
+            let (container, key) = slot(person, &path);
+            container.remove(key);
+            stamp(person, &path, time);
+        }
+    }
 }
 
 /// Sets `path` (`key` or `profile.key`) unless a newer event set it already.

@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::{
     apply::{Applier, ApplyError, Cause},
     brake::{Brake, Verdict},
+    deprovision::scim,
     lane::{self, Failure, Outcome},
     people,
 };
@@ -76,6 +77,17 @@ impl Provisioner {
             }
             None => cause,
         };
+        let applier = Applier {
+            clickup: &self.clickup,
+            store: &self.store,
+            team_id: self.team_id,
+        };
+        if cause.ending.is_none() {
+            // An end date set, moved or cleared after the invitation moves the role's end,
+            // which the expiry scheduler and the reminders read.
+            applier.follow_end(cause).await?;
+        }
+
         let actions = self.plan_for(identity, now).await?;
         let (removals, others): (Vec<Action>, Vec<Action>) =
             actions.into_iter().partition(Action::is_removal);
@@ -101,11 +113,6 @@ impl Provisioner {
         }
         applier_actions.sort_by_key(apply_order);
 
-        let applier = Applier {
-            clickup: &self.clickup,
-            store: &self.store,
-            team_id: self.team_id,
-        };
         let applied = applier.apply(cause, &applier_actions).await?;
         Ok(Reconciled { applied, held })
     }
@@ -152,7 +159,7 @@ impl Provisioner {
             event_id: format!("{kind}:{iam_id}:{}", now.timestamp_millis()),
             correlation_id: format!("{kind}:{iam_id}"),
             kind,
-            ends_at: identity.end_at.map(|end| end.timestamp_millis()),
+            ends_at: ends_at_ms(&identity),
             ending: None,
             actor: None,
         };
@@ -193,20 +200,27 @@ impl Provisioner {
         };
         self.store.save_identity(&record).await?;
 
+        // A person the IAM ended, even by an update (a status, an end already past), is a
+        // leaver: never held by the brake nor counted in its window, unless the event came
+        // through SCIM, whose removals pass the brake.
+        let now = Utc::now();
+        let leaver = has_ended(&identity, now) && !scim::is_scim(&envelope.source);
+        let (kind, brake) = match leaver {
+            true => ("leaver", BrakeMode::Bypass),
+            false => ("event", BrakeMode::Check),
+        };
         let cause = Cause {
             iam_id: iam_id.to_string(),
             email: identity.email.clone(),
             display_name: display_name(&identity),
             event_id: envelope.dedup_key(),
             correlation_id: envelope.correlationid.clone(),
-            kind: "event",
-            ends_at: identity.end_at.map(|end| end.timestamp_millis()),
+            kind,
+            ends_at: ends_at_ms(&identity),
             ending: None,
             actor: None,
         };
-        let done = self
-            .reconcile(&cause, &identity, Utc::now(), BrakeMode::Check)
-            .await?;
+        let done = self.reconcile(&cause, &identity, now, brake).await?;
         let outcome = if done.held > 0 {
             "held_by_brake"
         } else {
@@ -296,15 +310,21 @@ pub fn has_ended(identity: &Identity, now: DateTime<Utc>) -> bool {
 }
 
 /// Why all of the person's access ends now, if it does: the IAM status that ends it, else
-/// the end date that passed.
+/// the end that passed (the earlier of `end_at` and the last second of `end_date`).
 pub fn ending(identity: &Identity, now: DateTime<Utc>) -> Option<&'static str> {
     match identity.status.as_str() {
         "terminated" => Some("terminated"),
         "disabled" => Some("disabled"),
         "deleted" => Some("deleted"),
-        _ if identity.end_at.is_some_and(|end| end <= now) => Some("contract ended"),
+        _ if identity.ends_at().is_some_and(|end| end <= now) => Some("contract ended"),
         _ => None,
     }
+}
+
+/// When the person's access ends (`Identity::ends_at`), epoch ms: the end every role grant
+/// records, so the scheduler revokes and reminds even when no rule gives an `until`.
+pub fn ends_at_ms(identity: &Identity) -> Option<i64> {
+    identity.ends_at().map(|end| end.timestamp_millis())
 }
 
 /// The name to show for a person: display name, user name, or IAM id.

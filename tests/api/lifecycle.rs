@@ -1,49 +1,18 @@
-//! Identity lifecycle by rules, through the real receivers and broker: joiner, mover,
-//! leaver, contractor expiry (also across worker restarts), and the mass-removal brake.
+//! Identity lifecycle by rules, through the real receivers and broker: joiner, mover, leaver,
+//! re-enable and rehire, linking an existing account, events out of order. Contract ends are
+//! in `lifecycle_ends`, role changes in `lifecycle_roles`, leavers and the brake in
+//! `lifecycle_brake`.
 
-use std::time::Duration;
-
-use chrono::{SecondsFormat, Utc};
-use clickup_iam_router::{
-    sandbox::{Role, SandboxShare},
-    store::GrantKind,
-};
+use clickup_iam_router::{sandbox::Role, store::GrantKind};
 use serde_json::{json, Value};
 
-use crate::helpers::{fixture_json, spawn_app, TestApp};
-
-const JANE: &str = "9f2c4e1a7b3d4c5e8a6f0b1c2d3e4f50";
-const CARLOS: &str = "1a2b3c4d5e6f47808192a3b4c5d6e7f8";
-
-fn share(object_type: &str, object_id: &str, level: &str, via: &str) -> SandboxShare {
-    SandboxShare {
-        object_type: object_type.into(),
-        object_id: object_id.into(),
-        level: level.into(),
-        via: via.into(),
-    }
-}
-
-async fn send(app: &TestApp, event: &Value) -> String {
-    let response = app.post_iam(&serde_json::to_vec(event).unwrap()).await;
-    assert_eq!(
-        response.status().as_u16(),
-        202,
-        "{}",
-        response.text().await.unwrap()
-    );
-    app.wait_processed(event).await.outcome
-}
-
-async fn open_grants(app: &TestApp, iam_id: &str) -> Vec<(GrantKind, String, String)> {
-    let grants = app.store.open_grants(iam_id).await.unwrap();
-    let mut grants: Vec<_> = grants
-        .into_iter()
-        .map(|g| (g.kind, g.object, g.level))
-        .collect();
-    grants.sort();
-    grants
-}
+use crate::{
+    helpers::{fixture_json, spawn_app},
+    lifecycle_kit::{
+        contractor_ending_in, groups_of, names, open_grants, role_grant, send, share, JANE,
+        JANE_EMAIL,
+    },
+};
 
 #[tokio::test]
 async fn a_joiner_gets_exactly_the_access_the_shipped_rules_give() {
@@ -53,9 +22,7 @@ async fn a_joiner_gets_exactly_the_access_the_shipped_rules_give() {
 
     assert_eq!(outcome, "applied");
     let state = app.sandbox.state();
-    let jane = state
-        .find_by_email("jane.doe@example.com")
-        .expect("jane was invited");
+    let jane = state.find_by_email(JANE_EMAIL).expect("jane was invited");
     assert_eq!(jane.role, Role::Member);
     assert_eq!(
         state.shares_of_user(jane.id),
@@ -64,17 +31,14 @@ async fn a_joiner_gets_exactly_the_access_the_shipped_rules_give() {
             share("space", "901100000100", "read", "acl")
         ]
     );
-    assert_eq!(state.group_members("All staff"), Some(vec![jane.id]));
-    assert_eq!(state.group_members("Contributors"), Some(vec![jane.id]));
-    assert_eq!(state.group_members("Approvers"), Some(vec![]));
+    assert_eq!(
+        groups_of(&state, jane.id),
+        names(&["All staff", "Contributors"])
+    );
     assert_eq!(
         open_grants(&app, JANE).await,
         vec![
-            (
-                GrantKind::Role,
-                format!("workspace:{}", app.team_id),
-                "member".into()
-            ),
+            role_grant(&app, "member"),
             (GrantKind::Group, "All staff".into(), "member".into()),
             (GrantKind::Group, "Contributors".into(), "member".into()),
             (GrantKind::Share, "list:901100000310".into(), "edit".into()),
@@ -104,7 +68,8 @@ async fn a_mover_loses_what_no_rule_grants_and_gains_the_new() {
 
     assert_eq!(outcome, "applied");
     let state = app.sandbox.state();
-    let jane = state.find_by_email("jane.doe@example.com").unwrap();
+    let jane = state.find_by_email(JANE_EMAIL).unwrap();
+    assert_eq!(jane.role, Role::Member);
     assert_eq!(
         state.shares_of_user(jane.id),
         vec![
@@ -112,16 +77,24 @@ async fn a_mover_loses_what_no_rule_grants_and_gains_the_new() {
             share("space", "901100000100", "read", "acl")
         ]
     );
-    assert_eq!(state.group_members("Contributors"), Some(vec![]));
-    assert_eq!(state.group_members("Approvers"), Some(vec![jane.id]));
-    let grants = open_grants(&app, JANE).await;
-    assert!(grants.contains(&(
-        GrantKind::Share,
-        "list:901100000310".into(),
-        "create".into()
-    )));
-    assert!(grants.contains(&(GrantKind::Group, "Approvers".into(), "member".into())));
-    assert!(!grants.iter().any(|g| g.1 == "Contributors"));
+    assert_eq!(
+        groups_of(&state, jane.id),
+        names(&["All staff", "Approvers"])
+    );
+    assert_eq!(
+        open_grants(&app, JANE).await,
+        vec![
+            role_grant(&app, "member"),
+            (GrantKind::Group, "All staff".into(), "member".into()),
+            (GrantKind::Group, "Approvers".into(), "member".into()),
+            (
+                GrantKind::Share,
+                "list:901100000310".into(),
+                "create".into()
+            ),
+            (GrantKind::Share, "space:901100000100".into(), "read".into()),
+        ]
+    );
     app.stop().await;
 }
 
@@ -152,100 +125,6 @@ async fn a_leaver_ends_with_no_access_and_every_grant_closed() {
     app.stop().await;
 }
 
-/// The contractor fixture with its contract ending `seconds` from now.
-fn contractor_ending_in(seconds: i64) -> Value {
-    let mut event = fixture_json("iam/02-joiner-contractor-end-date.json");
-    let end = Utc::now() + chrono::Duration::seconds(seconds);
-    let profile = &mut event["data"]["user"]["profile"];
-    profile["end_at"] = json!(end.to_rfc3339_opts(SecondsFormat::Secs, true));
-    profile["end_date"] = Value::Null;
-    event
-}
-
-/// Waits until the account is gone from the sandbox and its grants are closed on record.
-async fn wait_until_removed(app: &TestApp, email: &str) {
-    for _ in 0..300 {
-        let gone = app.sandbox.state().find_by_email(email).is_none();
-        if gone && open_grants(app, CARLOS).await.is_empty() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{email} still has a ClickUp account");
-}
-
-#[tokio::test]
-async fn a_contractor_becomes_a_guest_and_loses_access_at_the_end_date() {
-    let app = spawn_app().await;
-
-    send(&app, &contractor_ending_in(3)).await;
-
-    let state = app.sandbox.state();
-    let carlos = state
-        .find_by_email("carlos.rivera@example.com")
-        .expect("carlos was invited");
-    assert_eq!(carlos.role, Role::Guest);
-    assert_eq!(
-        state.shares_of_user(carlos.id),
-        vec![share("list", "901100000510", "edit", "guest")]
-    );
-    let until: Option<i64> = app
-        .store
-        .open_grants(CARLOS)
-        .await
-        .unwrap()
-        .iter()
-        .find(|g| g.kind == GrantKind::Share)
-        .unwrap()
-        .until;
-    assert!(until.is_some(), "the share ends with the contract");
-
-    wait_until_removed(&app, "carlos.rivera@example.com").await;
-
-    assert!(open_grants(&app, CARLOS).await.is_empty());
-    let reasons: Vec<String> =
-        sqlx::query_scalar("SELECT end_reason FROM grants WHERE iam_id = $1")
-            .bind(CARLOS)
-            .fetch_all(app.store.pool())
-            .await
-            .unwrap();
-    assert!(!reasons.is_empty());
-    let ended = |r: &String| r == "contract ended" || r == "expired";
-    assert!(reasons.iter().all(ended), "{reasons:?}");
-    app.stop().await;
-}
-
-#[tokio::test]
-async fn a_contract_end_is_honoured_across_a_restart_before_it_is_due() {
-    let app = spawn_app().await;
-    send(&app, &contractor_ending_in(4)).await;
-
-    let app = app.restart(Duration::ZERO, |_| {}).await;
-
-    assert!(
-        app.sandbox
-            .state()
-            .find_by_email("carlos.rivera@example.com")
-            .is_some(),
-        "not yet due"
-    );
-    wait_until_removed(&app, "carlos.rivera@example.com").await;
-    assert!(open_grants(&app, CARLOS).await.is_empty());
-    app.stop().await;
-}
-
-#[tokio::test]
-async fn a_contract_end_that_passed_while_the_worker_was_down_is_applied_at_start() {
-    let app = spawn_app().await;
-    send(&app, &contractor_ending_in(2)).await;
-
-    let app = app.restart(Duration::from_secs(3), |_| {}).await;
-
-    wait_until_removed(&app, "carlos.rivera@example.com").await;
-    assert!(open_grants(&app, CARLOS).await.is_empty());
-    app.stop().await;
-}
-
 #[tokio::test]
 async fn a_re_enabled_person_is_provisioned_again() {
     let app = spawn_app().await;
@@ -266,6 +145,81 @@ async fn a_re_enabled_person_is_provisioned_again() {
     assert_eq!(state.shares_of_user(jane.id).len(), 2);
     assert_eq!(state.group_members("All staff"), Some(vec![jane.id]));
     assert_eq!(open_grants(&app, JANE).await.len(), 5);
+    app.stop().await;
+}
+
+/// Jane leaves as fixture 04's leaver does: terminated, her end date and time set with it.
+fn jane_leaves() -> Value {
+    let mut leaver = fixture_json("iam/04-leaver-terminated.json");
+    leaver["subject"] = json!(format!("user:{JANE}"));
+    leaver["data"]["user"] = json!({"id": JANE, "email": JANE_EMAIL, "profile": {
+        "status": "terminated", "end_date": "2026-04-30", "end_at": "2026-04-30T22:00:00Z"}});
+    leaver
+}
+
+/// Jane hired again: a `user.created` with lifecycle `rehire` and a partial profile that
+/// carries neither a status nor an end.
+fn jane_rehired() -> Value {
+    let mut rehire = fixture_json("iam/01-joiner-employee.json");
+    rehire["id"] = json!("ACMEIDV1#20261001080000#1#1:rehire-jane");
+    rehire["time"] = json!("2026-10-01T08:00:00Z");
+    rehire["correlationid"] = json!("rehire-2026-0007");
+    rehire["data"]["lifecycle"] = json!("rehire");
+    rehire["data"]["snapshot"] = json!("partial");
+    let profile = rehire["data"]["user"]["profile"].as_object_mut().unwrap();
+    profile.retain(|key, _| !matches!(key.as_str(), "status" | "end_date" | "end_at"));
+    rehire
+}
+
+#[tokio::test]
+async fn a_rehired_leaver_is_provisioned_again_with_the_rules_access() {
+    let app = spawn_app().await;
+    send(&app, &fixture_json("iam/01-joiner-employee.json")).await;
+    let first = app.sandbox.state().find_by_email(JANE_EMAIL).unwrap().id;
+    assert_eq!(send(&app, &jane_leaves()).await, "removed_member");
+    assert!(app.sandbox.state().find_by_email(JANE_EMAIL).is_none());
+
+    let outcome = send(&app, &jane_rehired()).await;
+
+    assert_eq!(outcome, "applied");
+    let state = app.sandbox.state();
+    let jane = state.find_by_email(JANE_EMAIL).expect("jane is back");
+    assert_eq!(
+        (jane.id, jane.role),
+        (first, Role::Member),
+        "her account, reactivated"
+    );
+    assert_eq!(
+        state.shares_of_user(jane.id),
+        vec![
+            share("list", "901100000310", "edit", "acl"),
+            share("space", "901100000100", "read", "acl")
+        ]
+    );
+    assert_eq!(
+        groups_of(&state, jane.id),
+        names(&["All staff", "Contributors"])
+    );
+    assert_eq!(
+        open_grants(&app, JANE).await,
+        vec![
+            role_grant(&app, "member"),
+            (GrantKind::Group, "All staff".into(), "member".into()),
+            (GrantKind::Group, "Contributors".into(), "member".into()),
+            (GrantKind::Share, "list:901100000310".into(), "edit".into()),
+            (GrantKind::Share, "space:901100000100".into(), "read".into()),
+        ]
+    );
+    let invited: Vec<String> = app
+        .store
+        .audit_by_correlation("rehire-2026-0007")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row.action)
+        .filter(|action| action == "clickup.invite")
+        .collect();
+    assert_eq!(invited.len(), 1, "invited again, not linked");
     app.stop().await;
 }
 
@@ -315,24 +269,24 @@ async fn a_leaver_older_than_an_ordinary_update_still_removes() {
 async fn an_existing_guest_account_is_linked_as_the_guest_it_is() {
     let app = spawn_app().await;
     let state = app.sandbox.state();
-    let guest = state.add_guest("jane.doe@example.com", "Jane Doe");
+    let guest = state.add_guest(JANE_EMAIL, "Jane Doe");
 
     send(&app, &fixture_json("iam/01-joiner-employee.json")).await;
 
     assert_eq!(
-        state.find_by_email("jane.doe@example.com").unwrap().id,
+        state.find_by_email(JANE_EMAIL).unwrap().id,
         guest,
         "not invited twice"
     );
+    let team = app.team_id;
+    for invite in [
+        format!("/api/v2/team/{team}/user"),
+        format!("/api/v2/team/{team}/guest"),
+    ] {
+        assert_eq!(state.count_calls("POST", &invite), 0, "POST {invite}");
+    }
     let grants = open_grants(&app, JANE).await;
-    assert!(
-        grants.contains(&(
-            GrantKind::Role,
-            format!("workspace:{}", app.team_id),
-            "guest".into()
-        )),
-        "{grants:?}"
-    );
+    assert!(grants.contains(&role_grant(&app, "guest")), "{grants:?}");
     let linked: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM audit WHERE action = 'clickup.link'")
             .fetch_one(app.store.pool())

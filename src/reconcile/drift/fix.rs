@@ -25,7 +25,7 @@ use crate::{
         apply::{Applier, ApplyError, Cause},
         brake::{self, Verdict},
         deprovision::ROUTER_ACTOR,
-        provision::{display_name, ending},
+        provision::{display_name, ending, ends_at_ms},
     },
 };
 
@@ -101,7 +101,7 @@ fn cause(run_id: &str, person: &Examined, now: DateTime<Utc>) -> Cause {
         display_name: display_name(&person.identity),
         correlation_id: run_id.to_owned(),
         kind: CAUSE,
-        ends_at: person.identity.end_at.map(|end| end.timestamp_millis()),
+        ends_at: ends_at_ms(&person.identity),
         ending: ending(&person.identity, now),
         actor: None,
     }

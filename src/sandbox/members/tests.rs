@@ -222,6 +222,39 @@ async fn editing_a_member_changes_name_role_and_custom_role() {
 }
 
 #[tokio::test]
+async fn a_built_in_role_id_changes_the_role_and_drops_the_custom_role() {
+    let sandbox = start_default().await;
+    let bob = sandbox
+        .state()
+        .add_member("bob@example.com", "Bob", Role::Member);
+    let edit = |admin: bool, role_id: Value| json!({ "username": "Bob", "admin": admin, "custom_role_id": role_id });
+    // (body, status, role and custom role shown after it, or the error code)
+    let cases = [
+        (edit(false, json!(998877)), 200, json!([3, 998877])),
+        (edit(true, json!(2)), 200, json!([2, null])),
+        (edit(false, json!(3)), 200, json!([3, null])),
+        (edit(true, json!(1)), 400, json!("ROLE_001")),
+        (edit(true, json!(4)), 400, json!("ROLE_001")),
+        (edit(true, Value::Null), 400, json!("INPUT_001")),
+    ];
+
+    for (body, status, expected) in cases {
+        let reply = call(&sandbox, Method::PUT, &user_path(bob), Some(body.clone())).await;
+
+        assert_eq!(reply.status, status, "{body}: {:?}", reply.body);
+        let user = &reply.body["member"]["user"];
+        let shown = match status {
+            200 => json!([user["role"], user["custom_role"]["id"]]),
+            _ => reply.body["ECODE"].clone(),
+        };
+        assert_eq!(shown, expected, "{body}");
+    }
+    let stored = sandbox.state().find_by_email("bob@example.com").unwrap();
+    assert_eq!(stored.role, Role::Member, "refused edits changed nothing");
+    sandbox.stop().await;
+}
+
+#[tokio::test]
 async fn get_member_shows_the_user_and_who_invited_them() {
     let sandbox = start_default().await;
     let bob = sandbox

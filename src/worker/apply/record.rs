@@ -42,6 +42,46 @@ impl Applier<'_> {
         Ok(())
     }
 
+    /// Moves the end of the person's open role grant to the cause's (the identity's effective
+    /// end, read by the expiry scheduler and the reminders) when an end date was set, moved or
+    /// cleared after the role was given. ClickUp knows no end, so nothing is called; the row is
+    /// replaced (`role changed`), as a share's changed end replaces its row. Returns whether
+    /// it moved.
+    pub async fn follow_end(&self, cause: &Cause) -> Result<bool, ApplyError> {
+        let grants = self.store.open_grants(&cause.iam_id).await?;
+        let Some(role) = grants.iter().find(|grant| grant.kind == GrantKind::Role) else {
+            return Ok(false);
+        };
+        if role.until == cause.ends_at {
+            return Ok(false);
+        }
+
+        let grant = NewGrant {
+            iam_id: cause.iam_id.clone(),
+            kind: GrantKind::Role,
+            object: role.object.clone(),
+            level: role.level.clone(),
+            custom_role_id: role.custom_role_id,
+            rule: role.rule.clone(),
+            event_id: cause.event_id.clone(),
+            until: cause.ends_at,
+        };
+        let change = GrantChange::Replace {
+            end: self.end(cause, "role changed"),
+            grant,
+        };
+        let user_id = self
+            .store
+            .identity(&cause.iam_id)
+            .await?
+            .and_then(|identity| identity.clickup_user_id)
+            .map(|id| id as u64);
+        let detail = json!({ "from": role.until, "to": cause.ends_at });
+        self.record(cause, change, "grant.end_moved", user_id, detail)
+            .await?;
+        Ok(true)
+    }
+
     pub(super) async fn audit_failure(&self, cause: &Cause, action: &Action, error: &ApplyError) {
         if error.is_transient() {
             return;

@@ -184,3 +184,90 @@ fn at_one_event_time_a_removal_outranks_any_other_status() {
         );
     }
 }
+
+#[test]
+fn a_rehire_or_re_enable_without_a_status_makes_the_person_active_again() {
+    let left = merge(
+        Some(&merge(
+            None,
+            CREATED,
+            &json!({"snapshot": "full", "user": {"id": "u1", "profile": {"status": "active"}}}),
+            100,
+        )),
+        "x.iam.user.terminated.v1",
+        &json!({"user": {"id": "u1", "profile": {"end_date": "2026-04-30", "end_at": "2026-04-30T22:00:00Z"}}}),
+        200,
+    );
+    let event = |lifecycle: &str, profile: Value| {
+        json!({"lifecycle": lifecycle, "snapshot": "partial",
+            "user": {"id": "u1", "profile": profile}})
+    };
+    // (case, type, data, time, status after it, end_date after it, end_at after it)
+    let cases = [
+        (
+            "rehire, no status",
+            CREATED,
+            event("rehire", json!({"title": "Engineer"})),
+            300,
+            json!("active"),
+            Value::Null,
+            Value::Null,
+        ),
+        (
+            "rehire with its own status",
+            CREATED,
+            event("rehire", json!({"status": "pending"})),
+            300,
+            json!("pending"),
+            Value::Null,
+            Value::Null,
+        ),
+        (
+            "rehire with a new end",
+            CREATED,
+            event("rehire", json!({"end_date": "2027-06-30"})),
+            300,
+            json!("active"),
+            json!("2027-06-30"),
+            Value::Null,
+        ),
+        (
+            "rehire older than the leaver",
+            CREATED,
+            event("rehire", json!({"title": "Engineer"})),
+            150,
+            json!("terminated"),
+            json!("2026-04-30"),
+            json!("2026-04-30T22:00:00Z"),
+        ),
+        (
+            "re-enable by lifecycle",
+            UPDATED,
+            event("enable", json!({})),
+            300,
+            json!("active"),
+            json!("2026-04-30"),
+            json!("2026-04-30T22:00:00Z"),
+        ),
+        (
+            "joiner, no status",
+            CREATED,
+            event("joiner", json!({"title": "Engineer"})),
+            300,
+            json!("terminated"),
+            json!("2026-04-30"),
+            json!("2026-04-30T22:00:00Z"),
+        ),
+    ];
+
+    for (name, event_type, data, time, status, end_date, end_at) in cases {
+        let person = merge(Some(&left), event_type, &data, time);
+
+        let profile = &person["profile"];
+        assert_eq!(
+            [&profile["status"], &profile["end_date"], &profile["end_at"]],
+            [&status, &end_date, &end_at],
+            "{name}"
+        );
+    }
+}
