@@ -14,6 +14,7 @@ mod broker_topology;
 mod browser;
 mod clickup;
 mod dead_letters;
+mod demo;
 mod drift;
 mod helpers;
 mod hostile;
