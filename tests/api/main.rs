@@ -36,6 +36,7 @@ mod request_kit;
 mod requests;
 mod retries;
 mod rules;
+mod rules_startup;
 mod scim;
 mod scim_brake;
 mod scim_kit;
