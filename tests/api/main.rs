@@ -14,6 +14,8 @@ mod browser;
 mod clickup;
 mod dead_letters;
 mod drift;
+mod explain;
+mod explain_kit;
 mod helpers;
 mod hostile;
 mod hostile_clickup;
