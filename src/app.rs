@@ -63,24 +63,12 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds the HTTP listener (unless one is given), checks the worker's settings and rules,
+    /// Checks the worker's settings and rules, binds the HTTP listener (unless one is given),
     /// then opens the store and prepares the bus: a setting that cannot work fails before
-    /// anything is created or migrated.
+    /// anything is bound, created or migrated.
     pub async fn build(settings: Settings, listener: Option<TcpListener>) -> anyhow::Result<Self> {
-        let listener = match (&settings.http, listener) {
-            (Some(_), Some(listener)) => Some(listener),
-            (Some(http), None) => Some(
-                TcpListener::bind(&http.http_addr)
-                    .with_context(|| format!("binding {}", http.http_addr))?,
-            ),
-            (None, _) => None,
-        };
-        let metrics_listener = match (&settings.http, &settings.metrics_listen) {
-            (None, Some(addr)) => Some(
-                TcpListener::bind(addr).with_context(|| format!("binding metrics on {addr}"))?,
-            ),
-            _ => None,
-        };
+        // The worker's settings and rules first: a rule file with an error stops the start
+        // before a port is bound or the store is created.
         let rules = match settings.run_worker {
             true => {
                 anyhow::ensure!(
@@ -94,6 +82,21 @@ impl Application {
                 Some(worker::load_rules(&settings.rules)?)
             }
             false => None,
+        };
+
+        let listener = match (&settings.http, listener) {
+            (Some(_), Some(listener)) => Some(listener),
+            (Some(http), None) => Some(
+                TcpListener::bind(&http.http_addr)
+                    .with_context(|| format!("binding {}", http.http_addr))?,
+            ),
+            (None, _) => None,
+        };
+        let metrics_listener = match (&settings.http, &settings.metrics_listen) {
+            (None, Some(addr)) => Some(
+                TcpListener::bind(addr).with_context(|| format!("binding metrics on {addr}"))?,
+            ),
+            _ => None,
         };
         let store = Store::open(&settings.store)
             .await

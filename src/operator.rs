@@ -1,11 +1,13 @@
 //! Operator commands: `rules check`, `rules explain`, `brake status`, `brake release`,
 //! `dlq list`, `dlq show` (`dlq`); `audit timeline|export|search` (`audit`), `sso report` (`sso`).
 //!
-//! `rules explain` touches nothing: it evaluates the event's person against the rules as if
-//! the router had no record of them, and says which rule asks for each action.
+//! `rules explain` touches nothing: it reads the store (when given) read-only and says what
+//! the lane that would take the event would do, and which rule is behind each action
+//! (`explain_iam`, `explain_task`).
 
 pub mod audit;
 pub mod dlq;
+mod explain_iam;
 mod explain_task;
 pub(crate) mod render;
 pub mod sso;
@@ -24,15 +26,9 @@ use crate::{
     cli::AuditCommand,
     clickup::ClickUpClient,
     config::{ClickUpSettings, RedactedUrl, StoreSettings},
-    rules::{self, CurrentAccess, Identity, RuleSet},
+    rules::RuleSet,
     store::Store,
-    worker::{
-        self,
-        brake::Brake,
-        deprovision::scim::is_scim,
-        people,
-        provision::{current_access, has_ended},
-    },
+    worker::{self, brake::Brake},
 };
 
 /// `rules check DIR`: loads and compiles the rules, then names the mappings and the
@@ -72,8 +68,9 @@ pub fn check_rules(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `rules explain --event FILE`: prints the plan and the rule behind each action, against
-/// the record in `database_url` (opened read-only) or an empty one.
+/// `rules explain --event FILE`: a ClickUp delivery's assignment, or an IAM event's (or
+/// batch's) plan and the rule behind each action, against the record in `database_url`
+/// (opened read-only) or none.
 pub async fn explain_event(
     event: &Path,
     task: Option<&Path>,
@@ -83,64 +80,12 @@ pub async fn explain_event(
     let rules = RuleSet::load_dir(dir).map_err(|e| anyhow::anyhow!("{e}"))?;
     let text =
         std::fs::read_to_string(event).with_context(|| format!("reading {}", event.display()))?;
-    let event: Value = serde_json::from_str(&text).context("the event is not JSON")?;
-    if explain_task::is_clickup_delivery(&event) {
-        return explain_task::explain(&rules, &event, task, database_url).await;
-    }
-    let event_type = event["type"].as_str().unwrap_or_default();
-    let iam_id = event["data"]["user"]["id"].as_str().unwrap_or_default();
-    let time = event["time"]
-        .as_str()
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .map_or(0, |t| t.timestamp_millis());
+    let parsed: Value = serde_json::from_str(&text).context("the event is not JSON")?;
 
-    let (stored, current, against) = match database_url {
-        Some(url) => {
-            let store = Store::open_read_only(&StoreSettings { database_url: url }).await?;
-            let stored = store
-                .identity(iam_id)
-                .await?
-                .map(|record| record.attributes);
-            let current = current_access(&store.open_grants(iam_id).await?);
-            (stored, current, "the router's record")
-        }
-        None => (
-            None,
-            CurrentAccess::default(),
-            "an empty record (a joiner's view)",
-        ),
-    };
-    let person = people::merge(stored.as_ref(), event_type, &event["data"], time);
-    let identity = Identity::from_iam_user(&person).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let now = Utc::now();
-    println!(
-        "event {} ({event_type}) for user:{}",
-        event["id"].as_str().unwrap_or("?"),
-        identity.id
-    );
-
-    if has_ended(&identity, now) {
-        let brake = match is_scim(event["source"].as_str().unwrap_or_default()) {
-            true => "a removal through SCIM passes the brake",
-            false => "leavers from the IAM's drivers are never held by the brake",
-        };
-        println!(
-            "lifecycle: access ends (status {}, end {:?}); {brake}",
-            identity.status, identity.end_at
-        );
-        println!("plan against {against}: remove the ClickUp account (member deactivated, guest removed), close every open grant");
-        for action in rules::plan_removal(&current) {
-            println!("  {}", action.describe());
-        }
-        return Ok(());
+    if explain_task::is_clickup_delivery(&parsed) {
+        return explain_task::explain(&rules, &parsed, task, database_url).await;
     }
-    let desired = rules
-        .desired(&identity, now)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let plan = rules::plan(&desired, &current, now);
-    println!("plan against {against}:");
-    println!("{}", rules::explain(&desired, &plan));
-    Ok(())
+    explain_iam::explain(&rules, &text, parsed.is_array(), database_url).await
 }
 
 /// `brake status`: the removals held, per person.

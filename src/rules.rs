@@ -38,7 +38,7 @@ pub use assign::{
 pub use desired::{
     Desired, EvalError, Explanation, RoleGrant, ShareGrant, BUILT_IN, INACTIVE_STATUSES,
 };
-pub use explain::explain;
+pub use explain::{ending_rule, explain, GrantedBy};
 pub use expr::{ExprError, AREA_FIELDS, PERSON_FIELDS};
 pub use file::{
     parse_duration, BrakeSettings, ReminderSettings, RuleSettings, RulesError, SourcePos,

@@ -1,20 +1,58 @@
 //! `rules explain`: a plan in words. Each action comes with the rule that asked for it, that
-//! rule's condition and the attribute values it read; then the rules that matched with
-//! problems, and the rules that did not match and why.
+//! rule's condition and the attribute values it read; each removal with the rule that granted
+//! what it takes away (the grants table's `rule`) and why that rule no longer gives it. Then
+//! the rules that matched with nothing to do, with problems, and those that did not match.
 
-use std::collections::HashMap;
+mod removal;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::rules::{
-    desired::{Desired, Explanation},
+    desired::{Desired, Explanation, BUILT_IN},
+    grant::ObjectRef,
     plan::Action,
 };
 
-/// Human-readable explanation of `plan`, computed from `desired`.
-pub fn explain(desired: &Desired, plan: &[Action]) -> String {
-    let mut lines = actions(desired, plan);
+/// The rule on record behind each piece of access (the grants table's `rule`): what a
+/// removal takes away was granted by it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GrantedBy {
+    pub role: Option<String>,
+    /// Group name → rule.
+    pub groups: BTreeMap<String, String>,
+    pub shares: BTreeMap<ObjectRef, String>,
+}
+
+impl GrantedBy {
+    /// The rule that granted what `action` removes or changes, when it is on record.
+    pub fn of(&self, action: &Action) -> Option<&str> {
+        let rule = match action {
+            Action::RemoveFromGroup { group } => self.groups.get(group),
+            Action::Unshare { object } | Action::ChangeShare { object, .. } => {
+                self.shares.get(object)
+            }
+            Action::RemoveFromWorkspace | Action::ChangeRole { .. } => self.role.as_ref(),
+            Action::Invite { .. } | Action::AddToGroup { .. } | Action::Share { .. } => None,
+        };
+        rule.map(String::as_str)
+    }
+}
+
+/// Human-readable explanation of `plan`, computed from `desired`; `granted` names the rules
+/// behind the access on record.
+pub fn explain(desired: &Desired, plan: &[Action], granted: &GrantedBy) -> String {
+    let mut lines = actions(desired, plan, granted);
 
     if desired.role.is_none() {
         lines.extend(nothing_desired(desired));
+    }
+
+    let asked: HashSet<&str> = plan.iter().filter_map(Action::rule).collect();
+    let idle = |e: &&Explanation| e.matched && e.file != BUILT_IN && !asked.contains(&*e.rule);
+    let idle: Vec<&Explanation> = desired.explanations.iter().filter(idle).collect();
+    if desired.role.is_some() && !idle.is_empty() {
+        lines.push("\nMatched, no action needed (what they give is on record):".to_owned());
+        lines.extend(idle.into_iter().flat_map(rule_with_condition));
     }
 
     let with_problems = |e: &&Explanation| e.matched && e.error.is_some();
@@ -34,8 +72,26 @@ pub fn explain(desired: &Desired, plan: &[Action]) -> String {
     lines.join("\n")
 }
 
-/// Each action, numbered, with the rule that asked for it.
-fn actions(desired: &Desired, plan: &[Action]) -> Vec<String> {
+/// The built-in rule that ends all of a person's access, in words, when one matched: its
+/// name, what it does, its condition and the values it read.
+pub fn ending_rule(desired: &Desired) -> Option<Vec<String>> {
+    let rule = desired
+        .explanations
+        .iter()
+        .find(|e| e.matched && e.file == BUILT_IN)?;
+    let mut lines = vec![format!(
+        "rule `{}` (built-in): {}",
+        rule.rule,
+        removal::built_in_summary(&rule.rule)
+    )];
+    lines.push(format!("  when: {}", one_line(&rule.condition)));
+    lines.extend(values(rule, "  "));
+    Some(lines)
+}
+
+/// Each action, numbered, with the rule that asked for it, or for a removal the rule that
+/// granted what it takes away.
+fn actions(desired: &Desired, plan: &[Action], granted: &GrantedBy) -> Vec<String> {
     let by_rule: HashMap<&str, &Explanation> = desired
         .explanations
         .iter()
@@ -50,11 +106,11 @@ fn actions(desired: &Desired, plan: &[Action]) -> Vec<String> {
     for (number, action) in plan.iter().enumerate() {
         lines.push(format!("{}. {}", number + 1, action.describe()));
         let Some(rule) = action.rule() else {
-            lines.push("   no rule asks for this".to_owned());
+            lines.extend(removal::why(desired, granted.of(action)));
             continue;
         };
         let Some(explanation) = by_rule.get(rule) else {
-            lines.push(format!("   asked for by rule `{rule}`"));
+            lines.push(format!("   asked for by `{rule}`"));
             continue;
         };
         let Explanation {
@@ -66,6 +122,13 @@ fn actions(desired: &Desired, plan: &[Action]) -> Vec<String> {
         let condition = one_line(condition);
         lines.push(format!("   rule `{rule}` ({file}) matched: {condition}"));
         lines.extend(values(explanation, "   "));
+        match granted.of(action).filter(|before| before != rule) {
+            Some(before) if action.is_removal() => {
+                lines.extend(removal::why(desired, Some(before)));
+            }
+            Some(before) => lines.push(format!("   on record from rule `{before}`")),
+            None => {}
+        }
     }
     lines
 }
@@ -114,3 +177,6 @@ fn one_line(text: &str) -> String {
     let lines: Vec<&str> = text.lines().map(str::trim).collect();
     lines.join(" ").trim().to_owned()
 }
+
+#[cfg(test)]
+mod tests;

@@ -60,7 +60,12 @@ pub(super) fn check_with(name: &str, rules: &RuleSet, case: Case, expected: &str
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect();
-    assert_eq!(actual, expected, "{name}\n{}", explain(&desired, &actions));
+    assert_eq!(
+        actual,
+        expected,
+        "{name}\n{}",
+        explain(&desired, &actions, &GrantedBy::default())
+    );
 }
 
 /// `role`, `group`, `share`, `matched` and `error` lines for the desired state, then `do` lines

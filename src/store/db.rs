@@ -72,7 +72,11 @@ pub(super) async fn open(url: &str) -> Result<(AnyPool, Backend), StoreError> {
 /// Connects to an existing database without migrating it; every transaction is read-only.
 pub(super) async fn open_read_only(url: &str) -> Result<(AnyPool, Backend), StoreError> {
     let backend = Backend::of(url)?;
-    let pool = pool(url, backend, true).await?;
+    let url = match backend {
+        Backend::Sqlite => sqlite_read_only(url),
+        Backend::Postgres => url.to_owned(),
+    };
+    let pool = pool(&url, backend, true).await?;
     // Connect now, so a missing SQLite file is an error here rather than at the first read.
     pool.acquire().await?;
     Ok((pool, backend))
@@ -97,6 +101,18 @@ async fn pool(url: &str, backend: Backend, read_only: bool) -> Result<AnyPool, S
         .connect_with(options)
         .await?;
     Ok(pool)
+}
+
+/// A SQLite URL opened read-only by SQLite itself (`mode=ro`): `query_only` refuses writes,
+/// but a connection that may write still checkpoints the write-ahead log into the file and
+/// deletes the log when it is the last to close, rewriting the store it was only to read.
+fn sqlite_read_only(url: &str) -> String {
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    let params = query
+        .split('&')
+        .filter(|param| !param.is_empty() && !param.starts_with("mode="))
+        .chain(["mode=ro"]);
+    format!("{path}?{}", params.collect::<Vec<_>>().join("&"))
 }
 
 /// What every new connection is told first.
@@ -140,6 +156,24 @@ mod tests {
         ];
         for (url, expected) in cases {
             assert_eq!(Backend::of(url).ok(), expected, "{url}");
+        }
+    }
+
+    #[test]
+    fn a_read_only_sqlite_url_asks_sqlite_for_read_only() {
+        let cases = [
+            (
+                "sqlite:///var/lib/cir/store.db",
+                "sqlite:///var/lib/cir/store.db?mode=ro",
+            ),
+            ("sqlite://store.db?mode=rwc", "sqlite://store.db?mode=ro"),
+            (
+                "sqlite://store.db?cache=shared&mode=rw",
+                "sqlite://store.db?cache=shared&mode=ro",
+            ),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(sqlite_read_only(url), expected, "{url}");
         }
     }
 }

@@ -24,7 +24,7 @@ mod record;
 pub mod scim;
 
 use outcome::Outcome;
-use record::account_keys;
+pub(crate) use record::account_keys;
 use scim::{Job, Mode};
 
 /// The actor written in audit rows for the router's own actions.

@@ -4,7 +4,7 @@
 use std::{path::Path, time::Duration};
 
 use super::{case, check_with, current, fixture, person, CONTRACTOR, JOINER, LEAVER, MOVER};
-use crate::rules::{explain, plan, CurrentAccess, RuleSet};
+use crate::rules::{explain, plan, CurrentAccess, GrantedBy, RuleSet};
 
 fn shipped() -> RuleSet {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
@@ -221,15 +221,34 @@ fn explain_names_the_rule_its_condition_and_the_values_it_read() {
     let actions = plan(&desired, &current(&AFTER_JOINING), now);
 
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/");
-    let text = explain(&desired, &actions).replace(root, "");
+    let granted = GrantedBy {
+        role: Some("all-staff".to_owned()),
+        groups: [
+            ("All staff", "all-staff"),
+            ("Contributors", "handover-contributors"),
+        ]
+        .map(|(group, rule)| (group.to_owned(), rule.to_owned()))
+        .into(),
+        shares: [
+            ("space:901100000100", "all-staff"),
+            ("list:901100000310", "handover-contributors"),
+        ]
+        .map(|(object, rule)| (object.parse().unwrap(), rule.to_owned()))
+        .into(),
+    };
+    let text = explain(&desired, &actions, &granted).replace(root, "");
     let expected_lines = [
         "3 actions:",
         "1. add to group \"Approvers\"",
         "   rule `handover-approvers` (rules/employees.yaml) matched: \"CS-Team\" in person.roles && person.title.contains(\"Manager\")",
         "   read: person.roles = [\"CS-Team\"], person.title = \"Customer Success Manager\"",
         "2. change list:901100000310 from edit to create",
+        "   granted by rule `handover-contributors` (rules/employees.yaml), which no longer matches: \"Sales-Base\" in person.roles",
+        "   read now: person.roles = [\"CS-Team\"]",
         "3. remove from group \"Contributors\"",
-        "   no rule asks for this",
+        "   granted by rule `handover-contributors` (rules/employees.yaml), which no longer matches: \"Sales-Base\" in person.roles",
+        "Matched, no action needed (what they give is on record):",
+        "- `all-staff` (rules/employees.yaml)",
         "Did not match:",
         "- `ops-manager-process-docs` (rules/employees.yaml)",
         "  when: person.department == \"Operations\" && person.title.contains(\"Manager\")",
@@ -262,18 +281,27 @@ fn explain_says_why_a_leaver_gets_nothing() {
 
     let expected = r#"3 actions:
 1. unshare space:901100000100
-   no rule asks for this
+   granted by rule `all-staff`; all access ends: built-in rule `inactive` matched (below)
 2. remove from group "All staff"
-   no rule asks for this
+   granted by rule `all-staff`; all access ends: built-in rule `inactive` matched (below)
 3. remove from the workspace
-   no rule asks for this
+   granted by rule `all-staff`; all access ends: built-in rule `inactive` matched (below)
 
 No ClickUp access is desired:
 - `inactive` (built-in)
   when: person.status in ["terminated", "disabled", "deleted"]
   read: person.status = "terminated"
 "#;
-    assert_eq!(explain(&desired, &actions), expected);
+    let granted = GrantedBy {
+        role: Some("all-staff".to_owned()),
+        groups: [("All staff".to_owned(), "all-staff".to_owned())].into(),
+        shares: [(
+            "space:901100000100".parse().unwrap(),
+            "all-staff".to_owned(),
+        )]
+        .into(),
+    };
+    assert_eq!(explain(&desired, &actions, &granted), expected);
 }
 
 #[test]

@@ -99,7 +99,7 @@ impl Deprovisioner {
 /// The ClickUp id and the emails an event (or the record) gives to find the account by:
 /// `ids.clickup_user_id`, `email`, `profile.email`, `profile.emails[]` (primary first), a
 /// `username` that is an email, then the email on record.
-pub(super) fn account_keys(
+pub(crate) fn account_keys(
     user: &serde_json::Value,
     stored: Option<&IdentityRecord>,
 ) -> (Option<u64>, Vec<String>) {
