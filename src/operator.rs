@@ -117,6 +117,22 @@ pub async fn brake_status(store: &StoreSettings) -> anyhow::Result<()> {
 pub async fn release_brake(settings: Settings, by: &str) -> anyhow::Result<()> {
     let store = Store::open(&settings.store).await?;
     let loaded = worker::load_rules(&settings.rules)?;
+
+    // Held removals are planned again against these rules: other rules than the workers'
+    // would plan other removals, or none, and clear the holds without applying them.
+    let here = worker::scheduler::fingerprint(&loaded.sources);
+    let applied = worker::scheduler::applied_fingerprint(&store).await?;
+    if let Some(applied) = applied.filter(|applied| *applied != here) {
+        anyhow::bail!(
+            "the rules in {} are not the rules the workers applied (fingerprint {} here, {} \
+             on record): run brake release with the workers' RULES_DIR, or release through \
+             POST /api/v1/brake/release; nothing was released",
+            settings.rules.rules_dir.display(),
+            &here[..12],
+            &applied[..applied.len().min(12)]
+        );
+    }
+
     let clickup = ClickUpClient::new(&settings.clickup)?;
     let provisioner = worker::provisioner(
         clickup,

@@ -270,7 +270,10 @@ pub fn load_rules(settings: &RulesSettings) -> anyhow::Result<LoadedRules> {
         let path = entry?.path();
         let is_rule = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
         if is_rule {
-            sources.push((path.display().to_string(), std::fs::read_to_string(&path)?));
+            // The file's name, not its path: the same rules copied to another folder are the
+            // same rules, and must not re-plan everyone.
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            sources.push((name.into_owned(), std::fs::read_to_string(&path)?));
         }
     }
     sources.sort();
@@ -282,3 +285,6 @@ pub fn load_rules(settings: &RulesSettings) -> anyhow::Result<LoadedRules> {
         lease: settings.scheduler_lease,
     })
 }
+
+#[cfg(test)]
+mod tests;

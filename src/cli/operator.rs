@@ -198,8 +198,8 @@ pub enum DirectoryCommand {
 pub enum RulesCommand {
     /// Load and compile every rule file; report the first error with file, line and reason.
     Check {
-        /// Folder of rule files.
-        #[arg(default_value = "rules")]
+        /// Folder of rule files (the worker's `RULES_DIR` when not given).
+        #[arg(env = "RULES_DIR", default_value = "rules")]
         dir: std::path::PathBuf,
     },
     /// Print the plan an IAM event would produce and the rule behind each action; changes

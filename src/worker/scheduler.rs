@@ -20,7 +20,7 @@ use crate::{
     clickup::answers,
     reconcile::drift::{self, DriftContext},
     rules::Identity,
-    store::{AuditEntry, StoreError},
+    store::{AuditEntry, Store, StoreError},
     worker::deprovision::{scim, Deprovisioner, ROUTER_ACTOR},
 };
 
@@ -361,7 +361,12 @@ pub async fn release_requested(
     Ok(true)
 }
 
-/// A fingerprint of the rule files' contents.
+/// The fingerprint of the rules last applied to everyone, if any were.
+pub async fn applied_fingerprint(store: &Store) -> Result<Option<String>, StoreError> {
+    store.setting(RULES_FINGERPRINT).await
+}
+
+/// A fingerprint of the rule files' names and contents.
 pub fn fingerprint(sources: &[(String, String)]) -> String {
     let mut hasher = Sha256::new();
     for (name, text) in sources {

@@ -27,6 +27,14 @@ fn rules_check_names_the_file_line_and_reason_of_an_error() {
 
     let good = router(&["rules", "check", "rules"]);
     let broken = router(&["rules", "check", dir.path().to_str().unwrap()]);
+    // Without a folder, the one the worker would load (RULES_DIR).
+    let from_env = Command::new(env!("CARGO_BIN_EXE_clickup-iam-router"))
+        .args(["rules", "check"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("RUST_LOG", "off")
+        .env("RULES_DIR", dir.path())
+        .output()
+        .unwrap();
 
     assert!(
         good.status.success(),
@@ -38,6 +46,9 @@ fn rules_check_names_the_file_line_and_reason_of_an_error() {
     let error = String::from_utf8_lossy(&broken.stderr);
     assert!(error.contains("bad.yaml:3:"), "{error}");
     assert!(error.contains("broken"), "{error}");
+    assert!(!from_env.status.success());
+    let error = String::from_utf8_lossy(&from_env.stderr);
+    assert!(error.contains("bad.yaml:3:"), "{error}");
 }
 
 #[tokio::test]
@@ -157,8 +168,32 @@ async fn a_rules_reload_that_would_remove_fifty_people_is_held_until_released() 
         "nothing removed while held"
     );
 
+    // Released with other rules than the worker's (the shipped ones), nothing is released:
+    // those rules would plan no removal and clear the holds.
+    let mut shipped = app.settings.clone();
+    shipped.rules.rules_dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let refused = operator::release_brake(shipped, "test-operator")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("RULES_DIR"), "{refused}");
+    assert!(refused.contains("nothing was released"), "{refused}");
+    let still_held: i64 = sqlx::query_scalar(
+        "SELECT COUNT(DISTINCT iam_id) FROM held_removals WHERE released_at IS NULL",
+    )
+    .fetch_one(app.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(still_held, 50);
+
+    // The same rules copied to another folder are the workers' rules.
+    let copy = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(rules.path()).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, copy.path().join(path.file_name().unwrap())).unwrap();
+    }
     let mut settings = app.settings.clone();
-    settings.rules.rules_dir = rules.path().to_path_buf();
+    settings.rules.rules_dir = copy.path().to_path_buf();
     operator::release_brake(settings, "test-operator")
         .await
         .unwrap();

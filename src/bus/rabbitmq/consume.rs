@@ -122,7 +122,7 @@ pub(super) async fn until_stopped(
     on: Arc<dyn OnDelivery>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(30));
+    let mut backoff = Backoff::new(Duration::from_millis(200), super::supervise::RECONNECT_CAP);
     loop {
         let queue = on.queue(bus);
         let span = tracing::info_span!("consumer", queue = %queue);
