@@ -10,6 +10,23 @@ fn the_command_line_is_well_formed() {
     Cli::command().debug_assert();
 }
 
+/// Each `(arguments, accepted, a word the refusal must contain)` is read, or refused naming it.
+fn assert_read_or_refused(cases: &[(&[&str], bool, &str)]) {
+    for &(args, accepted, reason) in cases {
+        let parsed =
+            Cli::try_parse_from(std::iter::once("clickup-iam-router").chain(args.iter().copied()));
+        match (parsed, accepted) {
+            (Ok(_), true) => {}
+            (Err(error), false) => {
+                let text = error.to_string();
+                assert!(text.contains(reason), "{args:?}: {text}");
+            }
+            (Ok(cli), false) => panic!("{args:?} accepted: {:?}", cli.command),
+            (Err(error), true) => panic!("{args:?} refused: {error}"),
+        }
+    }
+}
+
 #[test]
 fn audit_and_sso_arguments_are_read_or_refused_with_a_reason() {
     // (arguments, accepted, a word the refusal must contain)
@@ -109,19 +126,7 @@ fn audit_and_sso_arguments_are_read_or_refused_with_a_reason() {
         (&["audit", "search", "--limit", "5000"], false, "1..=1000"),
         (&["sso", "report", "--format", "json"], true, ""),
     ];
-    for (args, accepted, reason) in cases {
-        let parsed =
-            Cli::try_parse_from(std::iter::once("clickup-iam-router").chain(args.iter().copied()));
-        match (parsed, accepted) {
-            (Ok(_), true) => {}
-            (Err(error), false) => {
-                let text = error.to_string();
-                assert!(text.contains(reason), "{args:?}: {text}");
-            }
-            (Ok(cli), false) => panic!("{args:?} accepted: {:?}", cli.command),
-            (Err(error), true) => panic!("{args:?} refused: {error}"),
-        }
-    }
+    assert_read_or_refused(&cases);
 }
 
 #[test]
@@ -161,19 +166,7 @@ fn bounded_receiver_and_worker_settings_are_refused_outside_their_range() {
         (&["serve", "--iam-future-skew-secs", "-1"], false, ""),
         (&["run", "--confirm-timeout-ms", "3000"], false, "1..=2500"),
     ];
-    for (args, accepted, reason) in cases {
-        let parsed =
-            Cli::try_parse_from(std::iter::once("clickup-iam-router").chain(args.iter().copied()));
-        match (parsed, accepted) {
-            (Ok(_), true) => {}
-            (Err(error), false) => {
-                let text = error.to_string();
-                assert!(text.contains(reason), "{args:?}: {text}");
-            }
-            (Ok(cli), false) => panic!("{args:?} accepted: {:?}", cli.command),
-            (Err(error), true) => panic!("{args:?} refused: {error}"),
-        }
-    }
+    assert_read_or_refused(&cases);
 }
 
 #[test]

@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 use crate::{
     helpers::{fixture_json, spawn_app},
     lifecycle_kit::{
-        contractor_ending_in, groups_of, names, open_grants, role_grant, send, share, JANE,
-        JANE_EMAIL,
+        assert_has_the_employee_joiners_access, contractor_ending_in, groups_of, names,
+        open_grants, role_grant, send, share, JANE, JANE_EMAIL,
     },
 };
 
@@ -24,27 +24,7 @@ async fn a_joiner_gets_exactly_the_access_the_shipped_rules_give() {
     let state = app.sandbox.state();
     let jane = state.find_by_email(JANE_EMAIL).expect("jane was invited");
     assert_eq!(jane.role, Role::Member);
-    assert_eq!(
-        state.shares_of_user(jane.id),
-        vec![
-            share("list", "901100000310", "edit", "acl"),
-            share("space", "901100000100", "read", "acl")
-        ]
-    );
-    assert_eq!(
-        groups_of(&state, jane.id),
-        names(&["All staff", "Contributors"])
-    );
-    assert_eq!(
-        open_grants(&app, JANE).await,
-        vec![
-            role_grant(&app, "member"),
-            (GrantKind::Group, "All staff".into(), "member".into()),
-            (GrantKind::Group, "Contributors".into(), "member".into()),
-            (GrantKind::Share, "list:901100000310".into(), "edit".into()),
-            (GrantKind::Share, "space:901100000100".into(), "read".into()),
-        ]
-    );
+    assert_has_the_employee_joiners_access(&app, jane.id).await;
     let audit = app
         .store
         .audit_by_correlation("hire-2026-0001")
@@ -189,27 +169,7 @@ async fn a_rehired_leaver_is_provisioned_again_with_the_rules_access() {
         (first, Role::Member),
         "her account, reactivated"
     );
-    assert_eq!(
-        state.shares_of_user(jane.id),
-        vec![
-            share("list", "901100000310", "edit", "acl"),
-            share("space", "901100000100", "read", "acl")
-        ]
-    );
-    assert_eq!(
-        groups_of(&state, jane.id),
-        names(&["All staff", "Contributors"])
-    );
-    assert_eq!(
-        open_grants(&app, JANE).await,
-        vec![
-            role_grant(&app, "member"),
-            (GrantKind::Group, "All staff".into(), "member".into()),
-            (GrantKind::Group, "Contributors".into(), "member".into()),
-            (GrantKind::Share, "list:901100000310".into(), "edit".into()),
-            (GrantKind::Share, "space:901100000100".into(), "read".into()),
-        ]
-    );
+    assert_has_the_employee_joiners_access(&app, jane.id).await;
     let invited: Vec<String> = app
         .store
         .audit_by_correlation("rehire-2026-0007")

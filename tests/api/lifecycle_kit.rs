@@ -152,3 +152,32 @@ pub fn contractor_ending_in(seconds: i64) -> Value {
     profile["end_date"] = Value::Null;
     event
 }
+
+/// Jane (account `user_id`) has exactly what the shipped rules give the employee of fixture
+/// 01, in ClickUp and on record: member; "All staff" and "Contributors"; the Company space to
+/// read and the handover list to edit, both through the ACL endpoint.
+pub async fn assert_has_the_employee_joiners_access(app: &TestApp, user_id: u64) {
+    let state = app.sandbox.state();
+
+    assert_eq!(
+        state.shares_of_user(user_id),
+        vec![
+            share("list", "901100000310", "edit", "acl"),
+            share("space", "901100000100", "read", "acl")
+        ]
+    );
+    assert_eq!(
+        groups_of(&state, user_id),
+        names(&["All staff", "Contributors"])
+    );
+    assert_eq!(
+        open_grants(app, JANE).await,
+        vec![
+            role_grant(app, "member"),
+            (GrantKind::Group, "All staff".into(), "member".into()),
+            (GrantKind::Group, "Contributors".into(), "member".into()),
+            (GrantKind::Share, "list:901100000310".into(), "edit".into()),
+            (GrantKind::Share, "space:901100000100".into(), "read".into()),
+        ]
+    );
+}

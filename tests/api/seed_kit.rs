@@ -10,7 +10,11 @@ use clickup_iam_router::{
 };
 use serde_json::{json, Value};
 
-use crate::helpers::{fixture_json, TestApp};
+pub use crate::lifecycle_kit::share;
+use crate::{
+    helpers::{fixture_json, TestApp},
+    lifecycle_kit,
+};
 
 /// An open grant row as compared here: kind, object, level, rule, until (epoch ms).
 pub type Row = (GrantKind, String, String, String, Option<i64>);
@@ -24,15 +28,6 @@ pub struct Seen {
     pub role: Role,
     pub groups: Vec<String>,
     pub shares: Vec<SandboxShare>,
-}
-
-pub fn share(object_type: &str, object_id: &str, level: &str, via: &str) -> SandboxShare {
-    SandboxShare {
-        object_type: object_type.into(),
-        object_id: object_id.into(),
-        level: level.into(),
-        via: via.into(),
-    }
 }
 
 pub fn row(kind: GrantKind, object: &str, level: &str, rule: &str, until: Option<i64>) -> Row {
@@ -73,12 +68,7 @@ pub fn person(base: &str, iam_id: &str, login: &str, email: &str, profile: Value
 }
 
 pub async fn send(app: &TestApp, event: &Value) {
-    let response = app.post_iam(&serde_json::to_vec(event).unwrap()).await;
-    let status = response.status().as_u16();
-    assert_eq!(status, 202, "{}", response.text().await.unwrap());
-
-    let outcome = app.wait_processed(event).await.outcome;
-    assert_eq!(outcome, "applied");
+    assert_eq!(lifecycle_kit::send(app, event).await, "applied");
 }
 
 pub fn seen(app: &TestApp, email: &str) -> Seen {
