@@ -182,6 +182,9 @@ impl Cli {
 
     /// Runs the chosen subcommand to completion.
     pub async fn execute(self) -> anyhow::Result<()> {
+        if self.command.only_reports() {
+            stop_quietly_when_the_reader_goes();
+        }
         let shutdown = crate::shutdown::on_signals();
         let grace = self.shutdown_grace;
         match self.command {
@@ -292,6 +295,33 @@ async fn dlq(command: DlqCommand) -> anyhow::Result<()> {
             store,
         } => dlq::replay(&store, bus, id, &by).await,
         DlqCommand::Drop { id, by, store } => dlq::drop(&store, id, &by).await,
+    }
+}
+
+impl Command {
+    /// Commands that read and print, and change nothing: cut short by a reader that goes away
+    /// (`| head`), they have nothing left undone.
+    fn only_reports(&self) -> bool {
+        matches!(
+            self,
+            Command::Rules(_)
+                | Command::Brake(BrakeCommand::Status { .. })
+                | Command::Dlq(DlqCommand::List { .. })
+                | Command::Audit(_)
+                | Command::Sso(_)
+        )
+    }
+}
+
+/// Restores SIGPIPE's default action, which Rust's runtime sets to ignored: a report whose
+/// reader closed the pipe then ends as `grep` or `cat` would, instead of panicking in
+/// `println!` with a backtrace. Sockets are unaffected (Rust writes to them with
+/// `MSG_NOSIGNAL`), and the servers never call this.
+fn stop_quietly_when_the_reader_goes() {
+    // SAFETY: called before any thread of ours writes to a pipe; it only resets a signal's
+    // disposition to the default, which async-signal safety does not concern.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
