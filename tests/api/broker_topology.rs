@@ -9,18 +9,16 @@ use lapin::{
         QueueDeleteOptions,
     },
     types::{AMQPValue, FieldTable},
-    Connection, ConnectionProperties,
+    Channel, Connection, ConnectionProperties,
 };
 
 use crate::helpers::{
-    amqp_url, fixture, json_with_status, skip_unless_rabbitmq, spawn_app_with, Options,
+    amqp_url, fixture, json_with_status, skip_unless_rabbitmq, spawn_app_with, Options, TestApp,
 };
 
-#[tokio::test]
-async fn an_unroutable_event_gets_503_and_is_not_marked_seen() {
-    if skip_unless_rabbitmq("deletes a lane's queue on the broker (the embedded lanes are fixed; its unroutable key is a unit test)") {
-        return;
-    }
+/// The receivers alone (no worker), with the leavers' lane deleted on the broker through a
+/// channel of the test's own: the app, that connection and channel, and the lane's name.
+async fn serve_without_the_leavers_lane() -> (TestApp, Connection, Channel, String) {
     let app = spawn_app_with(Options {
         without_worker: true,
         ..Options::default()
@@ -35,6 +33,15 @@ async fn an_unroutable_event_gets_503_and_is_not_marked_seen() {
         .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
         .await
         .unwrap();
+    (app, connection, channel, queue)
+}
+
+#[tokio::test]
+async fn an_unroutable_event_gets_503_and_is_not_marked_seen() {
+    if skip_unless_rabbitmq("deletes a lane's queue on the broker (the embedded lanes are fixed; its unroutable key is a unit test)") {
+        return;
+    }
+    let (app, connection, _channel, _queue) = serve_without_the_leavers_lane().await;
     let body = fixture("iam/04-leaver-terminated.json");
 
     let refused = json_with_status(app.post_iam(&body).await, 503).await;
@@ -58,21 +65,8 @@ async fn a_nacked_event_gets_503_and_is_not_marked_seen() {
     if skip_unless_rabbitmq("replaces a lane's queue on the broker with one that refuses") {
         return;
     }
-    let app = spawn_app_with(Options {
-        without_worker: true,
-        ..Options::default()
-    })
-    .await;
+    let (app, connection, channel, queue) = serve_without_the_leavers_lane().await;
     let names = app.bus.names();
-    let queue = names.queue(Lane::Deprovision);
-    let connection = Connection::connect(&amqp_url(), ConnectionProperties::default())
-        .await
-        .unwrap();
-    let channel = connection.create_channel().await.unwrap();
-    channel
-        .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
-        .await
-        .unwrap();
     let mut full = FieldTable::default();
     full.insert("x-max-length".into(), AMQPValue::LongInt(0));
     full.insert(
